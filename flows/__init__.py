@@ -1,0 +1,1 @@
+"""Prefect flows: thin wiring around the plain stage functions of ``pipeline``."""

@@ -1,0 +1,51 @@
+"""One chart through the stages, as plain functions: scan -> pages -> OCR -> fields -> routing.
+
+``read_chart`` is what the Prefect task runs for each document and what ``inspect`` runs on
+one local file; it knows nothing of Prefect or the database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.extract.fields import extract_fields
+from pipeline.ingest.pages import detect_media_type
+from pipeline.models import ChartReading, RawScan, ScanRef
+from pipeline.ocr.reader import prepare_pages, read_pages
+from pipeline.review.routing import route_fields
+
+
+def identify(ref: ScanRef, path: Path, sha256: str) -> RawScan:
+    """Decide what the copied bytes are (raises a DocumentRejected with a clerk's reason)."""
+    return RawScan(ref, sha256, detect_media_type(path, ref.key), path)
+
+
+def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
+    pages = prepare_pages(raw, settings, page_dir)
+    language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
+    candidates = extract_fields(ocr_pages, language)
+    return ChartReading(
+        sha256=raw.sha256,
+        language=language,
+        pages=tuple(ocr_pages),
+        fields=route_fields(candidates),
+        page_images=tuple(images),
+    )
+
+
+class Scratch:
+    """A private scratch folder per document, removed afterwards unless asked to keep it."""
+
+    def __init__(self, settings: Settings, keep: bool = False) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="emr-doc-", dir=settings.scratch_dir()))
+        self.keep = keep
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.keep:
+            shutil.rmtree(self.path, ignore_errors=True)

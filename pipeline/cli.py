@@ -1,0 +1,307 @@
+"""`emr-migrate`: one sub-command per public operation; the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.config import Settings, settings_from_env
+from pipeline.errors import ExitCode, MigrateError
+
+log = logging.getLogger("pipeline")
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect reads these when first imported: set them before that, at the entry point."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "ERROR")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+class Progress:
+    """Polls the batch's document states (the same rows `status` reads) and shows them: a bar on
+    a terminal, a plain line every few seconds otherwise."""
+
+    def __init__(self, settings: Settings, batch: str) -> None:
+        self.settings, self.batch = settings, batch
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _counts(self) -> tuple[int, int]:
+        from sqlalchemy import func, select
+
+        from schemas.database import sessions_for
+        from schemas.tables import Batch, DocState, Document
+
+        with sessions_for(self.settings.database_url)() as s:
+            rows = dict(s.execute(
+                select(Document.state, func.count()).join(Batch)
+                .where(Batch.name == self.batch).group_by(Document.state)
+            ).all())  # fmt: skip
+        total = sum(rows.values())
+        return total - rows.get(DocState.QUEUED, 0), total
+
+    def _loop(self) -> None:
+        from tqdm import tqdm
+
+        bar = None
+        last_plain = -1
+        while not self._stop.wait(0.5 if sys.stderr.isatty() else 5.0):
+            try:
+                done, total = self._counts()
+            except Exception:  # the batch row may not exist yet
+                continue
+            if not total:
+                continue
+            if sys.stderr.isatty():
+                if bar is None:
+                    bar = tqdm(total=total, unit="doc", desc=self.batch, file=sys.stderr)
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+            elif done != last_plain:
+                print(f"progress: {done}/{total} documents", file=sys.stderr, flush=True)
+                last_plain = done
+        if bar is not None:
+            done, total = self._counts()
+            bar.total, bar.n = total, done
+            bar.close()
+
+    def __enter__(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
+    """Run the migration flow over ``source`` with a progress display; return its result."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.migrate import migrate_batch
+    from pipeline.ocr.engine import check_tesseract
+    from schemas.database import open_database
+
+    check_tesseract()  # fail before the first page, not halfway through
+    open_database(settings.database_url)
+    flow = migrate_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))
+    with Progress(settings, batch):
+        result: dict[str, Any] = flow(source, batch, settings.language)
+    return result
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.report import status_text
+
+    result = run_batch(settings, args.source, args.batch)
+    print(status_text(result["status"]))
+    if result["unfinished"]:
+        raise MigrateError(
+            f"{result['unfinished']} documents could not be fetched from the source "
+            "(network or object store): run the same command again to resume them"
+        )
+    return ExitCode.OK
+
+
+# --- status, export, inspect ------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.report import batch_status, status_text
+    from schemas.database import open_database
+
+    status = batch_status(open_database(settings.database_url), args.batch, settings.workers)
+    if args.format == "json":
+        print(json.dumps(status, ensure_ascii=False, indent=1))
+    else:
+        print(status_text(status))
+    return ExitCode.OK
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.load.export import export_batch
+    from schemas.database import open_database
+
+    count = export_batch(open_database(settings.database_url), args.batch, Path(args.output),
+                         args.format)
+    print(f"exported {count} documents to {args.output}")
+    return ExitCode.OK
+
+
+def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
+    import shutil
+
+    from pipeline.chart import Scratch, identify, read_chart
+    from pipeline.ingest.sources import copy_local
+    from pipeline.models import ScanRef
+    from pipeline.ocr.engine import check_tesseract
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise MigrateError(f"{path} is not a file")
+    check_tesseract()
+    with Scratch(settings) as scratch:
+        local = scratch / "scan"
+        sha = copy_local(path, local, settings.max_scan_bytes)
+        ref = ScanRef(str(path.parent), path.name, path.stat().st_size)
+        reading = read_chart(identify(ref, local, sha), settings, scratch / "pages")
+        if args.save_images:
+            out = Path(args.save_images)
+            out.mkdir(parents=True, exist_ok=True)
+            for image in reading.page_images:
+                shutil.copy(image.path, out / f"{path.stem}-page-{image.number:03d}.png")
+    fields = {
+        f.key: {"value": f.candidate.value, "confidence": f.confidence,
+                "decision": f.decision.value, "page": f.candidate.page,
+                "bbox": f.candidate.bbox, "reasons": list(f.reasons),
+                "checks_failed": list(f.candidate.checks_failed)}
+        for f in reading.fields
+    }  # fmt: skip
+    if args.format == "json":
+        print(json.dumps({"document": path.name, "sha256": sha, "language": reading.language,
+                          "pages": [{"number": p.number, "mean_confidence":
+                                     round(p.mean_confidence, 4), "words": len(p.words)}
+                                    for p in reading.pages],
+                          "fields": fields}, ensure_ascii=False, indent=1))
+        return ExitCode.OK
+    print(f"{path.name}: {len(reading.pages)} pages, language {reading.language}")
+    for page in reading.pages:
+        print(f"  page {page.number}: {len(page.words)} words, mean confidence "
+              f"{page.mean_confidence:.2f}")
+    for key, f in fields.items():
+        why = f" ({'; '.join(f['reasons'])})" if f["reasons"] else ""
+        print(f"  {key:32} {str(f['value']):40} {f['confidence']:.2f} {f['decision']}{why}")
+    return ExitCode.OK
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+    from dataclasses import replace
+
+    from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
+    from pipeline.report import status_text
+    from pipeline.synthetic import generate_charts
+
+    with tempfile.TemporaryDirectory(prefix="emr-demo-") as tmp:
+        scans, truth = Path(tmp) / "scans", Path(tmp) / "truth"
+        print(f"generating {args.charts} synthetic charts (seed {args.seed}) ...", flush=True)
+        generate_charts(scans, truth, count=args.charts, seed=args.seed)
+        with LocalS3Server() as s3:
+            uploaded = upload_folder(s3.settings, scans, "charts", f"demo-{args.seed}")
+            print(f"local S3 endpoint on {s3.endpoint}: uploaded {uploaded} scans to "
+                  f"s3://charts/demo-{args.seed}/", flush=True)
+            os.environ.update(s3.env())  # the flow's tasks build their settings from these
+            demo_settings = replace(settings, s3=s3.settings)
+            result = run_batch(demo_settings, f"s3://charts/demo-{args.seed}", args.batch)
+    print()
+    print(status_text(result["status"]))
+    print(f"\nexport it: .venv/bin/emr-migrate export --batch {args.batch} --output demo.jsonl")
+    if not args.no_serve:
+        print("(the review desk is not part of this version yet: nothing to serve)")
+    return ExitCode.OK
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emr-migrate",
+        description="Migrate scanned paper inpatient charts into electronic medical records.",
+    )
+    parser.add_argument("--version", action="version", version=f"emr-migrate {__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show progress logs and tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        p.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                       help="show progress logs and tracebacks")
+        return p
+
+    p = add("run", cmd_run, "Migrate every scan under SOURCE (s3://bucket/prefix or a folder).")
+    p.add_argument("source")
+    p.add_argument("--batch", required=True, help="batch name (re-use it to resume)")
+    p.add_argument("--language", choices=["auto", "vi", "en"], default="auto",
+                   help="chart language (default: detected per chart)")
+    p.add_argument("--workers", type=int, help="documents in parallel (default: cores)")
+
+    p = add("status", cmd_status, "Progress of a batch (or of all batches).")
+    p.add_argument("--batch")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("export", cmd_export, "Export a batch, one record per document.")
+    p.add_argument("--batch", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--format", default="jsonl", help="jsonl (default) or csv")
+
+    p = add("inspect", cmd_inspect, "Clean, OCR and extract one local scan; print what was found.")
+    p.add_argument("file")
+    p.add_argument("--save-images", metavar="DIR", help="keep the cleaned pages in DIR")
+    p.add_argument("--language", choices=["auto", "vi", "en"], default="auto")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("demo", cmd_demo, "Migrate synthetic charts through a local S3 endpoint.")
+    p.add_argument("--no-serve", action="store_true", help="stop after the summary")
+    p.add_argument("--charts", type=int, default=30, help="how many charts (default 30)")
+    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--batch", default="demo")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    _quiet_prefect(verbose)
+    try:
+        overrides: dict[str, Any] = {}
+        if getattr(args, "language", None):
+            overrides["language"] = args.language
+        if getattr(args, "workers", None):
+            overrides["workers"] = args.workers
+        settings = settings_from_env(**overrides)
+        code = int(args.handler(args, settings))
+    except MigrateError as exc:
+        if verbose:
+            traceback.print_exc()
+        print(f"emr-migrate {args.command}: error: {exc}", file=sys.stderr)
+        code = int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(f"emr-migrate {args.command}: interrupted: run it again to resume",
+              file=sys.stderr)
+        code = int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        # Unexpected errors may carry page text in their message: show only the type.
+        print(f"emr-migrate {args.command}: error: unexpected {type(exc).__name__}: run again "
+              "with --verbose for details and report it", file=sys.stderr)
+        code = int(ExitCode.FAILED)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

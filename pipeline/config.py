@@ -1,0 +1,85 @@
+"""Settings, built once at the entry point from the environment and passed down."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import BadArguments
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/emr.db"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    secure: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    s3: S3Settings | None = None
+    workdir: Path | None = None
+    #: dpi at which PDFs are rasterised; bounding boxes are in pixels of this resolution
+    pdf_dpi: int = 300
+    #: chart language: "vi", "en" or "auto" (detected per chart)
+    language: str = "auto"
+    #: parallel documents; one single-threaded Tesseract per core
+    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    #: seconds before a page's OCR is abandoned (the page is kept, empty, with a warning)
+    ocr_timeout: float = 120.0
+    #: largest scan accepted, in bytes
+    max_scan_bytes: int = 500 * 1024 * 1024
+    #: largest page accepted, in pixels (a guard against decompression bombs)
+    max_page_pixels: int = 120_000_000
+
+    def scratch_dir(self) -> Path:
+        if self.workdir is not None:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            return self.workdir
+        return Path(tempfile.gettempdir())
+
+    def database_display(self) -> str:
+        """The database URL without its password, for messages."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def _flag(value: str, name: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off"}:
+        return False
+    raise BadArguments(f"{name} must be true or false, not {value!r}")
+
+
+def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    env = os.environ if env is None else env
+    s3 = None
+    if env.get("MINIO_ENDPOINT"):
+        s3 = S3Settings(
+            endpoint=env["MINIO_ENDPOINT"],
+            access_key=env.get("MINIO_ACCESS_KEY", ""),
+            secret_key=env.get("MINIO_SECRET_KEY", ""),
+            secure=_flag(env.get("MINIO_SECURE", "true"), "MINIO_SECURE"),
+        )
+    workdir = Path(env["EMR_WORKDIR"]) if env.get("EMR_WORKDIR") else None
+    base = Settings(
+        database_url=env.get("EMR_DATABASE_URL", DEFAULT_DATABASE_URL),
+        s3=s3,
+        workdir=workdir,
+    )
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    if clean:
+        from dataclasses import replace
+
+        base = replace(base, **clean)  # type: ignore[arg-type]
+    return base

@@ -1,0 +1,180 @@
+"""Find the chart's fields: label matches (spaCy Matcher, fuzzy on folded words) and the value
+beside or below each label, parsed by the field's type, then held against other fields."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.extract.doc import blank_nlp, page_doc
+from pipeline.extract.lexicon import load_lexicon
+from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
+from pipeline.models import FieldCandidate, OcrPage, union_bbox
+from schemas.catalogue import FieldSpec, extracted_fields
+
+
+def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
+    """Tolerate OCR slips in label words: none for short words, one or two for longer ones."""
+    n = len(pattern_text)
+    allowed = 0 if n <= 4 else 1 if n <= 7 else 2
+    return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
+
+
+@lru_cache(maxsize=4)
+def label_matcher(language: str) -> Matcher:
+    matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
+    for key, variants in load_lexicon(language).labels.items():
+        patterns = [
+            [{"NORM": word} if len(word) <= 4 else {"NORM": {"FUZZY": word}} for word in variant]
+            for variant in variants
+        ]
+        matcher.add(key, patterns)
+    return matcher
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    key: str
+    span: Span
+    score: float  # 1.0 for an exact match of the folded label, less for fuzzy ones
+
+
+def _label_score(span: Span, language: str, key: str) -> float:
+    found = " ".join(t.norm_ for t in span)
+    best = 0.0
+    for variant in load_lexicon(language).labels[key]:
+        target = " ".join(variant)
+        if len(variant) == len(span):
+            best = max(best, 1.0 - Levenshtein.normalized_distance(found, target))
+    return round(best, 3)
+
+
+def find_labels(doc: Doc, language: str) -> list[LabelHit]:
+    matcher = label_matcher(language)
+    spans = []
+    for match_id, start, end in matcher(doc):
+        span = Span(doc, start, end, label=match_id)
+        if span[0]._.line == span[-1]._.line:  # a label never runs over two lines
+            spans.append(span)
+    kept = sorted(filter_spans(spans), key=lambda s: s.start)  # longest label wins an overlap
+    return [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
+
+
+def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Span]:
+    """Candidate value spans: right of the label up to the next label on its line; and, when
+    the label ends its line, the start of the line below (labels above their values)."""
+    line = hit.span[-1]._.line
+    next_starts = [h.span.start for h in hits if h.span.start >= hit.span.end]
+    stop = hit.span.end
+    while stop < len(doc) and doc[stop]._.line == line and stop not in next_starts:
+        stop += 1
+    spans = []
+    if stop > hit.span.end:
+        spans.append(doc[hit.span.end : stop])
+    if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
+        below = doc[stop]._.line
+        end = stop
+        while end < len(doc) and doc[end]._.line == below and end not in next_starts:
+            end += 1
+        if end > stop:
+            spans.append(doc[stop:end])
+    return spans
+
+
+def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
+    confs = [t._.conf for t in span]
+    return FieldCandidate(
+        key=spec.key,
+        value=parsed.value,
+        raw_text=span.text,
+        page=span[0]._.page,
+        bbox=union_bbox([t._.bbox for t in span]),
+        ocr_confidence=round(sum(confs) / len(confs), 4),
+        label_score=hit.score,
+        rule=f"label:{'_'.join(t.norm_ for t in hit.span)}",
+        checks_passed=parsed.checks_passed,
+        checks_failed=parsed.checks_failed,
+    )
+
+
+def _strength(c: FieldCandidate) -> float:
+    return c.label_score * c.ocr_confidence * (0.5 if c.checks_failed else 1.0)
+
+
+def extract_fields(pages: Sequence[OcrPage], language: str) -> list[FieldCandidate]:
+    """One candidate per extracted field; value ``None`` when the chart gave none."""
+    specs = extracted_fields()
+    best: dict[str, FieldCandidate] = {}
+    for page in pages:
+        doc = page_doc(page)
+        hits = find_labels(doc, language)
+        for hit in hits:
+            spec = next((s for s in specs if s.key == hit.key), None)
+            if spec is None:
+                continue
+            for span in _value_tokens(doc, hit, hits):
+                parsed = PARSERS[spec.type](span.text)
+                if parsed is None:
+                    continue
+                cand = _candidate(spec, hit, span, parsed)
+                if spec.key not in best or _strength(cand) > _strength(best[spec.key]):
+                    best[spec.key] = cand
+                break
+    found = [best.get(s.key) or _missing(s.key) for s in specs]
+    return cross_check(found)
+
+
+def _missing(key: str) -> FieldCandidate:
+    return FieldCandidate(key, None, "", None, None, 0.0, 0.0, "not_found")
+
+
+def _with_check(c: FieldCandidate, name: str, ok: bool) -> FieldCandidate:
+    if ok:
+        return replace(c, checks_passed=c.checks_passed + (name,))
+    return replace(c, checks_failed=c.checks_failed + (name,))
+
+
+def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
+    """Hold fields against each other: CCCD vs sex and birth year; birth < admission < discharge."""
+    by_key = {c.key: c for c in cands}
+
+    def value(key: str) -> str | None:
+        c = by_key.get(key)
+        return c.value if c else None
+
+    cccd, sex, birth = (value(k) for k in
+                        ("patient.national_id", "patient.sex", "patient.birth_date"))
+    if cccd and len(cccd) == 12 and (coded := cccd_sex_and_century(cccd)):
+        coded_sex, century = coded
+        if sex:
+            ok = coded_sex == sex
+            for k in ("patient.national_id", "patient.sex"):
+                by_key[k] = _with_check(by_key[k], "cccd_matches_sex", ok)
+        if birth:
+            ok = century + int(cccd[4:6]) == int(birth[:4])
+            for k in ("patient.national_id", "patient.birth_date"):
+                by_key[k] = _with_check(by_key[k], "cccd_matches_birth_year", ok)
+
+    def moment(key: str) -> datetime | None:
+        v = value(key)
+        if not v:
+            return None
+        return datetime.fromisoformat(v) if "T" in v else datetime.combine(
+            date.fromisoformat(v), datetime.min.time())
+
+    chain = ["patient.birth_date", "encounter.admission_time", "encounter.discharge_time"]
+    for earlier, later in zip(chain, chain[1:], strict=False):
+        a, b = moment(earlier), moment(later)
+        if a and b:
+            ok = a <= b
+            for k in (earlier, later):
+                by_key[k] = _with_check(by_key[k], f"{earlier.split('.')[1]}_before_"
+                                        f"{later.split('.')[1]}", ok)
+    return [by_key[c.key] for c in cands]

@@ -1,0 +1,65 @@
+"""Label lexicons: one JSON file per language (data a records department can extend), loaded strictly."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.extract.text import fold
+from schemas.catalogue import field_keys
+
+LEXICON_DIR = Path(__file__).with_name("lexicons")
+_TOP_KEYS = {"language", "description", "labels"}
+
+
+class LexiconError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    language: str
+    #: field key -> label variants, each as a tuple of folded words
+    labels: dict[str, tuple[tuple[str, ...], ...]]
+
+
+def parse_lexicon(data: object, source: str) -> Lexicon:
+    if not isinstance(data, dict):
+        raise LexiconError(f"{source}: the lexicon must be a JSON object")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise LexiconError(f"{source}: unknown keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+    language = data.get("language")
+    if not isinstance(language, str) or not language:
+        raise LexiconError(f"{source}: 'language' must be a language code such as 'vi'")
+    labels = data.get("labels")
+    if not isinstance(labels, dict):
+        raise LexiconError(f"{source}: 'labels' must map field keys to lists of labels")
+    known = field_keys()
+    parsed: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for key, variants in labels.items():
+        if key not in known:
+            raise LexiconError(f"{source}: unknown field key {key!r}")
+        if not isinstance(variants, list) or not all(isinstance(v, str) and v for v in variants):
+            raise LexiconError(f"{source}: labels of {key} must be a list of non-empty strings")
+        folded = []
+        for variant in variants:
+            words = tuple(w for w in (fold(t) for t in variant.split()) if w)
+            if not words:
+                raise LexiconError(f"{source}: label {variant!r} of {key} has no letters")
+            folded.append(words)
+        parsed[key] = tuple(folded)
+    return Lexicon(language, parsed)
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(language: str) -> Lexicon:
+    path = LEXICON_DIR / f"{language}.json"
+    if not path.exists():
+        raise LexiconError(f"no label lexicon for language {language!r} ({path})")
+    lexicon = parse_lexicon(json.loads(path.read_text(encoding="utf-8")), path.name)
+    if lexicon.language != language:
+        raise LexiconError(f"{path.name}: says language {lexicon.language!r}")
+    return lexicon

@@ -1,0 +1,26 @@
+"""Text folding for tolerant matching: lower case, no diacritics, đ -> d, no edge punctuation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
+
+
+def strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def fold(text: str) -> str:
+    """``"Họ,"`` -> ``"ho"``: the form labels are compared in this space."""
+    return _EDGE_PUNCT.sub("", strip_diacritics(text).lower())
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def single_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,259 @@
+"""Value parsers and validators per field type: raw OCR text in, normalised value out.
+
+Each parser returns ``None`` when the text holds no value of its type, so a label whose
+neighbourhood holds no value is passed over instead of yielding garbage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    value: str
+    checks_passed: tuple[str, ...] = ()
+    checks_failed: tuple[str, ...] = ()
+
+
+# --- OCR confusions inside what must be digits -------------------------------------------
+
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1",
+                                   "|": "1", "i": "1", "Z": "2", "S": "5", "s": "5", "B": "8",
+                                   "G": "6", "b": "6", "g": "9", "T": "7"})
+_LETTER_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
+
+
+def as_digits(text: str) -> str:
+    return text.translate(_DIGIT_LOOKALIKES)
+
+
+# --- dates and times -------------------------------------------------------------------------
+
+_MONTHS_EN = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_NUM = r"[0-9OoIl|]"
+_DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
+_YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
+_VI_LONG = re.compile(rf"({_NUM}{{1,2}})\s*thang\s*({_NUM}{{1,2}})\s*nam\s*({_NUM}{{4}})")
+_EN_LONG = re.compile(r"(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})")
+_EN_LONG_MDY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
+_TIME_VI = re.compile(rf"({_NUM}{{1,2}})\s*(?:gio|h)\s*({_NUM}{{1,2}})?\s*(?:phut|p)?")
+_TIME_COLON = re.compile(rf"\b({_NUM}{{1,2}})\s*[:h]\s*({_NUM}{{2}})\b")
+
+
+def _make_date(y: str, m: str, d: str) -> date | None:
+    try:
+        return date(int(as_digits(y)), int(as_digits(m)), int(as_digits(d)))
+    except ValueError:
+        return None
+
+
+def find_date(text: str) -> tuple[date, tuple[int, int]] | None:
+    """The first real calendar date in the text, and where it was found in the folded text."""
+    folded = fold(strip_diacritics(text)) if text else ""
+    folded = " ".join(folded.split())
+    found: list[tuple[int, date, tuple[int, int]]] = []
+    for pattern, order in ((_DMY, "dmy"), (_YMD, "ymd"), (_VI_LONG, "dmy")):
+        for m in pattern.finditer(folded):
+            parts = dict(zip(order, m.groups(), strict=True))
+            d = _make_date(parts["y"], parts["m"], parts["d"])
+            if d:
+                found.append((m.start(), d, m.span()))
+    for m in _EN_LONG.finditer(folded):
+        month = _MONTHS_EN.get(m.group(2))
+        if month:
+            d = _make_date(m.group(3), str(month), m.group(1))
+            if d:
+                found.append((m.start(), d, m.span()))
+    for m in _EN_LONG_MDY.finditer(folded):
+        month = _MONTHS_EN.get(m.group(1))
+        if month:
+            d = _make_date(m.group(3), str(month), m.group(2))
+            if d:
+                found.append((m.start(), d, m.span()))
+    if not found:
+        return None
+    _, d, span = min(found, key=lambda f: f[0])
+    return d, span
+
+
+def parse_date(text: str) -> ParsedValue | None:
+    found = find_date(text)
+    if not found:
+        return None
+    d, _ = found
+    checks = ("real_date",)
+    if not 1900 <= d.year <= 2030:
+        return ParsedValue(d.isoformat(), checks, ("plausible_year",))
+    return ParsedValue(d.isoformat(), checks + ("plausible_year",))
+
+
+def parse_datetime(text: str) -> ParsedValue | None:
+    found = find_date(text)
+    if not found:
+        return None
+    d, (start, end) = found
+    folded = " ".join(fold(strip_diacritics(text)).split())
+    outside = folded[:start] + " " + folded[end:]
+    hour = minute = None
+    for pattern in (_TIME_COLON, _TIME_VI):
+        m = pattern.search(outside)
+        if m:
+            hour = int(as_digits(m.group(1)))
+            minute = int(as_digits(m.group(2))) if m.group(2) else 0
+            break
+    if hour is None or minute is None or not (0 <= hour < 24 and 0 <= minute < 60):
+        return ParsedValue(f"{d.isoformat()}T00:00", ("real_date",), ("time_found",))
+    value = datetime(d.year, d.month, d.day, hour, minute).strftime("%Y-%m-%dT%H:%M")
+    return ParsedValue(value, ("real_date", "time_found"))
+
+
+# --- identity --------------------------------------------------------------------------------
+
+# Province codes of the CCCD (Decree 137/2015 and its successors): 001..096, odd gaps.
+CCCD_PROVINCES = frozenset({
+    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020",
+    "022", "024", "025", "026", "027", "030", "031", "033", "034", "035", "036", "037", "038",
+    "040", "042", "044", "045", "046", "048", "049", "051", "052", "054", "056", "058", "060",
+    "062", "064", "066", "067", "068", "070", "072", "074", "075", "077", "079", "080", "082",
+    "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+})  # fmt: skip
+
+# BHYT card object groups (Decision 1666/QĐ-BHXH) and province codes 01..99.
+BHYT_GROUPS = frozenset({
+    "DN", "HX", "CH", "NN", "TK", "HC", "XK", "HT", "TB", "NO", "XV", "CC", "CK", "CB", "KC",
+    "HD", "TE", "BT", "HN", "DT", "DK", "XD", "TS", "TC", "TQ", "TA", "TY", "HG", "LS", "PV",
+    "CN", "HS", "GD", "TL", "XN", "MS", "NX", "SV", "GB", "GK", "QN", "CA", "CY", "HK", "DS",
+})  # fmt: skip
+
+
+def parse_national_id(text: str) -> ParsedValue | None:
+    candidates = re.findall(r"[0-9OoIl|SBDZ][0-9OoIl|SBDZ\s.\-]{7,20}", text)
+    for raw in candidates:
+        digits = re.sub(r"[\s.\-]", "", as_digits(raw))
+        if not digits.isdigit():
+            continue
+        if len(digits) == 12:
+            passed, failed = ["length"], []
+            (passed if digits[:3] in CCCD_PROVINCES else failed).append("cccd_province")
+            (passed if digits[3] in "0123" else failed).append("cccd_century_sex")
+            return ParsedValue(digits, tuple(passed), tuple(failed))
+        if len(digits) == 9:
+            return ParsedValue(digits, ("length",))
+    return None
+
+
+def cccd_sex_and_century(cccd: str) -> tuple[str, int] | None:
+    if len(cccd) != 12 or cccd[3] not in "0123":
+        return None
+    digit = int(cccd[3])
+    return ("male" if digit % 2 == 0 else "female"), 1900 + 100 * (digit // 2)
+
+
+def parse_insurance_number(text: str) -> ParsedValue | None:
+    compact = re.sub(r"[\s.\-_/]", "", nfc(text).upper())
+    for m in re.finditer(r"[A-Z0-9]{2}[0-9OISBZG][0-9A-Z]{12}", compact):
+        raw = m.group(0)
+        letters = raw[:2].translate(_LETTER_LOOKALIKES)
+        rest = as_digits(raw[2:])
+        value = letters + rest
+        if not re.fullmatch(r"[A-Z]{2}[1-5]\d{12}", value):
+            continue
+        passed, failed = ["format"], []
+        (passed if letters in BHYT_GROUPS else failed).append("bhyt_group")
+        (passed if 1 <= int(value[3:5]) <= 99 else failed).append("bhyt_province")
+        return ParsedValue(value, tuple(passed), tuple(failed))
+    return None
+
+
+def parse_sex(text: str) -> ParsedValue | None:
+    words = fold(text).split()
+    words = [w.strip("()[]:.,") for w in words]
+    male = any(w in {"nam", "male", "m"} for w in words)
+    female = any(w in {"nu", "female", "f"} for w in words)
+    if male and not female:
+        return ParsedValue("male", ("known_value",))
+    if female and not male:
+        return ParsedValue("female", ("known_value",))
+    return None
+
+
+# --- names and free text --------------------------------------------------------------------
+
+_NAME_TOKEN = re.compile(r"^[^\W\d_]+$", re.UNICODE)
+# folded -> as written: OCR often drops or changes a capital's tone mark (NGUYỄN -> NGUYÊN);
+# a surname is snapped back to its one real spelling.
+COMMON_SURNAMES = {fold(s): s for s in (
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đào Lương "
+    "Trịnh Mai Trương Cao Lâm Tô Hà Tạ Châu Quách Kiều Thái Chu Đoàn La Vương Tăng Lưu"
+).split()}
+
+
+def parse_person_name(text: str) -> ParsedValue | None:
+    tokens = []
+    for raw in nfc(text).split():
+        token = raw.strip(".,:;()[]\"'`-_*")
+        if not token:
+            continue
+        if not _NAME_TOKEN.match(token):
+            break  # names end where digits or symbols begin
+        tokens.append(token)
+    if len(tokens) < 2:
+        return None
+    surname = COMMON_SURNAMES.get(fold(tokens[0]))
+    passed, failed = ["letters_only"], []
+    if surname:
+        tokens[0] = surname
+        passed.append("known_surname")
+    else:
+        failed.append("known_surname")
+    name = single_spaces(" ".join(tokens)).upper()
+    return ParsedValue(name, tuple(passed), tuple(failed))
+
+
+_ICD = re.compile(r"\b([A-TV-Z][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?\b")
+
+
+def parse_icd10(text: str) -> ParsedValue | None:
+    for m in _ICD.finditer(nfc(text).upper().replace("(", " ").replace(")", " ")):
+        code = m.group(1)[0] + as_digits(m.group(1)[1:])
+        if m.group(2):
+            code += "." + as_digits(m.group(2))
+        if re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", code):
+            return ParsedValue(code, ("format",))
+    return None
+
+
+def parse_diagnosis(text: str) -> ParsedValue | None:
+    """Diagnosis text as printed, without a trailing code or leaders."""
+    cleaned = re.sub(r"\(?\s*(?:mã|ma|icd)[^)]*\)?\s*$", "", nfc(text), flags=re.IGNORECASE)
+    cleaned = _ICD.sub("", cleaned)
+    cleaned = re.sub(r"[()\[\]]", " ", cleaned)
+    cleaned = single_spaces(cleaned.strip(" .,:;-_"))
+    if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
+        return None
+    return ParsedValue(cleaned, ("has_text",))
+
+
+def parse_text(text: str) -> ParsedValue | None:
+    cleaned = single_spaces(nfc(text).strip(" .,:;-_"))
+    return ParsedValue(cleaned) if cleaned else None
+
+
+PARSERS: dict[str, Callable[[str], ParsedValue | None]] = {
+    "person_name": parse_person_name,
+    "date": parse_date,
+    "datetime": parse_datetime,
+    "sex": parse_sex,
+    "national_id": parse_national_id,
+    "insurance_number": parse_insurance_number,
+    "icd10": parse_icd10,
+    "diagnosis": parse_diagnosis,
+    "text": parse_text,
+}

@@ -1,0 +1,162 @@
+"""Scan sources: an S3/MinIO prefix (through the minio client) or a local directory."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pipeline.config import S3Settings, Settings
+from pipeline.errors import BadArguments, SourceUnavailable, TooLarge
+from pipeline.models import ScanRef
+
+_CHUNK = 1024 * 1024
+
+
+class ScanSource(Protocol):
+    uri: str
+
+    def list_scans(self) -> Iterator[ScanRef]: ...
+
+    def fetch(self, ref: ScanRef, dest: Path) -> str:
+        """Copy the scan's bytes to ``dest`` and return their sha256 (hex)."""
+        ...
+
+
+def _copy_hashing(stream: object, dest: Path, limit: int) -> str:
+    digest = hashlib.sha256()
+    size = 0
+    with dest.open("wb") as out:
+        while True:
+            chunk = stream.read(_CHUNK)  # type: ignore[attr-defined]
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(
+                    f"the file is larger than {limit // (1024 * 1024)} MiB: split it into one "
+                    "file per chart, or raise the limit"
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class DirectorySource:
+    root: Path
+    max_bytes: int
+
+    @property
+    def uri(self) -> str:
+        return str(self.root)
+
+    def list_scans(self) -> Iterator[ScanRef]:
+        if not self.root.is_dir():
+            raise SourceUnavailable(f"the folder {self.root} does not exist or is not a folder")
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in path.relative_to(self.root).parts):
+                continue  # hidden files (.DS_Store, editor swap files) are not charts
+            yield ScanRef(self.uri, path.relative_to(self.root).as_posix(), path.stat().st_size)
+
+    def fetch(self, ref: ScanRef, dest: Path) -> str:
+        with (self.root / ref.key).open("rb") as stream:
+            return _copy_hashing(stream, dest, self.max_bytes)
+
+
+@dataclass
+class S3Source:
+    """A bucket prefix on MinIO (or any S3-compatible endpoint)."""
+
+    bucket: str
+    prefix: str
+    settings: S3Settings
+    max_bytes: int
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        return make_minio_client(self.settings)
+
+    def list_scans(self) -> Iterator[ScanRef]:
+        from minio.error import S3Error
+
+        client = self._client()
+        try:
+            if not client.bucket_exists(self.bucket):
+                raise SourceUnavailable(
+                    f"the bucket {self.bucket!r} does not exist on {self.settings.endpoint}"
+                )
+            objects = client.list_objects(self.bucket, prefix=self.prefix or None, recursive=True)
+            for obj in sorted(objects, key=lambda o: o.object_name or ""):
+                if obj.is_dir or not obj.object_name:
+                    continue
+                yield ScanRef(self.uri, obj.object_name, int(obj.size or 0))
+        except S3Error as exc:
+            raise SourceUnavailable(
+                f"cannot list {self.uri} on {self.settings.endpoint} ({exc.code}): "
+                "check MINIO_ACCESS_KEY/MINIO_SECRET_KEY and the bucket name"
+            ) from None
+        except OSError as exc:
+            raise SourceUnavailable(
+                f"cannot reach the object store at {self.settings.endpoint} "
+                f"({type(exc).__name__}): check MINIO_ENDPOINT and MINIO_SECURE"
+            ) from None
+
+    def fetch(self, ref: ScanRef, dest: Path) -> str:
+        from minio.error import S3Error
+
+        client = self._client()
+        try:
+            response = client.get_object(self.bucket, ref.key)
+        except S3Error as exc:
+            raise SourceUnavailable(f"cannot read {ref.key} ({exc.code})") from None
+        except OSError as exc:
+            raise SourceUnavailable(
+                f"cannot reach the object store to read {ref.key} ({type(exc).__name__})"
+            ) from None
+        try:
+            return _copy_hashing(response, dest, self.max_bytes)
+        finally:
+            response.close()
+            response.release_conn()
+
+
+def make_minio_client(s3: S3Settings):  # type: ignore[no-untyped-def]
+    from minio import Minio
+
+    # The region is fixed so that the client does not ask the server for it on every call.
+    return Minio(
+        s3.endpoint,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        secure=s3.secure,
+        region="us-east-1",
+    )
+
+
+def open_source(uri: str, settings: Settings) -> ScanSource:
+    if uri.startswith("s3://"):
+        if settings.s3 is None:
+            raise BadArguments(
+                f"{uri} is an S3 source but MINIO_ENDPOINT is not set: set MINIO_ENDPOINT, "
+                "MINIO_ACCESS_KEY and MINIO_SECRET_KEY"
+            )
+        bucket, _, prefix = uri[len("s3://") :].partition("/")
+        if not bucket:
+            raise BadArguments(f"{uri} names no bucket: use s3://bucket/prefix")
+        return S3Source(bucket, prefix, settings.s3, settings.max_scan_bytes)
+    path = Path(uri)
+    if not path.is_dir():
+        raise BadArguments(f"{uri} is neither s3://bucket/prefix nor an existing folder")
+    return DirectorySource(path.resolve(), settings.max_scan_bytes)
+
+
+def copy_local(path: Path, dest: Path, max_bytes: int) -> str:
+    """Copy one local file to scratch (used by ``inspect``) and return its sha256."""
+    with path.open("rb") as stream:
+        return _copy_hashing(stream, dest, max_bytes)

@@ -1,0 +1,151 @@
+"""The immutable records that stages hand each other, from a scan's address to a routed field.
+
+Geometry convention: a bbox is ``(x0, y0, x1, y1)`` in pixels of the page image at the
+resolution the pipeline used, origin top-left, x1/y1 exclusive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+BBox = tuple[int, int, int, int]
+
+
+def union_bbox(boxes: list[BBox] | tuple[BBox, ...]) -> BBox:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+class Decision(StrEnum):
+    AUTO_ACCEPTED = "auto_accepted"
+    NEEDS_REVIEW = "needs_review"
+    CONFIRMED = "confirmed"
+    CORRECTED = "corrected"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ScanRef:
+    """Where a scan lives: ``source`` is ``s3://bucket/prefix`` or a directory; ``key`` is the
+    object key (or path) relative to the bucket (or directory)."""
+
+    source: str
+    key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RawScan:
+    """A scan's bytes copied to scratch space (the original is never touched)."""
+
+    ref: ScanRef
+    sha256: str
+    media_type: str  # "pdf" | "tiff" | "jpeg" | "png"
+    path: Path
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One cleaned page, written to scratch space as a grey image Tesseract reads directly."""
+
+    number: int  # 1-based
+    path: Path
+    width: int
+    height: int
+    dpi: int
+    rotated_180: bool = False
+    skew_degrees: float = 0.0
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    text: str
+    confidence: float  # 0..1
+    bbox: BBox
+    line_id: int  # unique within the page; words of one text line share it
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    number: int
+    width: int
+    height: int
+    words: tuple[OcrWord, ...]
+    language: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def mean_confidence(self) -> float:
+        if not self.words:
+            return 0.0
+        return sum(w.confidence for w in self.words) / len(self.words)
+
+    @property
+    def text(self) -> str:
+        lines: dict[int, list[str]] = {}
+        for w in self.words:
+            lines.setdefault(w.line_id, []).append(w.text)
+        return "\n".join(" ".join(ws) for ws in lines.values())
+
+
+@dataclass(frozen=True)
+class FieldCandidate:
+    """What extraction found for one field key, with its provenance."""
+
+    key: str
+    value: str | None  # normalised as docs/fields.md says; None when not found
+    raw_text: str  # the OCR text the value was read from (never logged)
+    page: int | None
+    bbox: BBox | None
+    ocr_confidence: float  # mean of the words under the value, 0..1
+    label_score: float  # how well the label matched, 0..1
+    rule: str  # which rule found it, e.g. "label:vi:ho va ten"
+    checks_passed: tuple[str, ...] = ()
+    checks_failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoutedField:
+    candidate: FieldCandidate
+    confidence: float  # 0..1, the probability that the value is right
+    threshold: float
+    decision: Decision
+    reasons: tuple[str, ...] = ()  # why it was sent to review
+
+    @property
+    def key(self) -> str:
+        return self.candidate.key
+
+
+@dataclass(frozen=True)
+class Medication:
+    name: str
+    strength: str | None
+    route: str | None
+    frequency: str | None
+    confidence: float
+    page: int | None = None
+    bbox: BBox | None = None
+
+
+@dataclass(frozen=True)
+class ChartReading:
+    """Everything the pipeline read from one document, before it is stored."""
+
+    sha256: str
+    language: str
+    pages: tuple[OcrPage, ...]
+    fields: tuple[RoutedField, ...]
+    medications: tuple[Medication, ...] = ()
+    secondary_icd10: tuple[str, ...] = ()
+    page_images: tuple[PageImage, ...] = field(default=(), compare=False)
+
+    @property
+    def needs_review(self) -> bool:
+        return any(f.decision is Decision.NEEDS_REVIEW for f in self.fields)

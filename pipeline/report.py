@@ -1,0 +1,120 @@
+"""Progress figures for ``status``, the Prefect artifact and (later) the dashboard, from state rows.
+
+Figures only: counts, rates, document keys and reasons; never a field value.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas.tables import (
+    Batch,
+    DocState,
+    Document,
+    DocumentEvent,
+    ExtractedField,
+    Page,
+    ReviewItem,
+    utcnow,
+)
+
+
+def _frame(session: Session, stmt: Any) -> pd.DataFrame:
+    return pd.read_sql(stmt, session.connection())
+
+
+def batch_status(sessions: sessionmaker[Session], batch: str | None = None,
+                 workers: int = 2) -> dict[str, Any]:
+    with sessions() as session:
+        docs_q = select(Document.id, Document.key, Document.state, Document.error,
+                        Batch.name.label("batch")).join(Batch)
+        if batch:
+            docs_q = docs_q.where(Batch.name == batch)
+        docs = _frame(session, docs_q)
+        ids = [int(i) for i in docs["id"]] if len(docs) else []
+        pages = _frame(session, select(Page.document_id).where(Page.document_id.in_(ids)))
+        fields = _frame(session, select(ExtractedField.document_id, ExtractedField.decision)
+                        .where(ExtractedField.document_id.in_(ids)))
+        events = _frame(session, select(DocumentEvent.document_id, DocumentEvent.state,
+                                        DocumentEvent.seconds, DocumentEvent.pages,
+                                        DocumentEvent.at)
+                        .where(DocumentEvent.document_id.in_(ids)))
+        reviews = _frame(session, select(ReviewItem.state, ReviewItem.decided_at)
+                         .where(ReviewItem.document_id.in_(ids)))
+    by_state = {s: 0 for s in DocState.ALL}
+    by_state.update({str(k): int(v) for k, v in docs["state"].value_counts().items()})
+    decisions = {str(k): int(v) for k, v in fields["decision"].value_counts().items()}
+    total_fields = int(len(fields))
+    auto = decisions.get("auto_accepted", 0)
+    open_items = int((reviews["state"] != "decided").sum()) if len(reviews) else 0
+
+    now = utcnow()
+    recent = reviews[reviews["decided_at"].notna()] if len(reviews) else reviews
+    if len(recent):
+        recent = recent[pd.to_datetime(recent["decided_at"]) >= now - timedelta(hours=1)]
+    review_per_hour = int(len(recent))
+
+    timed = events[events["seconds"].notna()] if len(events) else events
+    secs_per_doc = float(timed["seconds"].mean()) if len(timed) else None
+    queued = by_state[DocState.QUEUED]
+    eta_processing = (queued * secs_per_doc / max(1, workers)) if secs_per_doc else None
+    eta_review = (open_items / review_per_hour * 3600) if review_per_hour else None
+
+    failures = [
+        {"document": str(r.key), "error": str(r.error)}
+        for r in docs[docs["state"] == DocState.FAILED].itertuples()
+    ] if len(docs) else []
+    return {
+        "batch": batch,
+        "documents": {"total": int(len(docs)), **by_state},
+        "pages": {"read": int(len(pages))},
+        "fields": {
+            "total": total_fields,
+            "auto_accepted": auto,
+            "waiting_for_review": open_items,
+            "decided_by_reviewers": sum(decisions.get(d, 0)
+                                        for d in ("confirmed", "corrected", "missing")),
+            "automation_rate": round(auto / total_fields, 4) if total_fields else None,
+        },
+        "review": {"decided_last_hour": review_per_hour},
+        "seconds_per_document": round(secs_per_doc, 2) if secs_per_doc else None,
+        "eta_seconds": {
+            "processing": round(eta_processing) if eta_processing is not None else None,
+            "review": round(eta_review) if eta_review is not None else None,
+        },
+        "failures": failures,
+    }
+
+
+def status_text(status: dict[str, Any]) -> str:
+    d, f = status["documents"], status["fields"]
+    lines = [
+        f"batch: {status['batch'] or '(all)'}",
+        f"documents: {d['total']} total, {d['loaded']} loaded, {d['in_review']} in review, "
+        f"{d['failed']} failed, {d['queued']} queued",
+        f"pages read: {status['pages']['read']}",
+        f"fields: {f['total']} total, {f['auto_accepted']} auto-accepted"
+        + (f" ({f['automation_rate']:.1%})" if f["automation_rate"] is not None else "")
+        + f", {f['waiting_for_review']} waiting for review, "
+        f"{f['decided_by_reviewers']} decided by reviewers",
+        f"review throughput: {status['review']['decided_last_hour']} fields in the last hour",
+    ]
+    eta = status["eta_seconds"]
+    if eta["processing"] is not None and d["queued"]:
+        lines.append(f"ETA processing: {timedelta(seconds=eta['processing'])}")
+    if eta["review"] is not None:
+        lines.append(f"ETA review: {timedelta(seconds=eta['review'])}")
+    for failure in status["failures"]:
+        lines.append(f"failed: {failure['document']}: {failure['error']}")
+    return "\n".join(lines)
+
+
+def status_markdown(status: dict[str, Any]) -> str:
+    d = status["documents"]
+    rows = "\n".join(f"| {k} | {v} |" for k, v in d.items())
+    return f"# Batch {status['batch']}\n\n| documents | count |\n|---|---|\n{rows}\n"

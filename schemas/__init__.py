@@ -1,0 +1,1 @@
+"""Schemas: the EMR target tables and their migrations, the field catalogue, the export format."""
