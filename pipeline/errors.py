@@ -39,6 +39,12 @@ class SourceUnavailable(MigrateError):
     transient = True
 
 
+class SourceNotFound(SourceUnavailable):
+    """The bucket or folder is not there: retrying will not help."""
+
+    transient = False
+
+
 class DatabaseError(MigrateError):
     exit_code = ExitCode.DATABASE
 

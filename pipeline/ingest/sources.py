@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from urllib3.exceptions import HTTPError
+
 from pipeline.config import S3Settings, Settings
-from pipeline.errors import BadArguments, SourceUnavailable, TooLarge
+from pipeline.errors import BadArguments, SourceNotFound, SourceUnavailable, TooLarge
 from pipeline.models import ScanRef
 
 _CHUNK = 1024 * 1024
@@ -55,7 +57,7 @@ class DirectorySource:
 
     def list_scans(self) -> Iterator[ScanRef]:
         if not self.root.is_dir():
-            raise SourceUnavailable(f"the folder {self.root} does not exist or is not a folder")
+            raise SourceNotFound(f"the folder {self.root} does not exist or is not a folder")
         for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
             if any(part.startswith(".") for part in path.relative_to(self.root).parts):
                 continue  # hidden files (.DS_Store, editor swap files) are not charts
@@ -87,8 +89,9 @@ class S3Source:
 
         client = self._client()
         try:
+            check_bucket_name(self.bucket)
             if not client.bucket_exists(self.bucket):
-                raise SourceUnavailable(
+                raise SourceNotFound(
                     f"the bucket {self.bucket!r} does not exist on {self.settings.endpoint}"
                 )
             objects = client.list_objects(self.bucket, prefix=self.prefix or None, recursive=True)
@@ -97,11 +100,11 @@ class S3Source:
                     continue
                 yield ScanRef(self.uri, obj.object_name, int(obj.size or 0))
         except S3Error as exc:
-            raise SourceUnavailable(
+            raise SourceNotFound(
                 f"cannot list {self.uri} on {self.settings.endpoint} ({exc.code}): "
                 "check MINIO_ACCESS_KEY/MINIO_SECRET_KEY and the bucket name"
             ) from None
-        except OSError as exc:
+        except (OSError, HTTPError) as exc:
             raise SourceUnavailable(
                 f"cannot reach the object store at {self.settings.endpoint} "
                 f"({type(exc).__name__}): check MINIO_ENDPOINT and MINIO_SECURE"
@@ -115,7 +118,7 @@ class S3Source:
             response = client.get_object(self.bucket, ref.key)
         except S3Error as exc:
             raise SourceUnavailable(f"cannot read {ref.key} ({exc.code})") from None
-        except OSError as exc:
+        except (OSError, HTTPError) as exc:
             raise SourceUnavailable(
                 f"cannot reach the object store to read {ref.key} ({type(exc).__name__})"
             ) from None
@@ -137,6 +140,18 @@ def make_minio_client(s3: S3Settings):  # type: ignore[no-untyped-def]
         secure=s3.secure,
         region="us-east-1",
     )
+
+
+def check_bucket_name(bucket: str) -> None:
+    from minio.helpers import check_bucket_name as minio_check
+
+    try:
+        minio_check(bucket)
+    except ValueError:
+        raise BadArguments(
+            f"{bucket!r} is not a valid bucket name (3-63 lower-case letters, digits, dots, "
+            "hyphens)"
+        ) from None
 
 
 def open_source(uri: str, settings: Settings) -> ScanSource:

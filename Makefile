@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh Debian machine, idempotently:
+#   make demo    migrate synthetic charts through a local S3 endpoint (DEMO_ARGS=--no-serve to stop after the summary)
+#   make test    lint, type-check and run the whole test suite
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed
+# Tesseract with Vietnamese and English models, poppler for PDFs, the fonts the chart generator draws with
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils \
+	fonts-dejavu-core fonts-liberation2 fonts-noto-core
+DEMO_ARGS ?=
+
+.PHONY: install system-deps demo test lint bench clean
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/emr-migrate demo $(DEMO_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check pipeline flows schemas tests
+	$(VENV)/bin/ruff format --check pipeline flows schemas tests
+	$(VENV)/bin/mypy pipeline flows schemas
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: install
+	$(VENV)/bin/python -m pipeline.bench throughput
+
+clean:
+	rm -rf $(VENV) var test-output bench-output

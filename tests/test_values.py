@@ -1,0 +1,115 @@
+"""Value parsers and validators on real-world spellings, with and without diacritics."""
+
+import pytest
+
+from pipeline.extract.values import (
+    parse_date,
+    parse_datetime,
+    parse_diagnosis,
+    parse_icd10,
+    parse_insurance_number,
+    parse_national_id,
+    parse_person_name,
+    parse_sex,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["12/03/1965", "12-03-1965", "12.03.1965", "12 tháng 3 năm 1965", "12 thang 03 nam 1965",
+     "ngày 12 tháng 03 năm 1965", "1965-03-12", "12 Mar 1965", "March 12, 1965", "l2/O3/1965",
+     ": 12/03/1965 .........", "12 / 03 / 1965"],
+)  # fmt: skip
+def test_dates(text: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed.value == "1965-03-12"
+
+
+@pytest.mark.parametrize("text", ["31/02/1965", "no date here", "12/13/1965", ""])
+def test_not_a_date(text: str) -> None:
+    assert parse_date(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("08 giờ 30 phút ngày 15/06/2012", "2012-06-15T08:30"),
+     ("08 gio 30 phut ngay 15/06/2012", "2012-06-15T08:30"),
+     ("14h05 ngày 15 tháng 6 năm 2012", "2012-06-15T14:05"),
+     ("08:30 15/06/2012", "2012-06-15T08:30"),
+     ("15/06/2012 08:30", "2012-06-15T08:30"),
+     ("15 Jun 2012 14:05", "2012-06-15T14:05")],
+)  # fmt: skip
+def test_datetimes(text: str, expected: str) -> None:
+    parsed = parse_datetime(text)
+    assert parsed is not None and parsed.value == expected
+    assert not parsed.checks_failed
+
+
+def test_datetime_without_time_is_flagged() -> None:
+    parsed = parse_datetime("15/06/2012")
+    assert parsed is not None and "time_found" in parsed.checks_failed
+
+
+def test_cccd_and_cmnd() -> None:
+    ok = parse_national_id("079 085 012345")
+    assert ok is not None and ok.value == "079085012345" and not ok.checks_failed
+    garbled = parse_national_id("O79O85Ol2345")
+    assert garbled is not None and garbled.value == "079085012345"
+    cmnd = parse_national_id("023456789")
+    assert cmnd is not None and cmnd.value == "023456789"
+    bad_province = parse_national_id("999085012345")
+    assert bad_province is not None and "cccd_province" in bad_province.checks_failed
+    assert parse_national_id("12345") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["DN4791234567890", "DN 4 79 1234567890", "DN-4-79-1234567890", "dn4791234567890",
+             "DN479123456789O"],
+)  # fmt: skip
+def test_bhyt(text: str) -> None:
+    parsed = parse_insurance_number(text)
+    assert parsed is not None and parsed.value == "DN4791234567890"
+    assert not parsed.checks_failed
+
+
+def test_bhyt_unknown_group_is_flagged() -> None:
+    parsed = parse_insurance_number("QQ4791234567890")
+    assert parsed is not None and "bhyt_group" in parsed.checks_failed
+    assert parse_insurance_number("DN9791234567890") is None  # benefit level must be 1-5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Nam", "male"), ("Nữ", "female"), ("Nu", "female"), ("Male", "male"),
+     ("Female", "female"), ("nam.", "male")],
+)  # fmt: skip
+def test_sex(text: str, expected: str) -> None:
+    parsed = parse_sex(text)
+    assert parsed is not None and parsed.value == expected
+
+
+def test_sex_ambiguous() -> None:
+    assert parse_sex("Nam / Nữ") is None
+
+
+def test_names_are_upper_nfc_and_surname_snapped() -> None:
+    parsed = parse_person_name("NGUYÊN  VĂN   AN ......")
+    assert parsed is not None and parsed.value == "NGUYỄN VĂN AN"
+    assert "known_surname" in parsed.checks_passed
+    odd = parse_person_name("SMITH JOHN")
+    assert odd is not None and "known_surname" in odd.checks_failed
+    assert parse_person_name("123 456") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("J18.9", "J18.9"), ("(J18.9)", "J18.9"), ("A91", "A91"), ("I1O", "I10"), ("j18.9", "J18.9")],
+)
+def test_icd10(text: str, expected: str) -> None:
+    parsed = parse_icd10(text)
+    assert parsed is not None and parsed.value == expected
+
+
+def test_diagnosis_text_drops_code_and_leaders() -> None:
+    parsed = parse_diagnosis("Viêm phổi (J18.9) ........")
+    assert parsed is not None and parsed.value == "Viêm phổi"
