@@ -6,7 +6,6 @@ document ids); settings and credentials are built from the environment where the
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from prefect import flow, task
@@ -37,25 +36,41 @@ def _settings(language: str | None) -> Settings:
     return settings_from_env(language=language)
 
 
-@task(name="list-scans", retries=3, retry_delay_seconds=[2, 10, 30],
-      retry_condition_fn=_retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="list-scans",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=_retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def list_and_register(source_uri: str, batch: str, language: str | None) -> list[int]:
     settings = _settings(language)
     source = open_source(source_uri, settings)
-    return register_scans(sessions_for(settings.database_url), batch, source.uri,
-                          source.list_scans())
+    return register_scans(
+        sessions_for(settings.database_url), batch, source.uri, source.list_scans()
+    )
 
 
-@task(name="migrate-document", retries=3, retry_delay_seconds=[2, 10, 30],
-      retry_condition_fn=_retry_if_transient, cache_policy=NO_CACHE,
-      task_run_name="document-{doc_id}")
+@task(
+    name="migrate-document",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=_retry_if_transient,
+    cache_policy=NO_CACHE,
+    task_run_name="document-{doc_id}",
+)
 def migrate_document_task(source_uri: str, doc_id: int, language: str | None) -> str:
     settings = _settings(language)
-    return migrate_document(sessions_for(settings.database_url), open_source(source_uri, settings),
-                            doc_id, settings)
+    return migrate_document(
+        sessions_for(settings.database_url), open_source(source_uri, settings), doc_id, settings
+    )
 
 
-@flow(name="migrate-batch", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(
+    name="migrate-batch",
+    log_prints=False,
+    task_runner=ThreadPoolTaskRunner(max_workers=2),  # type: ignore[arg-type]
+)
 def migrate_batch(source_uri: str, batch: str, language: str | None = None) -> dict[str, Any]:
     """Migrate every scan under ``source_uri`` into ``batch``; resumable and idempotent.
     Run it with ``migrate_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=N))``
@@ -72,9 +87,9 @@ def migrate_batch(source_uri: str, batch: str, language: str | None = None) -> d
         except Exception:
             unfinished += 1  # left queued: the next run resumes it
     status = batch_status(sessions_for(settings.database_url), batch)
-    create_markdown_artifact(key="batch-summary", markdown=status_markdown(status),
-                             description="Documents by state (no patient data)")
+    create_markdown_artifact(
+        key="batch-summary",
+        markdown=status_markdown(status),
+        description="Documents by state (no patient data)",
+    )
     return {"status": status, "processed": len(doc_ids), "unfinished": unfinished}
-
-
-

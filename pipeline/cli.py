@@ -99,7 +99,8 @@ def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
 
     check_tesseract()  # fail before the first page, not halfway through
     open_database(settings.database_url)
-    flow = migrate_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))
+    runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=settings.workers)
+    flow = migrate_batch.with_options(task_runner=runner)  # type: ignore[arg-type]
     with Progress(settings, batch):
         result: dict[str, Any] = flow(source, batch, settings.language)
     return result
@@ -137,8 +138,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.load.export import export_batch
     from schemas.database import open_database
 
-    count = export_batch(open_database(settings.database_url), args.batch, Path(args.output),
-                         args.format)
+    count = export_batch(
+        open_database(settings.database_url), args.batch, Path(args.output), args.format
+    )
     print(f"exported {count} documents to {args.output}")
     return ExitCode.OK
 
@@ -165,7 +167,7 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
             out.mkdir(parents=True, exist_ok=True)
             for image in reading.page_images:
                 shutil.copy(image.path, out / f"{path.stem}-page-{image.number:03d}.png")
-    fields = {
+    fields: dict[str, dict[str, Any]] = {
         f.key: {"value": f.candidate.value, "confidence": f.confidence,
                 "decision": f.decision.value, "page": f.candidate.page,
                 "bbox": f.candidate.bbox, "reasons": list(f.reasons),
@@ -173,16 +175,33 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
         for f in reading.fields
     }  # fmt: skip
     if args.format == "json":
-        print(json.dumps({"document": path.name, "sha256": sha, "language": reading.language,
-                          "pages": [{"number": p.number, "mean_confidence":
-                                     round(p.mean_confidence, 4), "words": len(p.words)}
-                                    for p in reading.pages],
-                          "fields": fields}, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "document": path.name,
+                    "sha256": sha,
+                    "language": reading.language,
+                    "pages": [
+                        {
+                            "number": p.number,
+                            "mean_confidence": round(p.mean_confidence, 4),
+                            "words": len(p.words),
+                        }
+                        for p in reading.pages
+                    ],
+                    "fields": fields,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return ExitCode.OK
     print(f"{path.name}: {len(reading.pages)} pages, language {reading.language}")
     for page in reading.pages:
-        print(f"  page {page.number}: {len(page.words)} words, mean confidence "
-              f"{page.mean_confidence:.2f}")
+        print(
+            f"  page {page.number}: {len(page.words)} words, mean confidence "
+            f"{page.mean_confidence:.2f}"
+        )
     for key, f in fields.items():
         why = f" ({'; '.join(f['reasons'])})" if f["reasons"] else ""
         print(f"  {key:32} {str(f['value']):40} {f['confidence']:.2f} {f['decision']}{why}")
@@ -206,8 +225,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         generate_charts(scans, truth, count=args.charts, seed=args.seed)
         with LocalS3Server() as s3:
             uploaded = upload_folder(s3.settings, scans, "charts", f"demo-{args.seed}")
-            print(f"local S3 endpoint on {s3.endpoint}: uploaded {uploaded} scans to "
-                  f"s3://charts/demo-{args.seed}/", flush=True)
+            print(
+                f"local S3 endpoint on {s3.endpoint}: uploaded {uploaded} scans to "
+                f"s3://charts/demo-{args.seed}/",
+                flush=True,
+            )
             os.environ.update(s3.env())  # the flow's tasks build their settings from these
             demo_settings = replace(settings, s3=s3.settings)
             result = run_batch(demo_settings, f"s3://charts/demo-{args.seed}", args.batch)
@@ -228,22 +250,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Migrate scanned paper inpatient charts into electronic medical records.",
     )
     parser.add_argument("--version", action="version", version=f"emr-migrate {__version__}")
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="show progress logs and tracebacks")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show progress logs and tracebacks"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
-        p.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
-                       help="show progress logs and tracebacks")
+        p.add_argument(
+            "--verbose",
+            "-v",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show progress logs and tracebacks",
+        )
         return p
 
     p = add("run", cmd_run, "Migrate every scan under SOURCE (s3://bucket/prefix or a folder).")
     p.add_argument("source")
     p.add_argument("--batch", required=True, help="batch name (re-use it to resume)")
-    p.add_argument("--language", choices=["auto", "vi", "en"], default="auto",
-                   help="chart language (default: detected per chart)")
+    p.add_argument(
+        "--language",
+        choices=["auto", "vi", "en"],
+        default="auto",
+        help="chart language (default: detected per chart)",
+    )
     p.add_argument("--workers", type=int, help="documents in parallel (default: cores)")
 
     p = add("status", cmd_status, "Progress of a batch (or of all batches).")
@@ -273,8 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     verbose = bool(getattr(args, "verbose", False))
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     _quiet_prefect(verbose)
     try:
         overrides: dict[str, Any] = {}
@@ -290,15 +324,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"emr-migrate {args.command}: error: {exc}", file=sys.stderr)
         code = int(exc.exit_code)
     except KeyboardInterrupt:
-        print(f"emr-migrate {args.command}: interrupted: run it again to resume",
-              file=sys.stderr)
+        print(f"emr-migrate {args.command}: interrupted: run it again to resume", file=sys.stderr)
         code = int(ExitCode.INTERRUPTED)
     except Exception as exc:
         if verbose:
             traceback.print_exc()
         # Unexpected errors may carry page text in their message: show only the type.
-        print(f"emr-migrate {args.command}: error: unexpected {type(exc).__name__}: run again "
-              "with --verbose for details and report it", file=sys.stderr)
+        print(
+            f"emr-migrate {args.command}: error: unexpected {type(exc).__name__}: run again "
+            "with --verbose for details and report it",
+            file=sys.stderr,
+        )
         code = int(ExitCode.FAILED)
     return code
 

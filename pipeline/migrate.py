@@ -47,20 +47,26 @@ def migrate_document(
             reading = read_chart(raw, settings, scratch / "pages")
         except DocumentRejected as exc:
             log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
-            quarantine(sessions, doc_id, str(exc), sha256, media_type,
-                       time.monotonic() - started)
+            quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)
             return DocState.FAILED
         except Exception as exc:
             if is_transient(exc):
                 raise
             # The message of an unexpected error may quote page text: only its type is kept.
-            log.warning("document %d failed with %s", doc_id, type(exc).__name__,
-                        exc_info=log.isEnabledFor(logging.DEBUG))
+            log.warning(
+                "document %d failed with %s",
+                doc_id,
+                type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             quarantine(
-                sessions, doc_id,
+                sessions,
+                doc_id,
                 f"the scan could not be processed (internal error {type(exc).__name__}): "
                 "report it to the migration team with this document's name",
-                sha256, media_type, time.monotonic() - started,
+                sha256,
+                media_type,
+                time.monotonic() - started,
             )
             return DocState.FAILED
     return save_reading(sessions, doc_id, reading, raw.media_type, time.monotonic() - started)

@@ -28,24 +28,38 @@ def _frame(session: Session, stmt: Any) -> pd.DataFrame:
     return pd.read_sql(stmt, session.connection())
 
 
-def batch_status(sessions: sessionmaker[Session], batch: str | None = None,
-                 workers: int = 2) -> dict[str, Any]:
+def batch_status(
+    sessions: sessionmaker[Session], batch: str | None = None, workers: int = 2
+) -> dict[str, Any]:
     with sessions() as session:
-        docs_q = select(Document.id, Document.key, Document.state, Document.error,
-                        Batch.name.label("batch")).join(Batch)
+        docs_q = select(
+            Document.id, Document.key, Document.state, Document.error, Batch.name.label("batch")
+        ).join(Batch)
         if batch:
             docs_q = docs_q.where(Batch.name == batch)
         docs = _frame(session, docs_q)
         ids = [int(i) for i in docs["id"]] if len(docs) else []
         pages = _frame(session, select(Page.document_id).where(Page.document_id.in_(ids)))
-        fields = _frame(session, select(ExtractedField.document_id, ExtractedField.decision)
-                        .where(ExtractedField.document_id.in_(ids)))
-        events = _frame(session, select(DocumentEvent.document_id, DocumentEvent.state,
-                                        DocumentEvent.seconds, DocumentEvent.pages,
-                                        DocumentEvent.at)
-                        .where(DocumentEvent.document_id.in_(ids)))
-        reviews = _frame(session, select(ReviewItem.state, ReviewItem.decided_at)
-                         .where(ReviewItem.document_id.in_(ids)))
+        fields = _frame(
+            session,
+            select(ExtractedField.document_id, ExtractedField.decision).where(
+                ExtractedField.document_id.in_(ids)
+            ),
+        )
+        events = _frame(
+            session,
+            select(
+                DocumentEvent.document_id,
+                DocumentEvent.state,
+                DocumentEvent.seconds,
+                DocumentEvent.pages,
+                DocumentEvent.at,
+            ).where(DocumentEvent.document_id.in_(ids)),
+        )
+        reviews = _frame(
+            session,
+            select(ReviewItem.state, ReviewItem.decided_at).where(ReviewItem.document_id.in_(ids)),
+        )
     by_state = {s: 0 for s in DocState.ALL}
     by_state.update({str(k): int(v) for k, v in docs["state"].value_counts().items()})
     decisions = {str(k): int(v) for k, v in fields["decision"].value_counts().items()}
@@ -65,10 +79,14 @@ def batch_status(sessions: sessionmaker[Session], batch: str | None = None,
     eta_processing = (queued * secs_per_doc / max(1, workers)) if secs_per_doc else None
     eta_review = (open_items / review_per_hour * 3600) if review_per_hour else None
 
-    failures = [
-        {"document": str(r.key), "error": str(r.error)}
-        for r in docs[docs["state"] == DocState.FAILED].itertuples()
-    ] if len(docs) else []
+    failures = (
+        [
+            {"document": str(r.key), "error": str(r.error)}
+            for r in docs[docs["state"] == DocState.FAILED].itertuples()
+        ]
+        if len(docs)
+        else []
+    )
     return {
         "batch": batch,
         "documents": {"total": int(len(docs)), **by_state},
@@ -77,8 +95,9 @@ def batch_status(sessions: sessionmaker[Session], batch: str | None = None,
             "total": total_fields,
             "auto_accepted": auto,
             "waiting_for_review": open_items,
-            "decided_by_reviewers": sum(decisions.get(d, 0)
-                                        for d in ("confirmed", "corrected", "missing")),
+            "decided_by_reviewers": sum(
+                decisions.get(d, 0) for d in ("confirmed", "corrected", "missing")
+            ),
             "automation_rate": round(auto / total_fields, 4) if total_fields else None,
         },
         "review": {"decided_last_hour": review_per_hour},

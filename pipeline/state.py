@@ -40,13 +40,15 @@ def ensure_batch(session: Session, name: str, source: str) -> Batch:
     return batch
 
 
-def register_scans(sessions: sessionmaker[Session], batch_name: str, source: str,
-                   refs: Iterable[ScanRef]) -> list[int]:
+def register_scans(
+    sessions: sessionmaker[Session], batch_name: str, source: str, refs: Iterable[ScanRef]
+) -> list[int]:
     """Record every scan of the source once; return the documents still to be done."""
     with sessions.begin() as session:
         batch = ensure_batch(session, batch_name, source)
-        known = {d.key: d for d in session.scalars(
-            select(Document).where(Document.batch_id == batch.id))}
+        known = {
+            d.key: d for d in session.scalars(select(Document).where(Document.batch_id == batch.id))
+        }
         for ref in refs:
             if ref.key not in known:
                 doc = Document(batch_id=batch.id, key=ref.key, size=ref.size)
@@ -63,17 +65,24 @@ def _event(session: Session, doc: Document, pages: int = 0, seconds: float | Non
 def find_duplicate(session: Session, sha256: str, doc_id: int) -> Document | None:
     """A finished document with the same bytes: the same chart must not be migrated twice."""
     return session.scalars(
-        select(Document).where(
+        select(Document)
+        .where(
             Document.sha256 == sha256,
             Document.id != doc_id,
             Document.state.in_((DocState.IN_REVIEW, DocState.LOADED)),
-        ).limit(1)
+        )
+        .limit(1)
     ).first()
 
 
-def quarantine(sessions: sessionmaker[Session], doc_id: int, reason: str,
-               sha256: str | None = None, media_type: str | None = None,
-               seconds: float | None = None) -> None:
+def quarantine(
+    sessions: sessionmaker[Session],
+    doc_id: int,
+    reason: str,
+    sha256: str | None = None,
+    media_type: str | None = None,
+    seconds: float | None = None,
+) -> None:
     with sessions.begin() as session:
         doc = session.get_one(Document, doc_id)
         doc.state = DocState.FAILED
@@ -84,8 +93,13 @@ def quarantine(sessions: sessionmaker[Session], doc_id: int, reason: str,
         _event(session, doc, seconds=seconds)
 
 
-def save_reading(sessions: sessionmaker[Session], doc_id: int, reading: ChartReading,
-                 media_type: str, seconds: float) -> str:
+def save_reading(
+    sessions: sessionmaker[Session],
+    doc_id: int,
+    reading: ChartReading,
+    media_type: str,
+    seconds: float,
+) -> str:
     """Store what was read, queue what needs a person, load the chart if nothing does."""
     with sessions.begin() as session:
         doc = session.get_one(Document, doc_id)

@@ -123,9 +123,7 @@ class ReviewItem(Base):
 
     __tablename__ = "review_items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    field_id: Mapped[int] = mapped_column(
-        ForeignKey("fields.id", ondelete="CASCADE"), unique=True
-    )
+    field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="CASCADE"), unique=True)
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE"), index=True
     )

@@ -119,8 +119,10 @@ def test_s3_source_over_http(s3_server: LocalS3Server, scans: Path, tmp_path: Pa
     ref = next(r for r in refs if r.key.endswith("good.pdf"))
     import hashlib
 
-    assert source.fetch(ref, tmp_path / "c") == hashlib.sha256(
-        (scans / "good.pdf").read_bytes()).hexdigest()
+    assert (
+        source.fetch(ref, tmp_path / "c")
+        == hashlib.sha256((scans / "good.pdf").read_bytes()).hexdigest()
+    )
 
 
 def test_s3_errors_are_clear(s3_server: LocalS3Server) -> None:

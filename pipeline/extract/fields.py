@@ -149,8 +149,9 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
         c = by_key.get(key)
         return c.value if c else None
 
-    cccd, sex, birth = (value(k) for k in
-                        ("patient.national_id", "patient.sex", "patient.birth_date"))
+    cccd, sex, birth = (
+        value(k) for k in ("patient.national_id", "patient.sex", "patient.birth_date")
+    )
     if cccd and len(cccd) == 12 and (coded := cccd_sex_and_century(cccd)):
         coded_sex, century = coded
         if sex:
@@ -166,8 +167,11 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
         v = value(key)
         if not v:
             return None
-        return datetime.fromisoformat(v) if "T" in v else datetime.combine(
-            date.fromisoformat(v), datetime.min.time())
+        return (
+            datetime.fromisoformat(v)
+            if "T" in v
+            else datetime.combine(date.fromisoformat(v), datetime.min.time())
+        )
 
     chain = ["patient.birth_date", "encounter.admission_time", "encounter.discharge_time"]
     for earlier, later in zip(chain, chain[1:], strict=False):
@@ -175,6 +179,7 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
         if a and b:
             ok = a <= b
             for k in (earlier, later):
-                by_key[k] = _with_check(by_key[k], f"{earlier.split('.')[1]}_before_"
-                                        f"{later.split('.')[1]}", ok)
+                by_key[k] = _with_check(
+                    by_key[k], f"{earlier.split('.')[1]}_before_{later.split('.')[1]}", ok
+                )
     return [by_key[c.key] for c in cands]

@@ -1,4 +1,4 @@
-"""Label lexicons: one JSON file per language (data a records department can extend), loaded strictly."""
+"""Label lexicons: one JSON file per language; loaded strictly."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
         raise LexiconError(f"{source}: the lexicon must be a JSON object")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise LexiconError(f"{source}: unknown keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+        raise LexiconError(
+            f"{source}: unknown keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
+        )
     language = data.get("language")
     if not isinstance(language, str) or not language:
         raise LexiconError(f"{source}: 'language' must be a language code such as 'vi'")

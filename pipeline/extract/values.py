@@ -23,9 +23,26 @@ class ParsedValue:
 
 # --- OCR confusions inside what must be digits -------------------------------------------
 
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1",
-                                   "|": "1", "i": "1", "Z": "2", "S": "5", "s": "5", "B": "8",
-                                   "G": "6", "b": "6", "g": "9", "T": "7"})
+_DIGIT_LOOKALIKES = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "Z": "2",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "G": "6",
+        "b": "6",
+        "g": "9",
+        "T": "7",
+    }
+)
 _LETTER_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
 
 
@@ -35,8 +52,12 @@ def as_digits(text: str) -> str:
 
 # --- dates and times -------------------------------------------------------------------------
 
-_MONTHS_EN = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTHS_EN = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
@@ -140,7 +161,7 @@ def parse_national_id(text: str) -> ParsedValue | None:
         if not digits.isdigit():
             continue
         if len(digits) == 12:
-            passed, failed = ["length"], []
+            passed, failed = ["length"], list[str]()
             (passed if digits[:3] in CCCD_PROVINCES else failed).append("cccd_province")
             (passed if digits[3] in "0123" else failed).append("cccd_century_sex")
             return ParsedValue(digits, tuple(passed), tuple(failed))
@@ -165,7 +186,7 @@ def parse_insurance_number(text: str) -> ParsedValue | None:
         value = letters + rest
         if not re.fullmatch(r"[A-Z]{2}[1-5]\d{12}", value):
             continue
-        passed, failed = ["format"], []
+        passed, failed = ["format"], list[str]()
         (passed if letters in BHYT_GROUPS else failed).append("bhyt_group")
         (passed if 1 <= int(value[3:5]) <= 99 else failed).append("bhyt_province")
         return ParsedValue(value, tuple(passed), tuple(failed))
@@ -189,10 +210,48 @@ def parse_sex(text: str) -> ParsedValue | None:
 _NAME_TOKEN = re.compile(r"^[^\W\d_]+$", re.UNICODE)
 # folded -> as written: OCR often drops or changes a capital's tone mark (NGUYỄN -> NGUYÊN);
 # a surname is snapped back to its one real spelling.
-COMMON_SURNAMES = {fold(s): s for s in (
-    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đào Lương "
-    "Trịnh Mai Trương Cao Lâm Tô Hà Tạ Châu Quách Kiều Thái Chu Đoàn La Vương Tăng Lưu"
-).split()}
+COMMON_SURNAMES = {
+    fold(s): s
+    for s in [
+        "Nguyễn",
+        "Trần",
+        "Lê",
+        "Phạm",
+        "Hoàng",
+        "Huỳnh",
+        "Phan",
+        "Vũ",
+        "Võ",
+        "Đặng",
+        "Bùi",
+        "Đỗ",
+        "Hồ",
+        "Ngô",
+        "Dương",
+        "Lý",
+        "Đinh",
+        "Đào",
+        "Lương",
+        "Trịnh",
+        "Mai",
+        "Trương",
+        "Cao",
+        "Lâm",
+        "Tô",
+        "Hà",
+        "Tạ",
+        "Châu",
+        "Quách",
+        "Kiều",
+        "Thái",
+        "Chu",
+        "Đoàn",
+        "La",
+        "Vương",
+        "Tăng",
+        "Lưu",
+    ]
+}
 
 
 def parse_person_name(text: str) -> ParsedValue | None:

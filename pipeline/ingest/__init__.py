@@ -1,1 +1,1 @@
-"""Ingest: find scans in a bucket or folder, copy them to scratch, hash them, split them into pages."""
+"""Ingest: find scans in a bucket or folder, copy and hash them, split them into pages."""

@@ -61,8 +61,9 @@ class LocalS3Server:
                 "the local S3 endpoint needs moto[server]: run `make demo` to install it"
             ) from None
         log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=DEMO_ACCESS_KEY,
-                   AWS_SECRET_ACCESS_KEY=DEMO_SECRET_KEY)
+        env = dict(
+            os.environ, AWS_ACCESS_KEY_ID=DEMO_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=DEMO_SECRET_KEY
+        )
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log,

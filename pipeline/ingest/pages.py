@@ -6,11 +6,13 @@ reason instead of a crash deep inside a decoder.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from pipeline.errors import (
     EmptyFile,
@@ -160,8 +162,9 @@ def _pdf_pages(path: Path, dpi: int, max_pixels: int) -> Iterator[RasterPage]:
             ) from None
         if not files:
             raise UnreadableScan(f"page {number} of the PDF could not be rendered")
-        pixels = cv2.imread(files[0], cv2.IMREAD_GRAYSCALE)
-        Path(files[0]).unlink(missing_ok=True)
+        page_file = str(files[0])
+        pixels = cv2.imread(page_file, cv2.IMREAD_GRAYSCALE)
+        Path(page_file).unlink(missing_ok=True)
         if pixels is None:
             raise UnreadableScan(f"page {number} of the PDF could not be rendered")
         _check_size(pixels.shape[0] * pixels.shape[1], max_pixels)
@@ -169,7 +172,7 @@ def _pdf_pages(path: Path, dpi: int, max_pixels: int) -> Iterator[RasterPage]:
     out_dir.rmdir()
 
 
-def _pil_dpi(info: dict[str, object], default: int = 300) -> int:
+def _pil_dpi(info: Mapping[Any, Any], default: int = 300) -> int:
     dpi = info.get("dpi")
     if isinstance(dpi, tuple) and dpi and dpi[0]:
         value = round(float(dpi[0]))
@@ -186,7 +189,7 @@ def _check_size(pixels: int, max_pixels: int) -> None:
         )
 
 
-def _to_grey(image) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _to_grey(image: Image.Image) -> np.ndarray:
     if image.mode not in ("L", "1", "I;16", "RGB", "RGBA", "P", "CMYK", "LA"):
         image = image.convert("RGB")
     return np.asarray(image.convert("L"), dtype=np.uint8)

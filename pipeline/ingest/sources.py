@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from minio import Minio
 from urllib3.exceptions import HTTPError
 
 from pipeline.config import S3Settings, Settings
@@ -18,7 +19,8 @@ _CHUNK = 1024 * 1024
 
 
 class ScanSource(Protocol):
-    uri: str
+    @property
+    def uri(self) -> str: ...
 
     def list_scans(self) -> Iterator[ScanRef]: ...
 
@@ -81,7 +83,7 @@ class S3Source:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
-    def _client(self):  # type: ignore[no-untyped-def]
+    def _client(self) -> Minio:
         return make_minio_client(self.settings)
 
     def list_scans(self) -> Iterator[ScanRef]:
@@ -129,9 +131,7 @@ class S3Source:
             response.release_conn()
 
 
-def make_minio_client(s3: S3Settings):  # type: ignore[no-untyped-def]
-    from minio import Minio
-
+def make_minio_client(s3: S3Settings) -> Minio:
     # The region is fixed so that the client does not ask the server for it on every call.
     return Minio(
         s3.endpoint,

@@ -54,7 +54,9 @@ def _find_patient(session: Session, values: dict[str, str]) -> Patient | None:
     return session.scalars(select(Patient).where(or_(*conditions)).limit(1)).first()
 
 
-def _provenance(doc: Document, f: ExtractedField, table: str, row_id: int, column: str) -> Provenance:
+def _provenance(
+    doc: Document, f: ExtractedField, table: str, row_id: int, column: str
+) -> Provenance:
     return Provenance(
         table_name=table, row_id=row_id, column_name=column, field_id=f.id,
         document_sha256=doc.sha256 or "", page=f.page, bbox=f.bbox, confidence=f.confidence,
@@ -106,8 +108,12 @@ def load_chart(session: Session, doc: Document) -> Encounter:
     code = fields.get("encounter.discharge_icd10")
     text = fields.get("encounter.discharge_diagnosis")
     if code or text:
-        dx = Diagnosis(encounter_id=encounter.id, role="principal",
-                       icd10=code.value if code else None, text=text.value if text else None)
+        dx = Diagnosis(
+            encounter_id=encounter.id,
+            role="principal",
+            icd10=code.value if code else None,
+            text=text.value if text else None,
+        )
         session.add(dx)
         session.flush()
         if code:

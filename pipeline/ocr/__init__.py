@@ -1,1 +1,1 @@
-"""OCR: clean a page image (OpenCV), read it with Tesseract, parse words with boxes and confidences."""
+"""OCR: clean a page (OpenCV), read it with Tesseract, parse words with boxes and confidences."""

@@ -59,9 +59,7 @@ def rotate(grey: np.ndarray, degrees: float) -> np.ndarray:
         return grey
     h, w = grey.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(
-        grey, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    return cv2.warpAffine(grey, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def normalise_background(grey: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ def limit_threads() -> None:
 
 @lru_cache(maxsize=1)
 def check_tesseract() -> str:
-    """Fail before the first page, with 'missing dependency', if Tesseract or a language is absent."""
+    """Fail before the first page ('missing dependency') if Tesseract or a language is absent."""
     import pytesseract
 
     if shutil.which("tesseract") is None:

@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from pipeline.config import Settings
 from pipeline.ingest.pages import iter_pages
@@ -38,7 +39,7 @@ def detect_language(page: OcrPage) -> str:
     return "en" if english > 2 * vietnamese and english >= 5 else "vi"
 
 
-def _write_page(pixels, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _write_page(pixels: np.ndarray, path: Path) -> None:
     # Light PNG compression: a page is written in ~50 ms and Tesseract reads it directly.
     cv2.imwrite(str(path), pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
 
@@ -59,7 +60,7 @@ def _read_upright(page: PageImage, language: str, timeout: float) -> tuple[PageI
     ocr = ocr_page(page.path, page.number, page.width, page.height, language, timeout)
     if ocr.words and ocr.mean_confidence >= _UPSIDE_DOWN_SUSPECT:
         return page, ocr
-    grey = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
+    grey = np.asarray(cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
     turned_path = page.path.with_name(page.path.stem + "-turned.png")
     cleaned = clean_page(grey, rotate_180=True)
     _write_page(cleaned.pixels, turned_path)
@@ -67,8 +68,15 @@ def _read_upright(page: PageImage, language: str, timeout: float) -> tuple[PageI
     if sum(w.confidence for w in turned.words) > sum(w.confidence for w in ocr.words):
         turned_path.replace(page.path)
         return (
-            PageImage(page.number, page.path, page.width, page.height, page.dpi, True,
-                      page.skew_degrees + cleaned.skew_degrees),
+            PageImage(
+                page.number,
+                page.path,
+                page.width,
+                page.height,
+                page.dpi,
+                True,
+                page.skew_degrees + cleaned.skew_degrees,
+            ),
             turned,
         )
     turned_path.unlink(missing_ok=True)

@@ -1,1 +1,1 @@
-"""Review: the routing policy, the queue of fields waiting for a person, and (later) the web desk."""
+"""Review: the routing policy and the queue of fields waiting for a person."""

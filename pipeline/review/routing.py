@@ -43,6 +43,13 @@ def route_fields(candidates: Sequence[FieldCandidate]) -> tuple[RoutedField, ...
         if confidence >= threshold:
             routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
         else:
-            routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW,
-                                      _reasons(c, confidence, threshold)))
+            routed.append(
+                RoutedField(
+                    c,
+                    confidence,
+                    threshold,
+                    Decision.NEEDS_REVIEW,
+                    _reasons(c, confidence, threshold),
+                )
+            )
     return tuple(routed)

@@ -1,0 +1,94 @@
+"""OCR on real Tesseract: deskew, upside-down pages, words with boxes, language, timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.models import PageImage
+from pipeline.ocr.cleanup import clean_page, estimate_skew, rotate
+from pipeline.ocr.engine import check_tesseract, ocr_page
+from pipeline.ocr.reader import detect_language, read_pages
+
+pytestmark = pytest.mark.tesseract
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+VI_LINES = [
+    "BỆNH ÁN NỘI KHOA",
+    "1. Họ và tên (In hoa): TRẦN THỊ BÌNH",
+    "2. Sinh ngày: 05/11/1978        Giới: Nữ",
+    "3. Địa chỉ: Phường Bến Nghé, Quận 1, TP Hồ Chí Minh",
+    "4. Chẩn đoán ra viện: Sốt xuất huyết Dengue",
+]
+EN_LINES = [
+    "INPATIENT MEDICAL RECORD",
+    "Patient name: TRAN THI BINH",
+    "Date of birth: 05/11/1978    Sex: Female",
+    "Address: 12 Le Loi Street, District 1",
+    "Principal diagnosis: Dengue fever",
+]
+
+
+def render(lines: list[str], size: tuple[int, int] = (1654, 1100)) -> np.ndarray:
+    img = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 34)
+    for i, line in enumerate(lines):
+        draw.text((120, 120 + i * 80), line, font=font, fill=0)
+    return np.asarray(img).copy()
+
+
+def save(pixels: np.ndarray, path: Path) -> PageImage:
+    cv2.imwrite(str(path), pixels)
+    return PageImage(1, path, pixels.shape[1], pixels.shape[0], 200)
+
+
+def test_tesseract_and_languages_are_present() -> None:
+    assert check_tesseract().startswith(("4", "5"))
+
+
+@pytest.mark.parametrize("angle", [-2.7, -0.8, 1.5, 3.0])
+def test_deskew_finds_the_angle(angle: float) -> None:
+    page = rotate(render(VI_LINES), angle)
+    assert estimate_skew(page) == pytest.approx(-angle, abs=0.25)
+
+
+def test_words_have_boxes_and_unit_confidences(tmp_path: Path) -> None:
+    pixels = clean_page(rotate(render(VI_LINES), 2.0)).pixels
+    page = ocr_page(
+        save(pixels, tmp_path / "p.png").path, 1, pixels.shape[1], pixels.shape[0], "vi", 60
+    )
+    texts = [w.text for w in page.words]
+    assert "TRẦN" in texts and "Nữ" in texts and "05/11/1978" in texts
+    assert all(0.0 <= w.confidence <= 1.0 for w in page.words)
+    assert page.mean_confidence > 0.8
+    tran = page.words[texts.index("TRẦN")]
+    x0, y0, x1, y1 = tran.bbox
+    assert 0 <= x0 < x1 <= pixels.shape[1] and 0 <= y0 < y1 <= pixels.shape[0]
+
+
+def test_an_upside_down_page_is_turned_and_read(tmp_path: Path) -> None:
+    upside_down = cv2.rotate(render(VI_LINES), cv2.ROTATE_180)
+    cleaned = clean_page(upside_down).pixels
+    language, images, pages = read_pages([save(cleaned, tmp_path / "p.png")], "vi", 60)
+    assert images[0].rotated_180
+    assert "BÌNH" in [w.text for w in pages[0].words]
+
+
+def test_language_is_detected_per_chart(tmp_path: Path) -> None:
+    en = clean_page(render(EN_LINES)).pixels
+    language, _, pages = read_pages([save(en, tmp_path / "en.png")], "auto", 60)
+    assert language == "en" and pages[0].language == "en"
+    vi = clean_page(render(VI_LINES)).pixels
+    assert read_pages([save(vi, tmp_path / "vi.png")], "auto", 60)[0] == "vi"
+    assert detect_language(pages[0]) == "en"
+
+
+def test_a_timeout_gives_an_empty_page_and_a_warning(tmp_path: Path) -> None:
+    pixels = render(VI_LINES * 6, size=(2480, 3508))
+    page = ocr_page(save(pixels, tmp_path / "p.png").path, 1, 2480, 3508, "vi", timeout=0.01)
+    assert page.words == () and "timed out" in page.warnings[0]
