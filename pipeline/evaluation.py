@@ -1,0 +1,92 @@
+"""Score exported charts against ground truth: accuracy, automation and precision per field.
+
+Used by the accuracy benchmark and the end-to-end tests; reads only export records and truth
+files, so it measures exactly what a hospital would receive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class FieldScore:
+    total: int = 0
+    right: int = 0  # value equals the truth, whatever the decision
+    auto: int = 0  # auto-accepted
+    auto_right: int = 0
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 0.0
+
+    @property
+    def automation(self) -> float:
+        return self.auto / self.total if self.total else 0.0
+
+    @property
+    def auto_precision(self) -> float | None:
+        return self.auto_right / self.auto if self.auto else None
+
+
+@dataclass
+class Scorecard:
+    fields: dict[str, FieldScore] = field(default_factory=dict)
+    documents: int = 0
+    missing_documents: list[str] = field(default_factory=list)
+    wrong_auto: list[tuple[str, str]] = field(default_factory=list)  # (document, field key)
+
+    @property
+    def overall(self) -> FieldScore:
+        total = FieldScore()
+        for s in self.fields.values():
+            total.total += s.total
+            total.right += s.right
+            total.auto += s.auto
+            total.auto_right += s.auto_right
+        return total
+
+    def table(self) -> str:
+        def pct(v: float | None) -> str:
+            return "   -  " if v is None else f"{v:6.1%}"
+
+        rows = [f"{'field':34} {'n':>4} {'accuracy':>9} {'auto':>7} {'auto precision':>15}"]
+        for key, s in sorted(self.fields.items()):
+            rows.append(f"{key:34} {s.total:4} {pct(s.accuracy):>9} {pct(s.automation):>7} "
+                        f"{pct(s.auto_precision):>15}")  # fmt: skip
+        o = self.overall
+        rows.append(f"{'ALL':34} {o.total:4} {pct(o.accuracy):>9} {pct(o.automation):>7} "
+                    f"{pct(o.auto_precision):>15}")  # fmt: skip
+        return "\n".join(rows)
+
+
+def score(records: Iterable[dict[str, Any]], truth_dir: Path) -> Scorecard:
+    card = Scorecard()
+    by_name = {Path(r["document"]).stem: r for r in records}
+    for truth_file in sorted(truth_dir.glob("*.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        record = by_name.get(truth_file.stem)
+        if record is None:
+            card.missing_documents.append(truth_file.stem)
+            continue
+        card.documents += 1
+        for key, got in record["fields"].items():
+            expected = truth["fields"].get(key)
+            s = card.fields.setdefault(key, FieldScore())
+            s.total += 1
+            right = got["value"] is not None and got["value"] == expected
+            s.right += right
+            if got["decision"] == "auto_accepted":
+                s.auto += 1
+                s.auto_right += right
+                if not right:
+                    card.wrong_auto.append((record["document"], key))
+    return card
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
