@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils 
 	fonts-dejavu-core fonts-liberation2 fonts-noto-core
 DEMO_ARGS ?=
 
-.PHONY: install system-deps demo test lint bench clean
+.PHONY: install system-deps demo test lint bench bench-accuracy clean
 
 install: system-deps $(STAMP)
 
@@ -42,6 +42,9 @@ test: lint
 
 bench: install
 	$(VENV)/bin/python -m pipeline.bench throughput
+
+bench-accuracy: install
+	$(VENV)/bin/python -m pipeline.bench accuracy
 
 clean:
 	rm -rf $(VENV) var test-output bench-output

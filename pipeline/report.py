@@ -39,7 +39,12 @@ def batch_status(
             docs_q = docs_q.where(Batch.name == batch)
         docs = _frame(session, docs_q)
         ids = [int(i) for i in docs["id"]] if len(docs) else []
-        pages = _frame(session, select(Page.document_id).where(Page.document_id.in_(ids)))
+        pages = _frame(
+            session,
+            select(Page.document_id, Document.state)
+            .join(Document, Document.id == Page.document_id)
+            .where(Page.document_id.in_(ids)),
+        )
         fields = _frame(
             session,
             select(ExtractedField.document_id, ExtractedField.decision).where(
@@ -73,7 +78,8 @@ def batch_status(
         recent = recent[pd.to_datetime(recent["decided_at"]) >= now - timedelta(hours=1)]
     review_per_hour = int(len(recent))
 
-    timed = events[events["seconds"].notna()] if len(events) else events
+    # Time per document from the documents that were read (quarantines take no time).
+    timed = events[events["seconds"].notna() & (events["pages"] > 0)] if len(events) else events
     secs_per_doc = float(timed["seconds"].mean()) if len(timed) else None
     queued = by_state[DocState.QUEUED]
     eta_processing = (queued * secs_per_doc / max(1, workers)) if secs_per_doc else None
@@ -90,7 +96,10 @@ def batch_status(
     return {
         "batch": batch,
         "documents": {"total": int(len(docs)), **by_state},
-        "pages": {"read": int(len(pages))},
+        "pages": {
+            "read": int(len(pages)),
+            **{str(k): int(v) for k, v in pages["state"].value_counts().items()},
+        },
         "fields": {
             "total": total_fields,
             "auto_accepted": auto,

@@ -113,3 +113,23 @@ def test_icd10(text: str, expected: str) -> None:
 def test_diagnosis_text_drops_code_and_leaders() -> None:
     parsed = parse_diagnosis("Viêm phổi (J18.9) ........")
     assert parsed is not None and parsed.value == "Viêm phổi"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1. Nam 2. Nữ 1", "male"), ("1.Nam 2.Nữ 2", "female"), ("☒ Nam ☐ Nữ", "male"),
+     ("Nam X Nữ", "female"), ("1. Nam 2. Nữ Tuổi: 78", None)],
+)  # fmt: skip
+def test_sex_from_marked_options(text: str, expected: str | None) -> None:
+    parsed = parse_sex(text)
+    assert (parsed.value if parsed else None) == expected
+
+
+def test_english_names_keep_their_spelling() -> None:
+    parsed = parse_person_name("NGUYEN MINH PHUONG")
+    assert parsed is not None and parsed.value == "NGUYEN MINH PHUONG"
+
+
+def test_dates_with_lookalike_separators() -> None:
+    parsed = parse_date("5\u204411\u20442017")
+    assert parsed is not None and parsed.value == "2017-11-05"

@@ -16,9 +16,10 @@ from spacy.tokens import Doc, Token
 from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
-_FURNITURE = re.compile(r"[.·…_]{2,}|[:;|]+|-{2,}")
+_FURNITURE = re.compile(r"[.·…_]{2,}|(?<!\d)[:;|]+|[:;|]+(?!\d)|-{2,}")
 
-for _name, _default in (("conf", 0.0), ("bbox", None), ("line", -1), ("page", 0)):
+# colon: a ':' followed the word (a label's end); the rest map the token to its OCR word
+for _name, _default in (("conf", 0.0), ("bbox", None), ("line", -1), ("page", 0), ("colon", False)):
     if not Token.has_extension(_name):
         Token.set_extension(_name, default=_default)
 
@@ -31,11 +32,12 @@ def blank_nlp() -> Language:
     return spacy.blank("xx")
 
 
-def _split_word(word: OcrWord) -> list[tuple[str, BBox]]:
-    """Split a word on glued leaders/colons; boxes are shared out by character count."""
+def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
+    """Split a word on glued leaders/colons; boxes are shared out by character count. The flag
+    says whether a colon came right after the piece."""
     text = word.text
     if not _FURNITURE.search(text):
-        return [(text, word.bbox)]
+        return [(text, word.bbox, False)]
     x0, y0, x1, y1 = word.bbox
     per_char = (x1 - x0) / max(1, len(text))
     pieces = []
@@ -43,12 +45,14 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox]]:
     for m in list(_FURNITURE.finditer(text)) + [None]:
         end = m.start() if m else len(text)
         piece = text[pos:end]
+        colon = bool(m and ":" in m.group(0))
         if piece.strip():
             left = pos + len(piece) - len(piece.lstrip())
             right = left + len(piece.strip())
-            pieces.append(
-                (piece.strip(), (round(x0 + left * per_char), y0, round(x0 + right * per_char), y1))
-            )
+            box = (round(x0 + left * per_char), y0, round(x0 + right * per_char), y1)
+            pieces.append((piece.strip(), box, colon))
+        elif colon and pieces:
+            pieces[-1] = (pieces[-1][0], pieces[-1][1], True)
         if m:
             pos = m.end()
     return pieces
@@ -56,18 +60,21 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox]]:
 
 def page_doc(page: OcrPage) -> Doc:
     words: list[str] = []
-    meta: list[tuple[float, BBox, int]] = []
+    meta: list[list] = []  # [confidence, bbox, line, colon after]
     for w in page.words:
-        for text, bbox in _split_word(w):
+        for text, bbox, colon in _split_word(w):
             if not fold(text):
+                if ":" in text and meta and meta[-1][2] == w.line_id:
+                    meta[-1][3] = True  # a lone ':' word ends the label before it
                 continue  # punctuation only
             words.append(text)
-            meta.append((w.confidence, bbox, w.line_id))
+            meta.append([w.confidence, bbox, w.line_id, colon or text.endswith(":")])
     doc = Doc(blank_nlp().vocab, words=words, spaces=[True] * len(words))
-    for token, (conf, bbox, line) in zip(doc, meta, strict=True):
+    for token, (conf, bbox, line, colon) in zip(doc, meta, strict=True):
         token.norm_ = fold(token.text)
         token._.conf = conf
         token._.bbox = bbox
         token._.line = line
         token._.page = page.number
+        token._.colon = colon
     return doc

@@ -3,6 +3,7 @@ beside or below each label, parsed by the field's type, then held against other 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from schemas.catalogue import FieldSpec, extracted_fields
 def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
     """Tolerate OCR slips in label words: none for short words, one or two for longer ones."""
     n = len(pattern_text)
-    allowed = 0 if n <= 4 else 1 if n <= 7 else 2
+    allowed = 0 if n <= 5 else 1 if n <= 8 else 2
     return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
 
 
@@ -32,7 +33,7 @@ def label_matcher(language: str) -> Matcher:
     matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
     for key, variants in load_lexicon(language).labels.items():
         patterns = [
-            [{"NORM": word} if len(word) <= 4 else {"NORM": {"FUZZY": word}} for word in variant]
+            [{"NORM": word} if len(word) <= 5 else {"NORM": {"FUZZY": word}} for word in variant]
             for variant in variants
         ]
         matcher.add(key, patterns)
@@ -67,17 +68,40 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     return [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
 
 
+_ENUMERATOR = re.compile(r"^\(?\d{1,2}[.)]$|^[IVX]{1,4}\.$")
+
+
+def _starts_field(doc: Doc, hit: LabelHit) -> bool:
+    """Is this label really the start of another field, or words inside a value (the BP label
+    "huyết áp" inside the diagnosis "Tăng huyết áp")? A field starts after an enumerator
+    ("16."), after a wide gap, or ends in a colon."""
+    first, last = hit.span[0], hit.span[-1]
+    if last._.colon:
+        return True
+    if first.i == 0 or doc[first.i - 1]._.line != first._.line:
+        return True
+    before = doc[first.i - 1]
+    if _ENUMERATOR.match(before.text):
+        return True
+    height = max(1, first._.bbox[3] - first._.bbox[1])
+    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
+
+
 def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Span]:
-    """Candidate value spans: right of the label up to the next label on its line; and, when
+    """Candidate value spans: right of the label up to the next field on its line; and, when
     the label ends its line, the start of the line below (labels above their values)."""
     line = hit.span[-1]._.line
-    next_starts = [h.span.start for h in hits if h.span.start >= hit.span.end]
+    next_starts = [h.span.start for h in hits
+                   if h.span.start >= hit.span.end and _starts_field(doc, h)]  # fmt: skip
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in next_starts:
         stop += 1
+    end = stop
+    while end > hit.span.end and _ENUMERATOR.match(doc[end - 1].text):
+        end -= 1  # the next field's number ("2.") is not part of this value
     spans = []
-    if stop > hit.span.end:
-        spans.append(doc[hit.span.end : stop])
+    if end > hit.span.end:
+        spans.append(doc[hit.span.end : end])
     if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
         below = doc[stop]._.line
         end = stop
@@ -89,14 +113,14 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Spa
 
 
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
-    confs = [t._.conf for t in span]
     return FieldCandidate(
         key=spec.key,
         value=parsed.value,
         raw_text=span.text,
         page=span[0]._.page,
         bbox=union_bbox([t._.bbox for t in span]),
-        ocr_confidence=round(sum(confs) / len(confs), 4),
+        # A value is as doubtful as its most doubtful word.
+        ocr_confidence=round(min(t._.conf for t in span), 4),
         label_score=hit.score,
         rule=f"label:{'_'.join(t.norm_ for t in hit.span)}",
         checks_passed=parsed.checks_passed,
@@ -108,27 +132,31 @@ def _strength(c: FieldCandidate) -> float:
     return c.label_score * c.ocr_confidence * (0.5 if c.checks_failed else 1.0)
 
 
+def _choose(found: list[FieldCandidate]) -> FieldCandidate:
+    """Forms state a field once, in their administrative part, before any signature or
+    relative's details: the first reading that passes its checks wins, else the strongest."""
+    clean = [c for c in found if not c.checks_failed and c.label_score >= 0.9]
+    return clean[0] if clean else max(found, key=_strength)
+
+
 def extract_fields(pages: Sequence[OcrPage], language: str) -> list[FieldCandidate]:
     """One candidate per extracted field; value ``None`` when the chart gave none."""
-    specs = extracted_fields()
-    best: dict[str, FieldCandidate] = {}
+    specs = {s.key: s for s in extracted_fields()}
+    found: dict[str, list[FieldCandidate]] = {}
     for page in pages:
         doc = page_doc(page)
         hits = find_labels(doc, language)
         for hit in hits:
-            spec = next((s for s in specs if s.key == hit.key), None)
+            spec = specs.get(hit.key)
             if spec is None:
                 continue
             for span in _value_tokens(doc, hit, hits):
                 parsed = PARSERS[spec.type](span.text)
-                if parsed is None:
-                    continue
-                cand = _candidate(spec, hit, span, parsed)
-                if spec.key not in best or _strength(cand) > _strength(best[spec.key]):
-                    best[spec.key] = cand
-                break
-    found = [best.get(s.key) or _missing(s.key) for s in specs]
-    return cross_check(found)
+                if parsed is not None:
+                    found.setdefault(spec.key, []).append(_candidate(spec, hit, span, parsed))
+                    break
+    chosen = [_choose(found[k]) if k in found else _missing(k) for k in specs]
+    return cross_check(chosen)
 
 
 def _missing(key: str) -> FieldCandidate:

@@ -11,7 +11,10 @@ from pipeline.extract.text import fold
 from schemas.catalogue import field_keys
 
 LEXICON_DIR = Path(__file__).with_name("lexicons")
-_TOP_KEYS = {"language", "description", "labels"}
+_TOP_KEYS = {"language", "description", "labels", "other_labels"}
+#: the match label of printed words that are not a field (signature lines, relatives' names):
+#: they end a value and keep a generic label ("Họ tên") from matching inside them
+OTHER = "other"
 
 
 class LexiconError(ValueError):
@@ -21,7 +24,7 @@ class LexiconError(ValueError):
 @dataclass(frozen=True)
 class Lexicon:
     language: str
-    #: field key -> label variants, each as a tuple of folded words
+    #: field key (or OTHER) -> label variants, each as a tuple of folded words
     labels: dict[str, tuple[tuple[str, ...], ...]]
 
 
@@ -39,10 +42,11 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
     labels = data.get("labels")
     if not isinstance(labels, dict):
         raise LexiconError(f"{source}: 'labels' must map field keys to lists of labels")
+    other = data.get("other_labels", [])
     known = field_keys()
     parsed: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for key, variants in labels.items():
-        if key not in known:
+    for key, variants in [*labels.items(), (OTHER, other)]:
+        if key not in known and key != OTHER:
             raise LexiconError(f"{source}: unknown field key {key!r}")
         if not isinstance(variants, list) or not all(isinstance(v, str) and v for v in variants):
             raise LexiconError(f"{source}: labels of {key} must be a list of non-empty strings")

@@ -75,10 +75,16 @@ def _make_date(y: str, m: str, d: str) -> date | None:
         return None
 
 
+_SEPARATORS = str.maketrans({"\u2044": "/", "\u2215": "/", "\\": "/", "|": "/", "\u2013": "-"})
+
+
+def _fold_value(text: str) -> str:
+    return " ".join(fold(strip_diacritics(text.translate(_SEPARATORS))).split())
+
+
 def find_date(text: str) -> tuple[date, tuple[int, int]] | None:
     """The first real calendar date in the text, and where it was found in the folded text."""
-    folded = fold(strip_diacritics(text)) if text else ""
-    folded = " ".join(folded.split())
+    folded = _fold_value(text) if text else ""
     found: list[tuple[int, date, tuple[int, int]]] = []
     for pattern, order in ((_DMY, "dmy"), (_YMD, "ymd"), (_VI_LONG, "dmy")):
         for m in pattern.finditer(folded):
@@ -120,7 +126,7 @@ def parse_datetime(text: str) -> ParsedValue | None:
     if not found:
         return None
     d, (start, end) = found
-    folded = " ".join(fold(strip_diacritics(text)).split())
+    folded = _fold_value(text)
     outside = folded[:start] + " " + folded[end:]
     hour = minute = None
     for pattern in (_TIME_COLON, _TIME_VI):
@@ -193,15 +199,34 @@ def parse_insurance_number(text: str) -> ParsedValue | None:
     return None
 
 
+_MALE, _FEMALE = {"nam", "male", "m"}, {"nu", "female", "f"}
+_TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
+
+
 def parse_sex(text: str) -> ParsedValue | None:
-    words = fold(text).split()
-    words = [w.strip("()[]:.,") for w in words]
-    male = any(w in {"nam", "male", "m"} for w in words)
-    female = any(w in {"nu", "female", "f"} for w in words)
+    """``Nam`` / ``Nữ`` written out; or both printed as options with the chosen one marked:
+    a code after them (``1. Nam 2. Nữ [1]``) or a tick before one (``☒ Nam ☐ Nữ``)."""
+    words = []
+    for token in re.split(r"[\s.:;,]+", nfc(text)):
+        word = "x" if token in _TICKS else fold(token)
+        if word:
+            words.append(re.sub(r"^\d+(?=[a-z])", "", word))  # "1.Nam" -> "nam"
+    male = [i for i, w in enumerate(words) if w in _MALE]
+    female = [i for i, w in enumerate(words) if w in _FEMALE]
     if male and not female:
         return ParsedValue("male", ("known_value",))
     if female and not male:
         return ParsedValue("female", ("known_value",))
+    if not (male and female):
+        return None
+    after = words[max(male[0], female[0]) + 1 :]
+    codes = [w for w in after if w in {"1", "2"}]
+    if len(codes) == 1:
+        return ParsedValue("male" if codes[0] == "1" else "female", ("option_code",))
+    ticked = [sex for idx, sex in ((male[0], "male"), (female[0], "female"))
+              if idx > 0 and words[idx - 1] in _TICKS]  # fmt: skip
+    if len(ticked) == 1:
+        return ParsedValue(ticked[0], ("option_ticked",))
     return None
 
 
@@ -266,9 +291,10 @@ def parse_person_name(text: str) -> ParsedValue | None:
     if len(tokens) < 2:
         return None
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
-    passed, failed = ["letters_only"], []
+    passed, failed = ["letters_only"], list[str]()
     if surname:
-        tokens[0] = surname
+        if not tokens[0].isascii():  # printed without marks (English charts) stays so
+            tokens[0] = surname
         passed.append("known_surname")
     else:
         failed.append("known_surname")
@@ -276,12 +302,14 @@ def parse_person_name(text: str) -> ParsedValue | None:
     return ParsedValue(name, tuple(passed), tuple(failed))
 
 
-_ICD = re.compile(r"\b([A-TV-Z][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?\b")
+# A code stands alone (not inside "24/105/24"); a leading 1 or | is the letter I misread.
+_ICD = re.compile(r"(?<![\w/.-])([A-TV-Z1|][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?(?![\w/-])")
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
     for m in _ICD.finditer(nfc(text).upper().replace("(", " ").replace(")", " ")):
-        code = m.group(1)[0] + as_digits(m.group(1)[1:])
+        letter = {"1": "I", "|": "I"}.get(m.group(1)[0], m.group(1)[0])
+        code = letter + as_digits(m.group(1)[1:])
         if m.group(2):
             code += "." + as_digits(m.group(2))
         if re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", code):
@@ -292,8 +320,8 @@ def parse_icd10(text: str) -> ParsedValue | None:
 def parse_diagnosis(text: str) -> ParsedValue | None:
     """Diagnosis text as printed, without a trailing code or leaders."""
     cleaned = re.sub(r"\(?\s*(?:mã|ma|icd)[^)]*\)?\s*$", "", nfc(text), flags=re.IGNORECASE)
-    cleaned = _ICD.sub("", cleaned)
-    cleaned = re.sub(r"[()\[\]]", " ", cleaned)
+    cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
+    cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
     cleaned = single_spaces(cleaned.strip(" .,:;-_"))
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None

@@ -48,11 +48,11 @@ def prepare_pages(raw: RawScan, settings: Settings, out_dir: Path) -> list[PageI
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[PageImage] = []
     for raster in iter_pages(raw.path, raw.media_type, settings.pdf_dpi, settings.max_page_pixels):
-        clean = clean_page(raster.pixels)
+        clean = clean_page(raster.pixels, raster.dpi)
         path = out_dir / f"page-{raster.number:03d}.png"
         _write_page(clean.pixels, path)
         h, w = clean.pixels.shape
-        pages.append(PageImage(raster.number, path, w, h, raster.dpi, False, clean.skew_degrees))
+        pages.append(PageImage(raster.number, path, w, h, clean.dpi, False, clean.skew_degrees))
     return pages
 
 
@@ -62,7 +62,7 @@ def _read_upright(page: PageImage, language: str, timeout: float) -> tuple[PageI
         return page, ocr
     grey = np.asarray(cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
     turned_path = page.path.with_name(page.path.stem + "-turned.png")
-    cleaned = clean_page(grey, rotate_180=True)
+    cleaned = clean_page(grey, page.dpi, rotate_180=True)
     _write_page(cleaned.pixels, turned_path)
     turned = ocr_page(turned_path, page.number, page.width, page.height, language, timeout)
     if sum(w.confidence for w in turned.words) > sum(w.confidence for w in ocr.words):

@@ -1,0 +1,206 @@
+"""The whole path on real parts: synthetic charts in the local S3 endpoint -> `emr-migrate run`
+-> `export`, values compared with the truth; re-runs change nothing; a crash resumes; bad
+input is quarantined with a reason and the batch completes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.evaluation import read_jsonl, score
+from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
+from pipeline.ingest.sources import make_minio_client
+from pipeline.synthetic import generate_charts
+
+pytestmark = [pytest.mark.tesseract, pytest.mark.s3, pytest.mark.slow]
+
+CLI = [sys.executable, "-m", "pipeline.cli"]
+BUCKET, PREFIX = "archive", "ward-a/2012"
+CHARTS, SEED = 8, 7
+BAD_INPUTS = {
+    "empty.pdf": "empty",
+    "notes.pdf": "not a PDF",
+    "truncated.pdf": "incomplete",
+    "letter.docx": "not scans",
+}
+
+
+@dataclass
+class Batch:
+    env: dict[str, str]
+    scans: Path
+    truth: Path
+    records: list[dict[str, Any]]
+    tmp: Path
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([*CLI, *args], env=self.env, capture_output=True, text=True,
+                              timeout=900, cwd=self.tmp)  # fmt: skip
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    def export(self, name: str, batch: str = "e2e") -> list[dict[str, Any]]:
+        out = self.tmp / name
+        self.cli("export", "--batch", batch, "--output", str(out))
+        return read_jsonl(out)
+
+
+def _bucket_digests(s3: LocalS3Server) -> dict[str, str]:
+    client = make_minio_client(s3.settings)
+    digests = {}
+    for obj in client.list_objects(BUCKET, recursive=True):
+        assert obj.object_name
+        response = client.get_object(BUCKET, obj.object_name)
+        digests[obj.object_name] = hashlib.sha256(response.read()).hexdigest()
+        response.close()
+        response.release_conn()
+    return digests
+
+
+@pytest.fixture(scope="session")
+def batch(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: LocalS3Server, prefect_api: str
+) -> Iterator[Batch]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    scans, truth = tmp / "scans", tmp / "truth"
+    generate_charts(scans, truth, count=CHARTS, seed=SEED)
+    a_pdf = next(scans.glob("*.pdf")).read_bytes()
+    (scans / "empty.pdf").write_bytes(b"")
+    (scans / "notes.pdf").write_text("Sổ giao nhận hồ sơ\n", encoding="utf-8")
+    (scans / "truncated.pdf").write_bytes(a_pdf[: len(a_pdf) // 2])
+    (scans / "letter.docx").write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    upload_folder(s3_server.settings, scans, BUCKET, PREFIX)
+    env = {
+        **os.environ,
+        **s3_server.env(),
+        "EMR_DATABASE_URL": f"sqlite:///{tmp / 'emr.db'}",
+        "EMR_WORKDIR": str(tmp / "work"),
+        "PREFECT_API_URL": prefect_api,
+    }
+    b = Batch(env, scans, truth, [], tmp)
+    b.cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e")
+    b.records = b.export("first.jsonl")
+    yield b
+
+
+def test_one_record_per_object_and_bad_input_quarantined(batch: Batch) -> None:
+    by_key = {r["document"]: r for r in batch.records}
+    assert set(by_key) == {f"{PREFIX}/{p.name}" for p in batch.scans.iterdir()}
+    for name, words in BAD_INPUTS.items():
+        record = by_key[f"{PREFIX}/{name}"]
+        assert record["status"] == "failed" and words in record["error"], record["error"]
+    charts = [r for k, r in by_key.items() if Path(k).name not in BAD_INPUTS]
+    assert len(charts) == CHARTS
+    assert all(r["status"] in ("loaded", "in_review") and r["error"] is None for r in charts)
+
+
+def test_records_follow_the_contract(batch: Batch) -> None:
+    for record in batch.records:
+        assert set(record) == {"document", "sha256", "status", "error", "pages", "fields",
+                               "medications", "secondary_icd10"}  # fmt: skip
+        if record["status"] == "failed":
+            continue
+        assert len(record["sha256"]) == 64
+        for page in record["pages"]:
+            assert page["number"] >= 1 and page["text"] and 0 <= page["mean_confidence"] <= 1
+        for key, f in record["fields"].items():
+            assert set(f) == {"value", "confidence", "decision", "page", "bbox"}, key
+            assert 0 <= f["confidence"] <= 1
+            assert f["decision"] in ("auto_accepted", "needs_review")
+            if f["value"] is None:
+                assert f["decision"] == "needs_review"
+            else:
+                x0, y0, x1, y1 = f["bbox"]
+                assert 0 <= x0 < x1 and 0 <= y0 < y1 and f["page"] >= 1
+
+
+def test_values_match_the_truth(batch: Batch) -> None:
+    card = score(batch.records, batch.truth)
+    print("\n" + card.table())
+    assert card.documents == CHARTS and not card.missing_documents
+    overall = card.overall
+    # Guards against regressions, well below what the benchmark reports.
+    assert overall.accuracy >= 0.80, card.table()
+    assert overall.automation >= 0.50, card.table()
+    assert (overall.auto_precision or 0) >= 0.95, card.wrong_auto
+
+
+def test_status_reports_the_batch(batch: Batch) -> None:
+    status = json.loads(batch.cli("status", "--batch", "e2e", "--format", "json").stdout)
+    docs = status["documents"]
+    assert docs["total"] == CHARTS + len(BAD_INPUTS) and docs["failed"] == len(BAD_INPUTS)
+    assert docs["loaded"] + docs["in_review"] == CHARTS and docs["queued"] == 0
+    assert {f["document"].rsplit("/", 1)[1] for f in status["failures"]} == set(BAD_INPUTS)
+    fields = status["fields"]
+    assert fields["auto_accepted"] + fields["waiting_for_review"] == fields["total"]
+
+
+def test_a_second_run_changes_nothing(batch: Batch, s3_server: LocalS3Server) -> None:
+    before = _bucket_digests(s3_server)
+    again = batch.cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e")
+    assert "failed: " in again.stdout  # quarantined documents stay visible
+    assert batch.export("second.jsonl") == batch.records
+    assert _bucket_digests(s3_server) == before  # originals never modified
+    import sqlite3
+
+    db = sqlite3.connect(batch.tmp / "emr.db")
+    (patients,) = db.execute("select count(*) from patients").fetchone()
+    (encounters,) = db.execute("select count(*) from encounters").fetchone()
+    loaded = sum(r["status"] == "loaded" for r in batch.records)
+    assert encounters == loaded and patients <= loaded
+
+
+def test_a_killed_run_resumes_to_the_same_result_on_postgresql(batch: Batch, pg_url: str) -> None:
+    env = {**batch.env, "EMR_DATABASE_URL": pg_url}
+    args = [*CLI, "run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=batch.tmp, start_new_session=True)  # fmt: skip
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url)
+    deadline = time.monotonic() + 600
+    finished = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        try:
+            with engine.connect() as conn:
+                finished = conn.execute(sa.text(
+                    "select count(*) from documents where state in ('loaded', 'in_review')"
+                )).scalar_one()  # fmt: skip
+        except sa.exc.SQLAlchemyError:
+            continue  # the schema is not there yet
+        if finished >= 2:
+            os.killpg(proc.pid, signal.SIGKILL)  # a crash, not a polite stop
+            break
+    proc.wait(timeout=60)
+    assert 2 <= finished < CHARTS, "the run was not interrupted half-way"
+    resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900,
+                             cwd=batch.tmp)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    out = batch.tmp / "resumed.jsonl"
+    subprocess.run([*CLI, "export", "--batch", "e2e", "--output", str(out)], env=env,
+                   check=True, timeout=300, cwd=batch.tmp)  # fmt: skip
+    assert read_jsonl(out) == batch.records  # nothing lost, nothing twice, same values
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from encounters")).scalar_one() == sum(
+            r["status"] == "loaded" for r in batch.records)  # fmt: skip
+    engine.dispose()
+
+
+def test_source_errors_exit_non_zero_with_one_clear_line(batch: Batch) -> None:
+    done = batch.cli("run", "s3://no-such-bucket/x", "--batch", "other", check=False)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not exist" in lines[0] and "Traceback" not in done.stderr
