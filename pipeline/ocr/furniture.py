@@ -14,8 +14,8 @@ import numpy as np
 def _box_borders(
     ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, scale: float
 ) -> np.ndarray:
-    """Small printed boxes (code boxes, tick boxes, character cells): erase the frame, keep what
-    is written inside. A frame's four sides are all nearly full; a letter's (O, D) are not."""
+    """Small printed boxes (code boxes, tick boxes, character cells): erase the frame, keep
+    what is written inside. A frame's four sides are all nearly full; a letter's are not."""
     out = np.zeros_like(ink)
     lo, hi = int(22 * scale), int(140 * scale)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
@@ -36,7 +36,6 @@ def _box_borders(
 def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     scale = dpi / 300.0
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    erase = np.zeros_like(ink)
 
     # Ruled lines: long horizontal runs (longer than any word stroke) and long vertical ones.
     h_len = max(20, int(90 * scale))
@@ -47,7 +46,7 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     vertical = cv2.morphologyEx(
         ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
     )
-    erase |= horizontal | vertical
+    erase = cv2.bitwise_or(horizontal, vertical)
 
     # Dotted leaders: small blobs that a horizontal closing joins into a long thin run.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -65,9 +64,9 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
         run_stats[:, cv2.CC_STAT_HEIGHT] <= max_dot + 2
     )
     long_runs[0] = False
-    erase |= np.where(long_runs[run_labels], dots, 0).astype(np.uint8)
+    erase = cv2.bitwise_or(erase, np.where(long_runs[run_labels], dots, 0).astype(np.uint8))
 
-    erase |= _box_borders(ink, labels, stats, scale)
+    erase = cv2.bitwise_or(erase, _box_borders(ink, labels, stats, scale))
 
     # Grow the erased strokes a little to take their anti-aliased edges too.
     erase = cv2.dilate(erase, np.ones((3, 3), np.uint8))
