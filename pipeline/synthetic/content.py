@@ -1,4 +1,4 @@
-"""Random but plausible, self-consistent chart content, and the truth record kept beside each scan."""
+"""Random but plausible, self-consistent chart content, and the truth kept beside each scan."""
 
 from __future__ import annotations
 
@@ -51,8 +51,10 @@ LAST_ADMISSION = date(2024, 11, 30)
 class ChartTruth:
     """What one synthetic chart says, in the exported normalised formats of docs/fields.md.
 
-    `field_pages` maps every field key (and `medications`, `secondary_icd10`) to the
-    1-based page it is printed on. `page_meta` lists, per page, the degradation applied:
+    `field_pages` maps every field key to the 1-based page it is printed on, and also
+    `medications` and `secondary_icd10` when that section is printed (an empty secondary list
+    is sometimes printed as "Không"/"None", sometimes left out). `page_meta` lists, per page,
+    the degradation applied:
     `skew_deg` is the counter-clockwise rotation (as seen on screen) of the page content,
     `upside_down` whether the page was additionally turned 180 degrees.
     """
@@ -100,15 +102,16 @@ def _nfc(value: Any) -> Any:
 @functools.cache
 def load_data(name: str) -> Any:
     """One of the JSON lists in pipeline/synthetic/data, all strings NFC."""
-    text = resources.files("pipeline.synthetic").joinpath("data").joinpath(f"{name}.json").read_text(
-        "utf-8")
+    path = resources.files("pipeline.synthetic").joinpath("data").joinpath(f"{name}.json")
+    text = path.read_text("utf-8")
     return _nfc(json.loads(text))
 
 
 def ascii_fold(text: str) -> str:
     """Vietnamese without diacritics, as English forms often print it."""
     text = text.replace("đ", "d").replace("Đ", "D")
-    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped)
 
 
@@ -132,8 +135,12 @@ class Medication:
 
     def normalised(self) -> dict[str, str]:
         freq = load_data("drugs")["frequencies"][str(self.per_day)]["normalised"]
-        return {"name": self.name, "strength": self.strength, "route": self.route,
-                "frequency": freq}
+        return {
+            "name": self.name,
+            "strength": self.strength,
+            "route": self.route,
+            "frequency": freq,
+        }
 
 
 @dataclass(frozen=True)
@@ -200,8 +207,11 @@ def _age_on(birth: date, day: date) -> int:
 
 
 def _pick_diagnosis(rng: random.Random, admission: date) -> dict[str, Any]:
-    codes = [c for c in load_data("icd10")["codes"]
-             if "covid" not in c["flags"] or admission.year >= 2020]
+    codes = [
+        c
+        for c in load_data("icd10")["codes"]
+        if "covid" not in c["flags"] or admission.year >= 2020
+    ]
     return dict(_weighted(rng, codes, [c["weight"] for c in codes]))
 
 
@@ -236,8 +246,11 @@ def _cmnd(rng: random.Random) -> str:
 
 
 def _insurance(rng: random.Random, province_code: str, age: int, ethnicity: str) -> str:
-    groups = [g for g in load_data("insurance")["groups"]
-              if g["min_age"] <= age <= g["max_age"] and (g["code"] != "DT" or ethnicity != "Kinh")]
+    groups = [
+        g
+        for g in load_data("insurance")["groups"]
+        if g["min_age"] <= age <= g["max_age"] and (g["code"] != "DT" or ethnicity != "Kinh")
+    ]
     group = _weighted(rng, groups, [g["weight"] for g in groups])
     level = rng.choice(group["levels"])
     return f"{group['code']}{level}{province_code[-2:]}{rng.randrange(10**10):010d}"
@@ -247,7 +260,8 @@ def _phone(rng: random.Random, year: int, province: dict[str, Any]) -> str:
     if year < 2008 and rng.random() < 0.5:
         # Landline with the area codes used before the 2017 renumbering.
         area = {"001": "04", "079": "08", "031": "031", "048": "0511", "092": "0710"}.get(
-            province["code"], f"0{rng.randint(20, 79)}")
+            province["code"], f"0{rng.randint(20, 79)}"
+        )
         rest = 8 if len(area) == 2 else 7
         return area + f"{rng.randrange(10**rest):0{rest}d}"
     if 2008 <= year < 2018 and rng.random() < 0.35:
@@ -256,9 +270,34 @@ def _phone(rng: random.Random, year: int, province: dict[str, Any]) -> str:
     if year < 2018:
         prefix = rng.choice(["090", "091", "093", "094", "097", "098", "095"])
     else:
-        prefix = rng.choice(["090", "091", "093", "094", "096", "097", "098", "086", "088", "089",
-                             "032", "033", "034", "035", "036", "037", "038", "039", "070", "077",
-                             "079", "081", "083", "085"])
+        prefix = rng.choice(
+            [
+                "090",
+                "091",
+                "093",
+                "094",
+                "096",
+                "097",
+                "098",
+                "086",
+                "088",
+                "089",
+                "032",
+                "033",
+                "034",
+                "035",
+                "036",
+                "037",
+                "038",
+                "039",
+                "070",
+                "077",
+                "079",
+                "081",
+                "083",
+                "085",
+            ]
+        )
     return prefix + f"{rng.randrange(10**7):07d}"
 
 
@@ -281,16 +320,25 @@ def _address(rng: random.Random, province: dict[str, Any], language: str) -> str
         parts = [hamlet, f"xã {rng.choice(places['communes'])}", district]
     if province.get("city"):
         name = province["name"]
-        prov = rng.choice([f"TP {name}", f"TP. {name}", f"Thành phố {name}"]) \
-            if name == "Hồ Chí Minh" else rng.choice([name, f"TP {name}"])
+        prov = (
+            rng.choice([f"TP {name}", f"TP. {name}", f"Thành phố {name}"])
+            if name == "Hồ Chí Minh"
+            else rng.choice([name, f"TP {name}"])
+        )
     else:
         prov = rng.choice([f"tỉnh {province['name']}", province["name"]])
     parts.append(prov)
     text = ", ".join(parts)
     if rng.random() < 0.25:  # the abbreviations clerks use
-        text = (text.replace("phường ", "P. ").replace("xã ", "X. ").replace("quận ", "Q. ")
-                .replace("Quận ", "Q.").replace("huyện ", "H. ").replace("thành phố ", "TP. ")
-                .replace("tỉnh ", "T. "))
+        text = (
+            text.replace("phường ", "P. ")
+            .replace("xã ", "X. ")
+            .replace("quận ", "Q. ")
+            .replace("Quận ", "Q.")
+            .replace("huyện ", "H. ")
+            .replace("thành phố ", "TP. ")
+            .replace("tỉnh ", "T. ")
+        )
     text = text[0].upper() + text[1:]
     if language == "en" and rng.random() < 0.4:
         text = ascii_fold(text)
@@ -306,8 +354,9 @@ def _ethnicity(rng: random.Random, region: str) -> str:
 
 
 def _occupation(rng: random.Random, age: int, language: str) -> str:
-    jobs = [o for o in load_data("occupations")["occupations"]
-            if o["min_age"] <= age <= o["max_age"]]
+    jobs = [
+        o for o in load_data("occupations")["occupations"] if o["min_age"] <= age <= o["max_age"]
+    ]
     return str(rng.choice(jobs)[language])
 
 
@@ -329,8 +378,9 @@ def _minute(rng: random.Random) -> int:
     return rng.randrange(0, 60, 5) if rng.random() < 0.5 else rng.randrange(60)
 
 
-def _vitals(rng: random.Random, entry: dict[str, Any], age: int) -> tuple[int, float, int, int, int,
-                                                                             float]:
+def _vitals(
+    rng: random.Random, entry: dict[str, Any], age: int
+) -> tuple[int, float, int, int, int, float]:
     flags = entry["flags"]
     fever = "fever" in flags and rng.random() < 0.8
     temperature = round(rng.uniform(37.8, 39.9), 1) if fever else round(rng.uniform(36.3, 37.4), 1)
@@ -370,39 +420,61 @@ def _vitals(rng: random.Random, entry: dict[str, Any], age: int) -> tuple[int, f
     return pulse, temperature, sys_, dia, rr, weight
 
 
-def _medications(rng: random.Random, entry: dict[str, Any], secondary: list[dict[str, Any]]
-                 ) -> list[Medication]:
+def _medications(
+    rng: random.Random, entry: dict[str, Any], secondary: list[dict[str, Any]]
+) -> list[Medication]:
     drugs = load_data("drugs")["drugs"]
-    tags = set(entry["drug_tags"])
-    wanted = [d for d in drugs if tags & set(d["tags"])]
-    extra_tags = {t for s in secondary for t in s["drug_tags"]}
-    comorbid = [d for d in drugs if extra_tags & set(d["tags"]) and d not in wanted]
-    general = [d for d in drugs if "general" in d["tags"] and d not in wanted]
+    own = list(entry["drug_tags"])
+    rng.shuffle(own)
+    extra = [t for s in secondary for t in s["drug_tags"]]
+    rng.shuffle(extra)
     count = rng.randint(1, 5)
     chosen: list[dict[str, Any]] = []
-    for pool in (wanted, comorbid, general):
-        pool = pool[:]
-        rng.shuffle(pool)
-        for d in pool:
-            if len(chosen) >= count:
-                break
-            if all(d["name"] != c["name"] for c in chosen):
-                chosen.append(d)
-    return [Medication(name=d["name"],
-                       printed_name={"vi": d.get("vi_name", d["name"]), "en": d["name"]},
-                       strength=d["strength"], route=d["route"], per_day=rng.choice(d["freqs"]))
-            for d in chosen]
+    used: set[str] = set()
+    # One drug per indication, so a chart does not list four drugs of one class.
+    for tag in [*own, *extra, "general"]:
+        if len(chosen) >= count:
+            break
+        if tag in used:
+            continue
+        pool = [
+            d
+            for d in drugs
+            if tag in d["tags"]
+            and all(d["name"] != c["name"] for c in chosen)
+            and not set(d["tags"]) & (used - {"general", "pain"})
+        ]
+        if pool:
+            pick = rng.choice(pool)
+            chosen.append(pick)
+            used |= set(pick["tags"])
+    return [
+        Medication(
+            name=d["name"],
+            printed_name={"vi": d.get("vi_name", d["name"]), "en": d["name"]},
+            strength=d["strength"],
+            route=d["route"],
+            per_day=rng.choice(d["freqs"]),
+        )
+        for d in chosen
+    ]
 
 
-def _secondary(rng: random.Random, entry: dict[str, Any], age: int, sex: str
-               ) -> list[dict[str, Any]]:
+def _secondary(
+    rng: random.Random, entry: dict[str, Any], age: int, sex: str
+) -> list[dict[str, Any]]:
     if age < 30:
         count = 1 if rng.random() < 0.1 else 0
     else:
         count = _weighted(rng, [0, 1, 2, 3], [0.4, 0.32, 0.18, 0.1])
-    pool = [c for c in load_data("icd10")["codes"]
-            if "comorbid" in c["flags"] and c["code"][:3] != entry["code"][:3]
-            and c["age"][0] <= age and not ({"male", "female"} - {sex}) & set(c["flags"])]
+    pool = [
+        c
+        for c in load_data("icd10")["codes"]
+        if "comorbid" in c["flags"]
+        and c["code"][:3] != entry["code"][:3]
+        and c["age"][0] <= age
+        and not ({"male", "female"} - {sex}) & set(c["flags"])
+    ]
     rng.shuffle(pool)
     picked: list[dict[str, Any]] = []
     for c in pool:
@@ -437,7 +509,8 @@ def _hospital(rng: random.Random, province: dict[str, Any], language: str) -> tu
     provinces = places["provinces"]
     where = province
     if rng.random() < 0.15:  # referred to a central hospital
-        where = next(p for p in provinces if p["code"] == rng.choice(["001", "079", "046"]))
+        code = rng.choice(["001", "079", "046"])
+        where = next(p for p in provinces if p["code"] == code)
     named = places["hospitals"].get(where["code"])
     if named and rng.random() < 0.6:
         hospital = rng.choice(named[language])
@@ -450,11 +523,13 @@ def _hospital(rng: random.Random, province: dict[str, Any], language: str) -> tu
         if hospital in places["central_hospitals"]:
             dept_line = "BỘ Y TẾ"
         else:
-            dept_line = "SỞ Y TẾ " + ("TP. HỒ CHÍ MINH" if where["code"] == "079"
-                                      else where["name"].upper())
+            dept_line = "SỞ Y TẾ " + (
+                "TP. HỒ CHÍ MINH" if where["code"] == "079" else where["name"].upper()
+            )
     else:
-        dept_line = rng.choice(["MINISTRY OF HEALTH",
-                                f"{where['ascii'].upper()} DEPARTMENT OF HEALTH"])
+        dept_line = rng.choice(
+            ["MINISTRY OF HEALTH", f"{where['ascii'].upper()} DEPARTMENT OF HEALTH"]
+        )
     return hospital, dept_line
 
 
@@ -476,12 +551,18 @@ def make_content(rng: random.Random, language: str) -> ChartContent:
         if birth >= admit_day:
             birth = admit_day - timedelta(days=rng.randint(30, 300))
     age = _age_on(birth, admit_day)
-    sex = "male" if "male" in flags else "female" if "female" in flags else rng.choice(
-        ["male", "female"])
+    sex = (
+        "male"
+        if "male" in flags
+        else "female"
+        if "female" in flags
+        else rng.choice(["male", "female"])
+    )
 
     provinces = places["provinces"]
-    weights = [9.0 if p["code"] in ("001", "079") else 3.0 if p.get("city") else 1.0
-               for p in provinces]
+    weights = [
+        9.0 if p["code"] in ("001", "079") else 3.0 if p.get("city") else 1.0 for p in provinces
+    ]
     province = _weighted(rng, provinces, weights)
     ethnicity = _ethnicity(rng, province["region"])
     name = _vietnamese_name(rng, sex, birth.year).upper()
@@ -499,8 +580,9 @@ def make_content(rng: random.Random, language: str) -> ChartContent:
     stay = max(1, min(30, int(rng.lognormvariate(1.75, 0.55))))
     if entry["code"].startswith("O8"):
         stay = rng.randint(2, 5)
-    admission = datetime(admit_day.year, admit_day.month, admit_day.day,
-                         rng.randrange(24), _minute(rng))
+    admission = datetime(
+        admit_day.year, admit_day.month, admit_day.day, rng.randrange(24), _minute(rng)
+    )
     outcome = _outcome(rng, entry)
     out_day = admit_day + timedelta(days=stay)
     out_hour = rng.randrange(24) if outcome == "deceased" else rng.randint(7, 17)
@@ -525,10 +607,16 @@ def make_content(rng: random.Random, language: str) -> ChartContent:
     if rng.random() < 0.3:
         rel_sex = rng.choice(["male", "female"])
         rel_name = _vietnamese_name(rng, rel_sex, rng.randint(1940, 2000))
-        relation = {"vi": {"male": ["chồng", "con trai", "bố", "anh trai"],
-                           "female": ["vợ", "con gái", "mẹ", "chị gái"]},
-                    "en": {"male": ["husband", "son", "father", "brother"],
-                           "female": ["wife", "daughter", "mother", "sister"]}}
+        relation = {
+            "vi": {
+                "male": ["chồng", "con trai", "bố", "anh trai"],
+                "female": ["vợ", "con gái", "mẹ", "chị gái"],
+            },
+            "en": {
+                "male": ["husband", "son", "father", "brother"],
+                "female": ["wife", "daughter", "mother", "sister"],
+            },
+        }
         relative = f"{rel_name} ({rng.choice(relation[language][rel_sex])})"
 
     fields = {
@@ -558,16 +646,36 @@ def make_content(rng: random.Random, language: str) -> ChartContent:
     }
     fields = {k: unicodedata.normalize("NFC", v) for k, v in fields.items()}
     assert tuple(fields) == FIELD_KEYS
-    health_code = (f"{province['code'][-2:]}/{rng.randint(1, 120):03d}/"
-                   f"{admit_day.year % 100:02d}/{rng.randint(1, 99999):05d}")
+    health_code = (
+        f"{province['code'][-2:]}/{rng.randint(1, 120):03d}/"
+        f"{admit_day.year % 100:02d}/{rng.randint(1, 99999):05d}"
+    )
     return ChartContent(
-        language=language, fields=fields, sex=sex, birth_date=birth, age=age,
-        admission=admission, discharge=discharge, national_id_kind=kind, outcome=outcome,
+        language=language,
+        fields=fields,
+        sex=sex,
+        birth_date=birth,
+        age=age,
+        admission=admission,
+        discharge=discharge,
+        national_id_kind=kind,
+        outcome=outcome,
         principal=Diagnosis(entry["code"], {"vi": entry["vi"], "en": entry["en"]}),
         secondary=[Diagnosis(s["code"], {"vi": s["vi"], "en": s["en"]}) for s in secondary],
-        medications=meds, pulse=pulse, temperature=temperature, systolic=systolic,
-        diastolic=diastolic, respiratory_rate=rr, weight=weight, province=province,
-        hospital=hospital, health_department=dept_line, form=dept["form"],
-        bed=str(rng.randint(1, 40)), health_code=health_code, reason=rng.choice(reasons),
-        relative=relative, head_of_department=head,
+        medications=meds,
+        pulse=pulse,
+        temperature=temperature,
+        systolic=systolic,
+        diastolic=diastolic,
+        respiratory_rate=rr,
+        weight=weight,
+        province=province,
+        hospital=hospital,
+        health_department=dept_line,
+        form=dept["form"],
+        bed=str(rng.randint(1, 40)),
+        health_code=health_code,
+        reason=rng.choice(reasons),
+        relative=relative,
+        head_of_department=head,
     )
