@@ -38,8 +38,8 @@ def _settings(language: str | None) -> Settings:
 
 @task(
     name="list-scans",
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
+    retries=2,
+    retry_delay_seconds=[2, 10],
     retry_condition_fn=_retry_if_transient,
     cache_policy=NO_CACHE,
 )
@@ -53,8 +53,8 @@ def list_and_register(source_uri: str, batch: str, language: str | None) -> list
 
 @task(
     name="migrate-document",
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
+    retries=2,
+    retry_delay_seconds=[2, 10],
     retry_condition_fn=_retry_if_transient,
     cache_policy=NO_CACHE,
     task_run_name="document-{doc_id}",

@@ -22,7 +22,7 @@ log = logging.getLogger("pipeline")
 
 def _quiet_prefect(verbose: bool) -> None:
     """Prefect reads these when first imported: set them before that, at the entry point."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "ERROR")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
@@ -310,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     _quiet_prefect(verbose)
+    if not verbose:
+        logging.getLogger("urllib3").setLevel(logging.ERROR)  # retries are reported once, by us
     try:
         overrides: dict[str, Any] = {}
         if getattr(args, "language", None):
