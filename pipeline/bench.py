@@ -78,7 +78,7 @@ def throughput(charts: int, seed: int) -> None:
     print(f"overhead over bare Tesseract: {elapsed / bare - 1:+.0%}")
 
 
-def accuracy(charts: int, seed: int) -> None:
+def accuracy(charts: int, seed: int, show_errors: bool = False) -> None:
     from pipeline.evaluation import read_jsonl, score
     from pipeline.synthetic import generate_charts
 
@@ -97,6 +97,9 @@ def accuracy(charts: int, seed: int) -> None:
         print(f"auto-accepted but wrong: {len(card.wrong_auto)}")
         for document, key in card.wrong_auto:
             print(f"  {document}: {key}")
+    if show_errors:  # synthetic charts only: these values are made up
+        for document, key, got, expected, decision in card.errors:
+            print(f"  {document} {key}: read {got!r}, truth {expected!r} ({decision})")
 
 
 def main() -> None:
@@ -104,8 +107,12 @@ def main() -> None:
     parser.add_argument("what", choices=["throughput", "accuracy"])
     parser.add_argument("--charts", type=int, default=30)
     parser.add_argument("--seed", type=int, default=9001)
+    parser.add_argument("--show-errors", action="store_true", help="accuracy: list wrong values")
     args = parser.parse_args()
-    {"throughput": throughput, "accuracy": accuracy}[args.what](args.charts, args.seed)
+    if args.what == "throughput":
+        throughput(args.charts, args.seed)
+    else:
+        accuracy(args.charts, args.seed, args.show_errors)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.extract.fields import extract_fields
+from pipeline.extract.reread import restore_name_marks
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
@@ -27,6 +28,8 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
     pages = prepare_pages(raw, settings, page_dir)
     language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
     candidates = extract_fields(ocr_pages, language)
+    if language == "en":
+        candidates = restore_name_marks(candidates, images, settings.ocr_timeout)
     return ChartReading(
         sha256=raw.sha256,
         language=language,

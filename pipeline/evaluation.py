@@ -39,6 +39,8 @@ class Scorecard:
     documents: int = 0
     missing_documents: list[str] = field(default_factory=list)
     wrong_auto: list[tuple[str, str]] = field(default_factory=list)  # (document, field key)
+    #: every wrong value: (document, key, read, expected, decision); synthetic data only
+    errors: list[tuple[str, str, str | None, str | None, str]] = field(default_factory=list)
 
     @property
     def overall(self) -> FieldScore:
@@ -80,6 +82,9 @@ def score(records: Iterable[dict[str, Any]], truth_dir: Path) -> Scorecard:
             s.total += 1
             right = got["value"] is not None and got["value"] == expected
             s.right += right
+            if not right:
+                card.errors.append((record["document"], key, got["value"], expected,
+                                    got["decision"]))  # fmt: skip
             if got["decision"] == "auto_accepted":
                 s.auto += 1
                 s.auto_right += right

@@ -92,3 +92,35 @@ def test_a_timeout_gives_an_empty_page_and_a_warning(tmp_path: Path) -> None:
     pixels = render(VI_LINES * 6, size=(2480, 3508))
     page = ocr_page(save(pixels, tmp_path / "p.png").path, 1, 2480, 3508, "vi", timeout=0.01)
     assert page.words == () and "timed out" in page.warnings[0]
+
+
+def test_leaders_and_boxes_are_erased_but_the_values_stay(tmp_path: Path) -> None:
+    img = Image.new("L", (1654, 500), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 34)
+    draw.text((120, 100), "Sinh ngày: 11/03/1939", font=font, fill=0)
+    for x in range(330, 1200, 14):  # the dotted line the value was typed over
+        draw.ellipse((x, 142, x + 4, 146), fill=0)
+    draw.text((120, 250), "Giới: 1. Nam  2. Nữ", font=font, fill=0)
+    draw.rectangle((480, 245, 525, 295), outline=0, width=3)  # the code box
+    draw.text((490, 250), "2", font=font, fill=0)
+    cleaned = clean_page(np.asarray(img).copy()).pixels
+    assert (cleaned[142:147, 700:1100] > 200).all()  # leader dots gone
+    assert (cleaned[245:248, 480:526] > 200).all()  # box frame gone
+    page = ocr_page(save(cleaned, tmp_path / "p.png").path, 1, 1654, 500, "vi", 60)
+    lines = page.text.splitlines()
+    assert "11/03/1939" in lines[0] and lines[0].rstrip().endswith("11/03/1939")
+    assert lines[1].split()[-1] == "2"
+
+
+def test_an_english_chart_keeps_the_marks_of_a_vietnamese_name(tmp_path: Path) -> None:
+    from pipeline.extract.fields import extract_fields
+    from pipeline.extract.reread import restore_name_marks
+
+    pixels = clean_page(render(["Patient name: TRẦN NHẬT THẮNG", "Sex: Male"])).pixels
+    image = save(pixels, tmp_path / "en.png")
+    language, images, pages = read_pages([image], "en", 60)
+    name = next(c for c in extract_fields(pages, "en") if c.key == "patient.full_name")
+    assert name.value and name.value.isascii()  # the English model cannot see the marks
+    restored = restore_name_marks([name], images, 60)[0]
+    assert restored.value == "TRẦN NHẬT THẮNG" and restored.rule.endswith("reread:vie")

@@ -133,3 +133,25 @@ def test_english_names_keep_their_spelling() -> None:
 def test_dates_with_lookalike_separators() -> None:
     parsed = parse_date("5\u204411\u20442017")
     assert parsed is not None and parsed.value == "2017-11-05"
+
+
+def test_boxed_codes_and_numbers_lose_their_cell_walls() -> None:
+    bhyt = parse_insurance_number("G D 4 0 8 '1/9/5|5 0|9|6/8/4/9|")
+    assert bhyt is not None and bhyt.value == "GD4081955096849"
+    icd = parse_icd10("K9 2 2")
+    assert icd is not None and icd.value == "K92.2" and "boxed_code" in icd.checks_failed
+
+
+def test_name_label_residue_is_not_part_of_the_name() -> None:
+    parsed = parse_person_name("người bệnh NGÔ THỊ NGA")
+    assert parsed is not None and parsed.value == "NGÔ THỊ NGA"
+
+
+def test_a_tick_glued_to_its_option() -> None:
+    parsed = parse_sex("XMale Female")
+    assert parsed is not None and parsed.value == "male"
+
+
+def test_diagnosis_words_ending_like_a_label_are_kept() -> None:
+    parsed = parse_diagnosis("Liver cell carcinoma")
+    assert parsed is not None and parsed.value == "Liver cell carcinoma"

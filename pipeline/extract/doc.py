@@ -1,8 +1,9 @@
 """A spaCy Doc per page built from Tesseract's words, so every token keeps its box and confidence.
 
-Form furniture glued to words by OCR ("tên:......NGUYỄN") is split off first, and
-punctuation-only words (leaders, colons, dashes) are left out: they carry nothing a field
-needs. Every remaining token maps to one OCR word (or a piece of one) through extensions.
+Form furniture glued to words by OCR ("tên:......NGUYỄN") is split off first, and leaders
+("......") are left out. Other punctuation stays as tokens so values read as printed
+("Viêm thận kẽ - ống thận cấp"); label patterns step over it. Every token maps to one OCR
+word (or a piece of one) through extensions.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from spacy.tokens import Doc, Token
 from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
+_LEADER = re.compile(r"^[.·…_\-–—~]{2,}$")
 _FURNITURE = re.compile(r"[.·…_]{2,}|(?<!\d)[:;|]+|[:;|]+(?!\d)|-{2,}")
 
 # colon: a ':' followed the word (a label's end); the rest map the token to its OCR word
@@ -63,10 +65,10 @@ def page_doc(page: OcrPage) -> Doc:
     meta: list[list] = []  # [confidence, bbox, line, colon after]
     for w in page.words:
         for text, bbox, colon in _split_word(w):
-            if not fold(text):
-                if ":" in text and meta and meta[-1][2] == w.line_id:
-                    meta[-1][3] = True  # a lone ':' word ends the label before it
-                continue  # punctuation only
+            if not fold(text) and ":" in text and meta and meta[-1][2] == w.line_id:
+                meta[-1][3] = True  # a lone ':' word ends the label before it
+            if _LEADER.match(text) or text in {":", ";"}:
+                continue
             words.append(text)
             meta.append([w.confidence, bbox, w.line_id, colon or text.endswith(":")])
     doc = Doc(blank_nlp().vocab, words=words, spaces=[True] * len(words))

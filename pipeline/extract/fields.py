@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from spacy.matcher import Matcher
@@ -32,10 +33,14 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
 def label_matcher(language: str) -> Matcher:
     matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
     for key, variants in load_lexicon(language).labels.items():
-        patterns = [
-            [{"NORM": word} if len(word) <= 5 else {"NORM": {"FUZZY": word}} for word in variant]
-            for variant in variants
-        ]
+        patterns = []
+        for variant in variants:
+            pattern: list[dict[str, Any]] = []
+            for i, word in enumerate(variant):
+                if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
+                    pattern.append({"IS_PUNCT": True, "OP": "*"})
+                pattern.append({"NORM": word} if len(word) <= 5 else {"NORM": {"FUZZY": word}})
+            patterns.append(pattern)
         matcher.add(key, patterns)
     return matcher
 
@@ -48,11 +53,11 @@ class LabelHit:
 
 
 def _label_score(span: Span, language: str, key: str) -> float:
-    found = " ".join(t.norm_ for t in span)
+    found = " ".join(t.norm_ for t in span if not t.is_punct)
     best = 0.0
     for variant in load_lexicon(language).labels[key]:
         target = " ".join(variant)
-        if len(variant) == len(span):
+        if len(variant) == len(found.split()):
             best = max(best, 1.0 - Levenshtein.normalized_distance(found, target))
     return round(best, 3)
 
@@ -80,7 +85,10 @@ def _starts_field(doc: Doc, hit: LabelHit) -> bool:
         return True
     if first.i == 0 or doc[first.i - 1]._.line != first._.line:
         return True
-    before = doc[first.i - 1]
+    i = first.i - 1
+    while i > 0 and doc[i].is_punct and doc[i - 1]._.line == first._.line:
+        i -= 1
+    before = doc[i]
     if _ENUMERATOR.match(before.text):
         return True
     height = max(1, first._.bbox[3] - first._.bbox[1])
@@ -96,12 +104,14 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Spa
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in next_starts:
         stop += 1
-    end = stop
-    while end > hit.span.end and _ENUMERATOR.match(doc[end - 1].text):
+    start, end = hit.span.end, stop
+    while start < end and doc[start].is_punct:
+        start += 1
+    while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
         end -= 1  # the next field's number ("2.") is not part of this value
     spans = []
-    if end > hit.span.end:
-        spans.append(doc[hit.span.end : end])
+    if end > start:
+        spans.append(doc[start:end])
     if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
         below = doc[stop]._.line
         end = stop
@@ -122,7 +132,7 @@ def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) 
         # A value is as doubtful as its most doubtful word.
         ocr_confidence=round(min(t._.conf for t in span), 4),
         label_score=hit.score,
-        rule=f"label:{'_'.join(t.norm_ for t in hit.span)}",
+        rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
         checks_passed=parsed.checks_passed,
         checks_failed=parsed.checks_failed,
     )

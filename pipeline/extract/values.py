@@ -184,7 +184,8 @@ def cccd_sex_and_century(cccd: str) -> tuple[str, int] | None:
 
 
 def parse_insurance_number(text: str) -> ParsedValue | None:
-    compact = re.sub(r"[\s.\-_/]", "", nfc(text).upper())
+    # Character boxes leave their walls behind as | / ' [ ]: only letters and digits count.
+    compact = re.sub(r"[^A-Z0-9]", "", strip_diacritics(nfc(text)).upper())
     for m in re.finditer(r"[A-Z0-9]{2}[0-9OISBZG][0-9A-Z]{12}", compact):
         raw = m.group(0)
         letters = raw[:2].translate(_LETTER_LOOKALIKES)
@@ -209,8 +210,11 @@ def parse_sex(text: str) -> ParsedValue | None:
     words = []
     for token in re.split(r"[\s.:;,]+", nfc(text)):
         word = "x" if token in _TICKS else fold(token)
-        if word:
-            words.append(re.sub(r"^\d+(?=[a-z])", "", word))  # "1.Nam" -> "nam"
+        word = re.sub(r"^\d+(?=[a-z])", "", word)  # "1.Nam" -> "nam"
+        if word[:1] == "x" and word[1:] in _MALE | _FEMALE:
+            words.extend(["x", word[1:]])  # a tick read glued to its option: "XMale"
+        elif word:
+            words.append(word)
     male = [i for i, w in enumerate(words) if w in _MALE]
     female = [i for i, w in enumerate(words) if w in _FEMALE]
     if male and not female:
@@ -279,6 +283,21 @@ COMMON_SURNAMES = {
 }
 
 
+def _upper_run(tokens: list[str]) -> list[str]:
+    """Forms ask for the name in capitals ("In hoa"): when the words hold a run of two or more
+    capitalised words, that run is the name and the rest is label residue ("người bệnh")."""
+    best: list[str] = []
+    run: list[str] = []
+    for token in tokens:
+        if token.isupper():
+            run.append(token)
+            if len(run) > len(best):
+                best = list(run)
+        else:
+            run = []
+    return best if len(best) >= 2 else tokens
+
+
 def parse_person_name(text: str) -> ParsedValue | None:
     tokens = []
     for raw in nfc(text).split():
@@ -288,6 +307,7 @@ def parse_person_name(text: str) -> ParsedValue | None:
         if not _NAME_TOKEN.match(token):
             break  # names end where digits or symbols begin
         tokens.append(token)
+    tokens = _upper_run(tokens)
     if len(tokens) < 2:
         return None
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
@@ -307,19 +327,26 @@ _ICD = re.compile(r"(?<![\w/.-])([A-TV-Z1|][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
-    for m in _ICD.finditer(nfc(text).upper().replace("(", " ").replace(")", " ")):
+    upper = nfc(text).upper()
+    for m in _ICD.finditer(upper.replace("(", " ").replace(")", " ")):
         letter = {"1": "I", "|": "I"}.get(m.group(1)[0], m.group(1)[0])
         code = letter + as_digits(m.group(1)[1:])
         if m.group(2):
             code += "." + as_digits(m.group(2))
         if re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", code):
             return ParsedValue(code, ("format",))
+    # A code in character boxes reads "K 9 2 | 2": one cell per character, the dot implied.
+    boxed = re.match(r"[\s|/'\[\]]*([A-Z])((?:[\s|/'\[\].]*\d){2,4})", upper)
+    if boxed:
+        digits = re.sub(r"\D", "", boxed.group(2))
+        code = boxed.group(1) + digits[:2] + ("." + digits[2:] if len(digits) > 2 else "")
+        return ParsedValue(code, ("format",), ("boxed_code",))
     return None
 
 
 def parse_diagnosis(text: str) -> ParsedValue | None:
     """Diagnosis text as printed, without a trailing code or leaders."""
-    cleaned = re.sub(r"\(?\s*(?:mã|ma|icd)[^)]*\)?\s*$", "", nfc(text), flags=re.IGNORECASE)
+    cleaned = re.sub(r"\(?\s*\b(?:mã|ma|icd)\b[^)]*\)?\s*$", "", nfc(text), flags=re.IGNORECASE)
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
     cleaned = single_spaces(cleaned.strip(" .,:;-_"))
