@@ -146,7 +146,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
-    import shutil
+    import cv2
+    import numpy as np
 
     from pipeline.chart import Scratch, identify, read_chart
     from pipeline.ingest.sources import copy_local
@@ -166,7 +167,8 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
             out = Path(args.save_images)
             out.mkdir(parents=True, exist_ok=True)
             for image in reading.page_images:
-                shutil.copy(image.path, out / f"{path.stem}-page-{image.number:03d}.png")
+                pixels = np.asarray(cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE))
+                cv2.imwrite(str(out / f"{path.stem}-page-{image.number:03d}.png"), pixels)
     fields: dict[str, dict[str, Any]] = {
         f.key: {"value": f.candidate.value, "confidence": f.confidence,
                 "decision": f.decision.value, "page": f.candidate.page,
