@@ -8,14 +8,22 @@ STAMP := $(VENV)/.installed
 # Tesseract with Vietnamese and English models, poppler for PDFs, the fonts the chart generator draws with
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils \
 	fonts-dejavu-core fonts-liberation2 fonts-noto-core
+# the browser the review desk's tests drive (Debian's build; nothing is downloaded at run time)
+TEST_APT_PACKAGES := chromium
 DEMO_ARGS ?=
 
-.PHONY: install system-deps demo test lint bench bench-accuracy clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy clean
 
 install: system-deps $(STAMP)
 
 system-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt-install:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
@@ -37,7 +45,7 @@ lint: install
 	$(VENV)/bin/ruff format --check pipeline flows schemas tests
 	$(VENV)/bin/mypy pipeline flows schemas
 
-test: lint
+test: lint test-deps
 	$(VENV)/bin/pytest
 
 bench: install

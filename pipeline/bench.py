@@ -28,9 +28,12 @@ def _processing_seconds(database_url: str) -> float:
 
     with sessions_for(database_url)() as s:
         first, last, longest = s.execute(
-            select(func.min(DocumentEvent.at), func.max(DocumentEvent.at),
-                   func.max(DocumentEvent.seconds))
-        ).one()  # fmt: skip
+            select(
+                func.min(DocumentEvent.at),
+                func.max(DocumentEvent.at),
+                func.max(DocumentEvent.seconds),
+            )
+        ).one()
     # The first document's own time is added back: events are written when a document ends.
     return float((last - first).total_seconds() + (longest or 0.0))
 
@@ -41,11 +44,19 @@ def _run_pipeline(scans: Path, work: Path, batch: str) -> tuple[float, dict[str,
     s3 = LocalS3Server().start()
     try:
         upload_folder(s3.settings, scans, "bench", batch)
-        env = {**os.environ, **s3.env(), "EMR_DATABASE_URL": f"sqlite:///{work / 'emr.db'}",
-               "EMR_WORKDIR": str(work / "scratch")}  # fmt: skip
+        env = {
+            **os.environ,
+            **s3.env(),
+            "EMR_DATABASE_URL": f"sqlite:///{work / 'emr.db'}",
+            "EMR_WORKDIR": str(work / "scratch"),
+        }
         started = time.monotonic()
-        subprocess.run([*CLI, "run", f"s3://bench/{batch}", "--batch", batch], env=env,
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [*CLI, "run", f"s3://bench/{batch}", "--batch", batch],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         return time.monotonic() - started, env
     finally:
         s3.stop()
@@ -67,8 +78,13 @@ def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def ocr(path: Path) -> None:
-        subprocess.run(["tesseract", str(path), "-", "-l", "vie", "tsv"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            ["tesseract", str(path), "-", "-l", "vie", "tsv"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
@@ -88,14 +104,22 @@ def throughput(charts: int, seed: int) -> None:
         steady = _processing_seconds(env["EMR_DATABASE_URL"])
         pages, bare = _bare_tesseract(scans, work, workers)
     print(f"charts: {charts} (seed {seed}), pages: {pages}, workers: {workers}")
-    print(f"emr-migrate run (whole command, incl. Prefect start): {elapsed:7.1f} s "
-          f"= {pages / elapsed * 60:6.1f} pages/min")  # fmt: skip
-    print(f"  of which processing documents (first to last):  {steady:7.1f} s "
-          f"= {pages / steady * 60:6.1f} pages/min")  # fmt: skip
-    print(f"bare tesseract -l vie, same pages, {workers} at a time: {bare:7.1f} s "
-          f"= {pages / bare * 60:6.1f} pages/min")  # fmt: skip
-    print(f"overhead over bare Tesseract: {elapsed / bare - 1:+.0%} whole command, "
-          f"{steady / bare - 1:+.0%} processing")  # fmt: skip
+    print(
+        f"emr-migrate run (whole command, incl. Prefect start): {elapsed:7.1f} s "
+        f"= {pages / elapsed * 60:6.1f} pages/min"
+    )
+    print(
+        f"  of which processing documents (first to last):  {steady:7.1f} s "
+        f"= {pages / steady * 60:6.1f} pages/min"
+    )
+    print(
+        f"bare tesseract -l vie, same pages, {workers} at a time: {bare:7.1f} s "
+        f"= {pages / bare * 60:6.1f} pages/min"
+    )
+    print(
+        f"overhead over bare Tesseract: {elapsed / bare - 1:+.0%} whole command, "
+        f"{steady / bare - 1:+.0%} processing"
+    )
 
 
 def accuracy(charts: int, seed: int, show_errors: bool = False) -> None:
@@ -108,8 +132,12 @@ def accuracy(charts: int, seed: int, show_errors: bool = False) -> None:
         generate_charts(scans, truth, count=charts, seed=seed)
         elapsed, env = _run_pipeline(scans, work, "accuracy")
         out = work / "export.jsonl"
-        subprocess.run([*CLI, "export", "--batch", "accuracy", "--output", str(out)], env=env,
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [*CLI, "export", "--batch", "accuracy", "--output", str(out)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         card = score(read_jsonl(out), truth)
     print(f"charts: {charts} (seed {seed}), run took {elapsed:.1f} s")
     print(card.table())

@@ -39,6 +39,20 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
     )
 
 
+def encode_pages(reading: ChartReading, quality: int = 80) -> dict[int, bytes]:
+    """The cleaned pages as JPEG, kept for the review desk's crops (boxes are in their pixels)."""
+    import cv2
+
+    out = {}
+    for page in reading.page_images:
+        pixels = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
+        if pixels is not None:
+            ok, data = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                out[page.number] = data.tobytes()
+    return out
+
+
 class Scratch:
     """A private scratch folder per document, removed afterwards unless asked to keep it."""
 

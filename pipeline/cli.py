@@ -47,10 +47,14 @@ class Progress:
         from schemas.tables import Batch, DocState, Document
 
         with sessions_for(self.settings.database_url)() as s:
-            rows = dict(s.execute(
-                select(Document.state, func.count()).join(Batch)
-                .where(Batch.name == self.batch).group_by(Document.state)
-            ).all())  # fmt: skip
+            rows = dict(
+                s.execute(
+                    select(Document.state, func.count())
+                    .join(Batch)
+                    .where(Batch.name == self.batch)
+                    .group_by(Document.state)
+                ).all()
+            )
         total = sum(rows.values())
         return total - rows.get(DocState.QUEUED, 0), total
 
@@ -170,12 +174,17 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
                 pixels = np.asarray(cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE))
                 cv2.imwrite(str(out / f"{path.stem}-page-{image.number:03d}.png"), pixels)
     fields: dict[str, dict[str, Any]] = {
-        f.key: {"value": f.candidate.value, "confidence": f.confidence,
-                "decision": f.decision.value, "page": f.candidate.page,
-                "bbox": f.candidate.bbox, "reasons": list(f.reasons),
-                "checks_failed": list(f.candidate.checks_failed)}
+        f.key: {
+            "value": f.candidate.value,
+            "confidence": f.confidence,
+            "decision": f.decision.value,
+            "page": f.candidate.page,
+            "bbox": f.candidate.bbox,
+            "reasons": list(f.reasons),
+            "checks_failed": list(f.candidate.checks_failed),
+        }
         for f in reading.fields
-    }  # fmt: skip
+    }
     if args.format == "json":
         print(
             json.dumps(
@@ -210,6 +219,66 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+# --- review desk and people ------------------------------------------------------------------
+
+
+def serve_review_desk(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from pipeline.review.app import create_app
+    from schemas.database import open_database
+
+    app = create_app(open_database(settings.database_url))
+    print(f"review desk and dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    serve_review_desk(settings, args.host, args.port)
+    return ExitCode.OK
+
+
+def read_password() -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise MigrateError("the two passwords differ: nothing was changed")
+    return first
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.review.auth import add_user
+    from schemas.database import open_database
+
+    password = read_password()
+    with open_database(settings.database_url).begin() as session:
+        add_user(session, args.name, password, args.role)
+    print(f"user {args.name} added as {args.role}")
+    return ExitCode.OK
+
+
+def ensure_demo_users(settings: Settings) -> dict[str, str]:
+    """The demo's accounts (made up, printed on screen): a reviewer and a lead."""
+    from sqlalchemy import select
+
+    from pipeline.review.auth import add_user
+    from schemas.database import open_database
+    from schemas.tables import User
+
+    accounts = {
+        "reviewer": ("demo-reviewer", "review-demo-2026"),
+        "lead": ("demo-lead", "lead-demo-2026"),
+    }
+    with open_database(settings.database_url).begin() as session:
+        for role, (name, password) in accounts.items():
+            if not session.scalars(select(User).where(User.username == name)).first():
+                add_user(session, name, password, role)
+    return {name: password for name, password in accounts.values()}
+
+
 # --- demo --------------------------------------------------------------------------------------
 
 
@@ -239,7 +308,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(status_text(result["status"]))
     print(f"\nexport it: .venv/bin/emr-migrate export --batch {args.batch} --output demo.jsonl")
     if not args.no_serve:
-        print("(the review desk is not part of this version yet: nothing to serve)")
+        accounts = ensure_demo_users(settings)
+        print("\ndemo accounts (user / password):")
+        for name, password in accounts.items():
+            print(f"  {name} / {password}")
+        serve_review_desk(settings, args.host, args.port)
     return ExitCode.OK
 
 
@@ -300,6 +373,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--charts", type=int, default=30, help="how many charts (default 30)")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--batch", default="demo")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    review = sub.add_parser("review", help="The review desk.", description="The review desk.")
+    review_sub = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")
+    p = review_sub.add_parser(
+        "serve",
+        help="Serve the reviewer UI, dashboard and JSON API.",
+        description="Serve the reviewer UI, dashboard and JSON API.",
+    )
+    p.set_defaults(handler=cmd_review)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    users = sub.add_parser(
+        "users",
+        help="People who may use the review desk.",
+        description="People who may use the review desk.",
+    )
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
+    p = users_sub.add_parser(
+        "add",
+        help="Create a user (password from stdin or prompted).",
+        description="Create a user (password from stdin or prompted).",
+    )
+    p.set_defaults(handler=cmd_users_add)
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["reviewer", "lead", "admin"])
     return parser
 
 

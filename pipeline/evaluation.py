@@ -58,11 +58,15 @@ class Scorecard:
 
         rows = [f"{'field':34} {'n':>4} {'accuracy':>9} {'auto':>7} {'auto precision':>15}"]
         for key, s in sorted(self.fields.items()):
-            rows.append(f"{key:34} {s.total:4} {pct(s.accuracy):>9} {pct(s.automation):>7} "
-                        f"{pct(s.auto_precision):>15}")  # fmt: skip
+            rows.append(
+                f"{key:34} {s.total:4} {pct(s.accuracy):>9} {pct(s.automation):>7} "
+                f"{pct(s.auto_precision):>15}"
+            )
         o = self.overall
-        rows.append(f"{'ALL':34} {o.total:4} {pct(o.accuracy):>9} {pct(o.automation):>7} "
-                    f"{pct(o.auto_precision):>15}")  # fmt: skip
+        rows.append(
+            f"{'ALL':34} {o.total:4} {pct(o.accuracy):>9} {pct(o.automation):>7} "
+            f"{pct(o.auto_precision):>15}"
+        )
         return "\n".join(rows)
 
 
@@ -83,8 +87,9 @@ def score(records: Iterable[dict[str, Any]], truth_dir: Path) -> Scorecard:
             right = got["value"] is not None and got["value"] == expected
             s.right += right
             if not right:
-                card.errors.append((record["document"], key, got["value"], expected,
-                                    got["decision"]))  # fmt: skip
+                card.errors.append(
+                    (record["document"], key, got["value"], expected, got["decision"])
+                )
             if got["decision"] == "auto_accepted":
                 s.auto += 1
                 s.auto_right += right

@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.chart import Scratch, identify, read_chart
+from pipeline.chart import Scratch, encode_pages, identify, read_chart
 from pipeline.config import Settings
 from pipeline.errors import DocumentRejected, is_transient
 from pipeline.ingest.sources import ScanSource
@@ -45,6 +45,7 @@ def migrate_document(
             raw = identify(ref, local, sha256)
             media_type = raw.media_type
             reading = read_chart(raw, settings, scratch / "pages")
+            page_jpegs = encode_pages(reading)
         except DocumentRejected as exc:
             log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
             quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)
@@ -69,4 +70,6 @@ def migrate_document(
                 time.monotonic() - started,
             )
             return DocState.FAILED
-    return save_reading(sessions, doc_id, reading, raw.media_type, time.monotonic() - started)
+    return save_reading(
+        sessions, doc_id, reading, raw.media_type, time.monotonic() - started, page_jpegs
+    )

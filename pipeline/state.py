@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import BadArguments
@@ -17,6 +17,7 @@ from pipeline.load.emr import load_chart
 from pipeline.models import ChartReading, Decision, ScanRef
 from schemas.tables import (
     Batch,
+    CleanedPage,
     DocState,
     Document,
     DocumentEvent,
@@ -99,6 +100,7 @@ def save_reading(
     reading: ChartReading,
     media_type: str,
     seconds: float,
+    page_jpegs: dict[int, bytes] | None = None,
 ) -> str:
     """Store what was read, queue what needs a person, load the chart if nothing does."""
     with sessions.begin() as session:
@@ -112,26 +114,55 @@ def save_reading(
         doc.fields.clear()
         session.flush()
         images = {p.number: p for p in reading.page_images}
+        session.execute(delete(CleanedPage).where(CleanedPage.document_id == doc.id))
+        read_pages = {p.number: p for p in reading.pages}
+        for number, jpeg in (page_jpegs or {}).items():
+            shape = read_pages[number]
+            session.add(
+                CleanedPage(
+                    document_id=doc.id,
+                    number=number,
+                    width=shape.width,
+                    height=shape.height,
+                    jpeg=jpeg,
+                )
+            )
         for page in reading.pages:
             image = images.get(page.number)
-            doc.pages.append(Page(
-                number=page.number, width=page.width, height=page.height,
-                dpi=image.dpi if image else 300,
-                rotated_180=bool(image and image.rotated_180),
-                skew_degrees=image.skew_degrees if image else 0.0,
-                mean_confidence=round(page.mean_confidence, 4), word_count=len(page.words),
-                text=page.text, warnings=list(page.warnings),
-            ))  # fmt: skip
+            doc.pages.append(
+                Page(
+                    number=page.number,
+                    width=page.width,
+                    height=page.height,
+                    dpi=image.dpi if image else 300,
+                    rotated_180=bool(image and image.rotated_180),
+                    skew_degrees=image.skew_degrees if image else 0.0,
+                    mean_confidence=round(page.mean_confidence, 4),
+                    word_count=len(page.words),
+                    text=page.text,
+                    warnings=list(page.warnings),
+                )
+            )
         for routed in reading.fields:
             c = routed.candidate
-            doc.fields.append(ExtractedField(
-                key=c.key, value=c.value, read_value=c.value, confidence=routed.confidence,
-                threshold=routed.threshold, ocr_confidence=c.ocr_confidence,
-                label_score=c.label_score, decision=routed.decision.value, page=c.page,
-                bbox=list(c.bbox) if c.bbox else None, rule=c.rule,
-                checks_passed=list(c.checks_passed), checks_failed=list(c.checks_failed),
-                reasons=list(routed.reasons),
-            ))  # fmt: skip
+            doc.fields.append(
+                ExtractedField(
+                    key=c.key,
+                    value=c.value,
+                    read_value=c.value,
+                    confidence=routed.confidence,
+                    threshold=routed.threshold,
+                    ocr_confidence=c.ocr_confidence,
+                    label_score=c.label_score,
+                    decision=routed.decision.value,
+                    page=c.page,
+                    bbox=list(c.bbox) if c.bbox else None,
+                    rule=c.rule,
+                    checks_passed=list(c.checks_passed),
+                    checks_failed=list(c.checks_failed),
+                    reasons=list(routed.reasons),
+                )
+            )
         session.flush()
         for f in doc.fields:
             if f.decision == Decision.NEEDS_REVIEW:

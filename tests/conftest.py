@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from pipeline.ingest.local_s3 import LocalS3Server
+from tests.batch import Batch, migrate_synthetic_batch
 
 PG_ADMIN_URL = os.environ.get("EMR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -64,3 +65,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'emr.db'}"
     else:
         yield from _pg_database()
+
+
+@pytest.fixture(scope="session")
+def batch_migrated(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: LocalS3Server, prefect_api: str
+) -> Batch:
+    """Synthetic charts and bad inputs migrated once, for real, into a SQLite database."""
+    return migrate_synthetic_batch(tmp_path_factory.mktemp("e2e"), s3_server, prefect_api)

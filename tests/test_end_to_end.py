@@ -9,52 +9,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pipeline.evaluation import read_jsonl, score
-from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
+from pipeline.ingest.local_s3 import LocalS3Server
 from pipeline.ingest.sources import make_minio_client
-from pipeline.synthetic import generate_charts
+from tests.batch import BAD_INPUTS, BUCKET, CHARTS, CLI, PREFIX, Batch
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.s3, pytest.mark.slow]
-
-CLI = [sys.executable, "-m", "pipeline.cli"]
-BUCKET, PREFIX = "archive", "ward-a/2012"
-CHARTS, SEED = 8, 7
-BAD_INPUTS = {
-    "empty.pdf": "empty",
-    "notes.pdf": "not a PDF",
-    "truncated.pdf": "incomplete",
-    "letter.docx": "not scans",
-}
-
-
-@dataclass
-class Batch:
-    env: dict[str, str]
-    scans: Path
-    truth: Path
-    records: list[dict[str, Any]]
-    tmp: Path
-
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([*CLI, *args], env=self.env, capture_output=True, text=True,
-                              timeout=900, cwd=self.tmp)  # fmt: skip
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    def export(self, name: str, batch: str = "e2e") -> list[dict[str, Any]]:
-        out = self.tmp / name
-        self.cli("export", "--batch", batch, "--output", str(out))
-        return read_jsonl(out)
 
 
 def _bucket_digests(s3: LocalS3Server) -> dict[str, str]:
@@ -70,29 +35,8 @@ def _bucket_digests(s3: LocalS3Server) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def batch(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: LocalS3Server, prefect_api: str
-) -> Iterator[Batch]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    scans, truth = tmp / "scans", tmp / "truth"
-    generate_charts(scans, truth, count=CHARTS, seed=SEED)
-    a_pdf = next(scans.glob("*.pdf")).read_bytes()
-    (scans / "empty.pdf").write_bytes(b"")
-    (scans / "notes.pdf").write_text("Sổ giao nhận hồ sơ\n", encoding="utf-8")
-    (scans / "truncated.pdf").write_bytes(a_pdf[: len(a_pdf) // 2])
-    (scans / "letter.docx").write_bytes(b"PK\x03\x04" + b"\0" * 64)
-    upload_folder(s3_server.settings, scans, BUCKET, PREFIX)
-    env = {
-        **os.environ,
-        **s3_server.env(),
-        "EMR_DATABASE_URL": f"sqlite:///{tmp / 'emr.db'}",
-        "EMR_WORKDIR": str(tmp / "work"),
-        "PREFECT_API_URL": prefect_api,
-    }
-    b = Batch(env, scans, truth, [], tmp)
-    b.cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e")
-    b.records = b.export("first.jsonl")
-    yield b
+def batch(batch_migrated: Batch) -> Batch:
+    return batch_migrated
 
 
 def test_one_record_per_object_and_bad_input_quarantined(batch: Batch) -> None:
@@ -108,8 +52,16 @@ def test_one_record_per_object_and_bad_input_quarantined(batch: Batch) -> None:
 
 def test_records_follow_the_contract(batch: Batch) -> None:
     for record in batch.records:
-        assert set(record) == {"document", "sha256", "status", "error", "pages", "fields",
-                               "medications", "secondary_icd10"}  # fmt: skip
+        assert set(record) == {
+            "document",
+            "sha256",
+            "status",
+            "error",
+            "pages",
+            "fields",
+            "medications",
+            "secondary_icd10",
+        }
         if record["status"] == "failed":
             continue
         assert len(record["sha256"]) == 64
@@ -165,8 +117,14 @@ def test_a_second_run_changes_nothing(batch: Batch, s3_server: LocalS3Server) ->
 def test_a_killed_run_resumes_to_the_same_result_on_postgresql(batch: Batch, pg_url: str) -> None:
     env = {**batch.env, "EMR_DATABASE_URL": pg_url}
     args = [*CLI, "run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e"]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=batch.tmp, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=batch.tmp,
+        start_new_session=True,
+    )
     import sqlalchemy as sa
 
     engine = sa.create_engine(pg_url)
@@ -176,9 +134,9 @@ def test_a_killed_run_resumes_to_the_same_result_on_postgresql(batch: Batch, pg_
         time.sleep(0.5)
         try:
             with engine.connect() as conn:
-                finished = conn.execute(sa.text(
-                    "select count(*) from documents where state in ('loaded', 'in_review')"
-                )).scalar_one()  # fmt: skip
+                finished = conn.execute(
+                    sa.text("select count(*) from documents where state in ('loaded', 'in_review')")
+                ).scalar_one()
         except sa.exc.SQLAlchemyError:
             continue  # the schema is not there yet
         if finished >= 2:
@@ -186,16 +144,23 @@ def test_a_killed_run_resumes_to_the_same_result_on_postgresql(batch: Batch, pg_
             break
     proc.wait(timeout=60)
     assert 2 <= finished < CHARTS, "the run was not interrupted half-way"
-    resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900,
-                             cwd=batch.tmp)  # fmt: skip
+    resumed = subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=900, cwd=batch.tmp
+    )
     assert resumed.returncode == 0, resumed.stderr
     out = batch.tmp / "resumed.jsonl"
-    subprocess.run([*CLI, "export", "--batch", "e2e", "--output", str(out)], env=env,
-                   check=True, timeout=300, cwd=batch.tmp)  # fmt: skip
+    subprocess.run(
+        [*CLI, "export", "--batch", "e2e", "--output", str(out)],
+        env=env,
+        check=True,
+        timeout=300,
+        cwd=batch.tmp,
+    )
     assert read_jsonl(out) == batch.records  # nothing lost, nothing twice, same values
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from encounters")).scalar_one() == sum(
-            r["status"] == "loaded" for r in batch.records)  # fmt: skip
+            r["status"] == "loaded" for r in batch.records
+        )
     engine.dispose()
 
 

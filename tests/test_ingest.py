@@ -80,13 +80,15 @@ def test_every_scan_type_is_split_into_pages(scans: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "error", "words"),
-    [("empty.pdf", EmptyFile, "empty"),
-     ("notes.pdf", UnsupportedFileType, "plain text, not a PDF"),
-     ("truncated.pdf", UnreadableScan, "incomplete"),
-     ("locked.pdf", EncryptedPdf, "password"),
-     ("letter.docx", UnsupportedFileType, "only PDF, TIFF, JPEG and PNG"),
-     ("cut.jpg", UnreadableScan, "damaged or incomplete")],
-)  # fmt: skip
+    [
+        ("empty.pdf", EmptyFile, "empty"),
+        ("notes.pdf", UnsupportedFileType, "plain text, not a PDF"),
+        ("truncated.pdf", UnreadableScan, "incomplete"),
+        ("locked.pdf", EncryptedPdf, "password"),
+        ("letter.docx", UnsupportedFileType, "only PDF, TIFF, JPEG and PNG"),
+        ("cut.jpg", UnreadableScan, "damaged or incomplete"),
+    ],
+)
 def test_bad_inputs_get_a_reason_a_clerk_understands(
     scans: Path, name: str, error: type[Exception], words: str
 ) -> None:

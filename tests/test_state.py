@@ -26,10 +26,18 @@ VALUES = {
 
 def reading(sha: str, low: set[str] = frozenset()) -> ChartReading:  # type: ignore[assignment]
     cands = [
-        FieldCandidate(key, value, value, 1, (10, 20 * i, 300, 20 * i + 18),
-                       0.5 if key in low else 0.99, 1.0, "test")
+        FieldCandidate(
+            key,
+            value,
+            value,
+            1,
+            (10, 20 * i, 300, 20 * i + 18),
+            0.5 if key in low else 0.99,
+            1.0,
+            "test",
+        )
         for i, (key, value) in enumerate(VALUES.items())
-    ]  # fmt: skip
+    ]
     page = OcrPage(1, 1000, 1400, (OcrWord("Họ", 0.9, (0, 0, 10, 10), 0),), "vi")
     return ChartReading(sha, "vi", (page,), route_fields(cands))
 

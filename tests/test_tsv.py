@@ -12,13 +12,15 @@ def tsv(*rows: str) -> str:
 
 
 def test_words_with_boxes_lines_and_unit_confidence() -> None:
-    words = parse_tsv(tsv(
-        "1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t",
-        "4\t1\t1\t1\t1\t0\t200\t300\t900\t50\t-1\t",
-        "5\t1\t1\t1\t1\t1\t200\t300\t80\t50\t96.5\tHọ",
-        "5\t1\t1\t1\t1\t2\t290\t300\t60\t50\t91\tvà",
-        "5\t1\t1\t1\t2\t1\t200\t400\t300\t50\t45.25\t12/03/1965",
-    ))  # fmt: skip
+    words = parse_tsv(
+        tsv(
+            "1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t",
+            "4\t1\t1\t1\t1\t0\t200\t300\t900\t50\t-1\t",
+            "5\t1\t1\t1\t1\t1\t200\t300\t80\t50\t96.5\tHọ",
+            "5\t1\t1\t1\t1\t2\t290\t300\t60\t50\t91\tvà",
+            "5\t1\t1\t1\t2\t1\t200\t400\t300\t50\t45.25\t12/03/1965",
+        )
+    )
     assert [w.text for w in words] == ["Họ", "và", "12/03/1965"]
     assert words[0].bbox == (200, 300, 280, 350)
     assert words[0].confidence == 0.965
@@ -26,12 +28,14 @@ def test_words_with_boxes_lines_and_unit_confidence() -> None:
 
 
 def test_empty_and_negative_confidence_words_are_dropped() -> None:
-    words = parse_tsv(tsv(
-        "5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t-1\t ",
-        "5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t95\t",
-        "5\t1\t1\t1\t1\t3\t0\t0\t10\t10\t95",
-        "5\t1\t1\t1\t1\t4\t0\t0\t10\t10\t88\tNam",
-    ))  # fmt: skip
+    words = parse_tsv(
+        tsv(
+            "5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t-1\t ",
+            "5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t95\t",
+            "5\t1\t1\t1\t1\t3\t0\t0\t10\t10\t95",
+            "5\t1\t1\t1\t1\t4\t0\t0\t10\t10\t88\tNam",
+        )
+    )
     assert [w.text for w in words] == ["Nam"]
 
 

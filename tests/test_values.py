@@ -16,10 +16,21 @@ from pipeline.extract.values import (
 
 @pytest.mark.parametrize(
     "text",
-    ["12/03/1965", "12-03-1965", "12.03.1965", "12 tháng 3 năm 1965", "12 thang 03 nam 1965",
-     "ngày 12 tháng 03 năm 1965", "1965-03-12", "12 Mar 1965", "March 12, 1965", "l2/O3/1965",
-     ": 12/03/1965 .........", "12 / 03 / 1965"],
-)  # fmt: skip
+    [
+        "12/03/1965",
+        "12-03-1965",
+        "12.03.1965",
+        "12 tháng 3 năm 1965",
+        "12 thang 03 nam 1965",
+        "ngày 12 tháng 03 năm 1965",
+        "1965-03-12",
+        "12 Mar 1965",
+        "March 12, 1965",
+        "l2/O3/1965",
+        ": 12/03/1965 .........",
+        "12 / 03 / 1965",
+    ],
+)
 def test_dates(text: str) -> None:
     parsed = parse_date(text)
     assert parsed is not None and parsed.value == "1965-03-12"
@@ -32,13 +43,15 @@ def test_not_a_date(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("08 giờ 30 phút ngày 15/06/2012", "2012-06-15T08:30"),
-     ("08 gio 30 phut ngay 15/06/2012", "2012-06-15T08:30"),
-     ("14h05 ngày 15 tháng 6 năm 2012", "2012-06-15T14:05"),
-     ("08:30 15/06/2012", "2012-06-15T08:30"),
-     ("15/06/2012 08:30", "2012-06-15T08:30"),
-     ("15 Jun 2012 14:05", "2012-06-15T14:05")],
-)  # fmt: skip
+    [
+        ("08 giờ 30 phút ngày 15/06/2012", "2012-06-15T08:30"),
+        ("08 gio 30 phut ngay 15/06/2012", "2012-06-15T08:30"),
+        ("14h05 ngày 15 tháng 6 năm 2012", "2012-06-15T14:05"),
+        ("08:30 15/06/2012", "2012-06-15T08:30"),
+        ("15/06/2012 08:30", "2012-06-15T08:30"),
+        ("15 Jun 2012 14:05", "2012-06-15T14:05"),
+    ],
+)
 def test_datetimes(text: str, expected: str) -> None:
     parsed = parse_datetime(text)
     assert parsed is not None and parsed.value == expected
@@ -63,9 +76,15 @@ def test_cccd_and_cmnd() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["DN4791234567890", "DN 4 79 1234567890", "DN-4-79-1234567890", "dn4791234567890",
-             "DN479123456789O"],
-)  # fmt: skip
+    "text",
+    [
+        "DN4791234567890",
+        "DN 4 79 1234567890",
+        "DN-4-79-1234567890",
+        "dn4791234567890",
+        "DN479123456789O",
+    ],
+)
 def test_bhyt(text: str) -> None:
     parsed = parse_insurance_number(text)
     assert parsed is not None and parsed.value == "DN4791234567890"
@@ -80,9 +99,15 @@ def test_bhyt_unknown_group_is_flagged() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Nam", "male"), ("Nữ", "female"), ("Nu", "female"), ("Male", "male"),
-     ("Female", "female"), ("nam.", "male")],
-)  # fmt: skip
+    [
+        ("Nam", "male"),
+        ("Nữ", "female"),
+        ("Nu", "female"),
+        ("Male", "male"),
+        ("Female", "female"),
+        ("nam.", "male"),
+    ],
+)
 def test_sex(text: str, expected: str) -> None:
     parsed = parse_sex(text)
     assert parsed is not None and parsed.value == expected
@@ -117,9 +142,14 @@ def test_diagnosis_text_drops_code_and_leaders() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1. Nam 2. Nữ 1", "male"), ("1.Nam 2.Nữ 2", "female"), ("☒ Nam ☐ Nữ", "male"),
-     ("Nam X Nữ", "female"), ("1. Nam 2. Nữ Tuổi: 78", None)],
-)  # fmt: skip
+    [
+        ("1. Nam 2. Nữ 1", "male"),
+        ("1.Nam 2.Nữ 2", "female"),
+        ("☒ Nam ☐ Nữ", "male"),
+        ("Nam X Nữ", "female"),
+        ("1. Nam 2. Nữ Tuổi: 78", None),
+    ],
+)
 def test_sex_from_marked_options(text: str, expected: str | None) -> None:
     parsed = parse_sex(text)
     assert (parsed.value if parsed else None) == expected

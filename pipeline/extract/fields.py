@@ -99,8 +99,9 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Spa
     """Candidate value spans: right of the label up to the next field on its line; and, when
     the label ends its line, the start of the line below (labels above their values)."""
     line = hit.span[-1]._.line
-    next_starts = [h.span.start for h in hits
-                   if h.span.start >= hit.span.end and _starts_field(doc, h)]  # fmt: skip
+    next_starts = [
+        h.span.start for h in hits if h.span.start >= hit.span.end and _starts_field(doc, h)
+    ]
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in next_starts:
         stop += 1

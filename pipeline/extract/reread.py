@@ -42,20 +42,30 @@ def read_box(
     return single_spaces(" ".join(w.text for w in words)), min(w.confidence for w in words)
 
 
-def restore_name_marks(candidates: Sequence[FieldCandidate], pages: Sequence[PageImage],
-                       timeout: float) -> list[FieldCandidate]:  # fmt: skip
+def restore_name_marks(
+    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage], timeout: float
+) -> list[FieldCandidate]:
     by_number = {p.number: p for p in pages}
     out = []
     for c in candidates:
         page = by_number.get(c.page or 0)
-        if (c.value and c.bbox and page and field_spec(c.key).type == "person_name"
-                and c.value.isascii()):  # fmt: skip
+        if (
+            c.value
+            and c.bbox
+            and page
+            and field_spec(c.key).type == "person_name"
+            and c.value.isascii()
+        ):
             text, conf = read_box(page, c.bbox, "vi", timeout)
             marked = text.upper()
             if not marked.isascii() and fold(marked).replace(" ", "") == fold(c.value).replace(
                 " ", ""
             ):
-                c = replace(c, value=single_spaces(marked), ocr_confidence=min(
-                    c.ocr_confidence, conf), rule=c.rule + "+reread:vie")  # fmt: skip
+                c = replace(
+                    c,
+                    value=single_spaces(marked),
+                    ocr_confidence=min(c.ocr_confidence, conf),
+                    rule=c.rule + "+reread:vie",
+                )
         out.append(c)
     return out

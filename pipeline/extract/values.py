@@ -144,20 +144,124 @@ def parse_datetime(text: str) -> ParsedValue | None:
 # --- identity --------------------------------------------------------------------------------
 
 # Province codes of the CCCD (Decree 137/2015 and its successors): 001..096, odd gaps.
-CCCD_PROVINCES = frozenset({
-    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020",
-    "022", "024", "025", "026", "027", "030", "031", "033", "034", "035", "036", "037", "038",
-    "040", "042", "044", "045", "046", "048", "049", "051", "052", "054", "056", "058", "060",
-    "062", "064", "066", "067", "068", "070", "072", "074", "075", "077", "079", "080", "082",
-    "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
-})  # fmt: skip
+CCCD_PROVINCES = frozenset(
+    {
+        "001",
+        "002",
+        "004",
+        "006",
+        "008",
+        "010",
+        "011",
+        "012",
+        "014",
+        "015",
+        "017",
+        "019",
+        "020",
+        "022",
+        "024",
+        "025",
+        "026",
+        "027",
+        "030",
+        "031",
+        "033",
+        "034",
+        "035",
+        "036",
+        "037",
+        "038",
+        "040",
+        "042",
+        "044",
+        "045",
+        "046",
+        "048",
+        "049",
+        "051",
+        "052",
+        "054",
+        "056",
+        "058",
+        "060",
+        "062",
+        "064",
+        "066",
+        "067",
+        "068",
+        "070",
+        "072",
+        "074",
+        "075",
+        "077",
+        "079",
+        "080",
+        "082",
+        "083",
+        "084",
+        "086",
+        "087",
+        "089",
+        "091",
+        "092",
+        "093",
+        "094",
+        "095",
+        "096",
+    }
+)
 
 # BHYT card object groups (Decision 1666/QĐ-BHXH) and province codes 01..99.
-BHYT_GROUPS = frozenset({
-    "DN", "HX", "CH", "NN", "TK", "HC", "XK", "HT", "TB", "NO", "XV", "CC", "CK", "CB", "KC",
-    "HD", "TE", "BT", "HN", "DT", "DK", "XD", "TS", "TC", "TQ", "TA", "TY", "HG", "LS", "PV",
-    "CN", "HS", "GD", "TL", "XN", "MS", "NX", "SV", "GB", "GK", "QN", "CA", "CY", "HK", "DS",
-})  # fmt: skip
+BHYT_GROUPS = frozenset(
+    {
+        "DN",
+        "HX",
+        "CH",
+        "NN",
+        "TK",
+        "HC",
+        "XK",
+        "HT",
+        "TB",
+        "NO",
+        "XV",
+        "CC",
+        "CK",
+        "CB",
+        "KC",
+        "HD",
+        "TE",
+        "BT",
+        "HN",
+        "DT",
+        "DK",
+        "XD",
+        "TS",
+        "TC",
+        "TQ",
+        "TA",
+        "TY",
+        "HG",
+        "LS",
+        "PV",
+        "CN",
+        "HS",
+        "GD",
+        "TL",
+        "XN",
+        "MS",
+        "NX",
+        "SV",
+        "GB",
+        "GK",
+        "QN",
+        "CA",
+        "CY",
+        "HK",
+        "DS",
+    }
+)
 
 
 def parse_national_id(text: str) -> ParsedValue | None:
@@ -227,8 +331,11 @@ def parse_sex(text: str) -> ParsedValue | None:
     codes = [w for w in after if w in {"1", "2"}]
     if len(codes) == 1:
         return ParsedValue("male" if codes[0] == "1" else "female", ("option_code",))
-    ticked = [sex for idx, sex in ((male[0], "male"), (female[0], "female"))
-              if idx > 0 and words[idx - 1] in _TICKS]  # fmt: skip
+    ticked = [
+        sex
+        for idx, sex in ((male[0], "male"), (female[0], "female"))
+        if idx > 0 and words[idx - 1] in _TICKS
+    ]
     if len(ticked) == 1:
         return ParsedValue(ticked[0], ("option_ticked",))
     return None

@@ -58,10 +58,17 @@ def _provenance(
     doc: Document, f: ExtractedField, table: str, row_id: int, column: str
 ) -> Provenance:
     return Provenance(
-        table_name=table, row_id=row_id, column_name=column, field_id=f.id,
-        document_sha256=doc.sha256 or "", page=f.page, bbox=f.bbox, confidence=f.confidence,
-        decision=f.decision, decided_by=f.decided_by,
-    )  # fmt: skip
+        table_name=table,
+        row_id=row_id,
+        column_name=column,
+        field_id=f.id,
+        document_sha256=doc.sha256 or "",
+        page=f.page,
+        bbox=f.bbox,
+        confidence=f.confidence,
+        decision=f.decision,
+        decided_by=f.decided_by,
+    )
 
 
 def unload_chart(session: Session, doc: Document) -> None:
@@ -99,11 +106,13 @@ def load_chart(session: Session, doc: Document) -> Encounter:
 
     provenance = [
         _provenance(doc, fields[k], "patients", patient.id, c)
-        for k, c in _PATIENT_COLUMNS.items() if k in fields
+        for k, c in _PATIENT_COLUMNS.items()
+        if k in fields
     ] + [
         _provenance(doc, fields[k], "encounters", encounter.id, c)
-        for k, c in _ENCOUNTER_COLUMNS.items() if k in fields
-    ]  # fmt: skip
+        for k, c in _ENCOUNTER_COLUMNS.items()
+        if k in fields
+    ]
 
     code = fields.get("encounter.discharge_icd10")
     text = fields.get("encounter.discharge_diagnosis")

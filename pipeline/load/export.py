@@ -73,10 +73,15 @@ def export_batch(sessions: sessionmaker[Session], batch: str, output: Path, fmt:
         import pandas as pd
 
         rows = [
-            {"document": r["document"], "sha256": r["sha256"], "status": r["status"],
-             "error": r["error"], **{k: v["value"] for k, v in r["fields"].items()}}
+            {
+                "document": r["document"],
+                "sha256": r["sha256"],
+                "status": r["status"],
+                "error": r["error"],
+                **{k: v["value"] for k, v in r["fields"].items()},
+            }
             for r in records
-        ]  # fmt: skip
+        ]
         pd.DataFrame(rows).to_csv(output, index=False, encoding="utf-8")
         return len(rows)
     raise BadArguments(

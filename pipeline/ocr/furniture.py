@@ -26,8 +26,12 @@ def _box_borders(
         x, y, bw, bh = stats[i, 0], stats[i, 1], stats[i, 2], stats[i, 3]
         mine = labels[y : y + bh, x : x + bw] == i
         t = max(2, int(5 * scale))
-        sides = (mine[:t].any(axis=0).mean(), mine[-t:].any(axis=0).mean(),
-                 mine[:, :t].any(axis=1).mean(), mine[:, -t:].any(axis=1).mean())  # fmt: skip
+        sides = (
+            mine[:t].any(axis=0).mean(),
+            mine[-t:].any(axis=0).mean(),
+            mine[:, :t].any(axis=1).mean(),
+            mine[:, -t:].any(axis=1).mean(),
+        )
         if min(sides) >= 0.85:
             out[y : y + bh, x : x + bw][mine] = 255
     return out

@@ -19,14 +19,54 @@ from pipeline.ocr.engine import ocr_page
 _UPSIDE_DOWN_SUSPECT = 0.55
 
 _ENGLISH_HINTS = {
-    "patient", "name", "date", "birth", "sex", "gender", "address", "admitted", "admission",
-    "discharged", "discharge", "diagnosis", "hospital", "department", "insurance", "national",
-    "physician", "outcome", "occupation", "the", "of", "and",
-}  # fmt: skip
+    "patient",
+    "name",
+    "date",
+    "birth",
+    "sex",
+    "gender",
+    "address",
+    "admitted",
+    "admission",
+    "discharged",
+    "discharge",
+    "diagnosis",
+    "hospital",
+    "department",
+    "insurance",
+    "national",
+    "physician",
+    "outcome",
+    "occupation",
+    "the",
+    "of",
+    "and",
+}
 _VIETNAMESE_HINTS = {
-    "họ", "tên", "ngày", "sinh", "giới", "bệnh", "viện", "vào", "ra", "khoa", "chẩn", "đoán",
-    "địa", "chỉ", "nghề", "nghiệp", "dân", "tộc", "số", "thẻ", "điều", "trị", "người",
-}  # fmt: skip
+    "họ",
+    "tên",
+    "ngày",
+    "sinh",
+    "giới",
+    "bệnh",
+    "viện",
+    "vào",
+    "ra",
+    "khoa",
+    "chẩn",
+    "đoán",
+    "địa",
+    "chỉ",
+    "nghề",
+    "nghiệp",
+    "dân",
+    "tộc",
+    "số",
+    "thẻ",
+    "điều",
+    "trị",
+    "người",
+}
 
 
 def detect_language(page: OcrPage) -> str:

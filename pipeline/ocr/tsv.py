@@ -7,9 +7,19 @@ import unicodedata
 from pipeline.models import OcrWord
 
 _COLUMNS = (
-    "level", "page_num", "block_num", "par_num", "line_num", "word_num",
-    "left", "top", "width", "height", "conf", "text",
-)  # fmt: skip
+    "level",
+    "page_num",
+    "block_num",
+    "par_num",
+    "line_num",
+    "word_num",
+    "left",
+    "top",
+    "width",
+    "height",
+    "conf",
+    "text",
+)
 _WORD_LEVEL = 5
 
 

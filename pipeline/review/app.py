@@ -1,0 +1,375 @@
+"""The review desk: reviewer UI, progress dashboard and the JSON API they both use (FastAPI).
+
+Every route but login needs a session; roles decide what a person sees. Errors are JSON
+``{"error": ...}`` without tracebacks. Pages are server-rendered with a little JavaScript;
+every asset is served from here (hospitals run offline).
+"""
+
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pipeline.review import images
+from pipeline.review.audit import record
+from pipeline.review.auth import (
+    SESSION_HOURS,
+    Login,
+    TooManyAttempts,
+    add_user,
+    authenticate,
+    logout,
+    session_login,
+)
+from pipeline.review.queue import NotYours, Refused, claim_next, decide
+from pipeline.review.validation import check_value
+from schemas.catalogue import field_keys
+from schemas.tables import (
+    AuditEvent,
+    CleanedPage,
+    Document,
+    ExtractedField,
+    ReviewItem,
+    User,
+    utcnow,
+)
+
+# No "from __future__ import annotations" here: FastAPI reads the route signatures at
+# definition time, including the Annotated dependencies defined inside create_app.
+HERE = Path(__file__).parent
+COOKIE = "emr_session"
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+class DecisionBody(BaseModel):
+    action: str
+    value: str | None = None
+
+
+class ValueBody(BaseModel):
+    field: str
+    value: str
+
+
+class NewUser(BaseModel):
+    username: str
+    password: str
+    role: str
+
+
+def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) -> FastAPI:
+    app = FastAPI(title="emr-migrate review desk", version="1", docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        where = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in exc.errors())
+        return JSONResponse(
+            {"error": f"malformed request: check {where or 'the body'}"}, status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Never a traceback or a message that could quote a patient value.
+        return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+    def db() -> Iterator[Session]:
+        with sessions() as session:
+            yield session
+
+    DB = Annotated[Session, Depends(db)]
+
+    def current(request: Request, session: DB) -> Login:
+        login = session_login(session, request.cookies.get(COOKIE))
+        if login is None:
+            raise HTTPException(401, "log in first")
+        if request.method in ("POST", "PUT", "DELETE") and (
+            request.headers.get("x-csrf-token") != login.csrf_token
+        ):
+            raise HTTPException(403, "missing or wrong X-CSRF-Token header: reload the page")
+        return login
+
+    def role(needed: str) -> Any:
+        def check(login: Annotated[Login, Depends(current)]) -> Login:
+            if not login.may(needed):
+                raise HTTPException(403, f"this needs the {needed} role")
+            return login
+
+        return check
+
+    Reviewer = Annotated[Login, Depends(role("reviewer"))]
+    Lead = Annotated[Login, Depends(role("lead"))]
+    Admin = Annotated[Login, Depends(role("admin"))]
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def page_login(request: Request, session: Session) -> Login | None:
+        return session_login(session, request.cookies.get(COOKIE))
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request, session: DB) -> Response:
+        login = page_login(request, session)
+        if login is None:
+            return RedirectResponse("/login", 303)
+        return RedirectResponse("/dashboard" if login.may("lead") else "/review", 303)
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(request: Request) -> Response:
+        return templates.TemplateResponse(request, "login.html", {})
+
+    @app.get("/review", include_in_schema=False)
+    def review_page(request: Request, session: DB) -> Response:
+        login = page_login(request, session)
+        if login is None:
+            return RedirectResponse("/login", 303)
+        return templates.TemplateResponse(
+            request, "review.html", {"login": login, "fields": sorted(field_keys())}
+        )
+
+    @app.get("/dashboard", include_in_schema=False)
+    def dashboard_page(request: Request, session: DB) -> Response:
+        login = page_login(request, session)
+        if login is None:
+            return RedirectResponse("/login", 303)
+        if not login.may("lead"):
+            return RedirectResponse("/review", 303)
+        return templates.TemplateResponse(request, "dashboard.html", {"login": login})
+
+    # --- session -----------------------------------------------------------------------------
+
+    @app.post("/api/session")
+    def open_session(
+        body: Credentials, request: Request, response: Response, session: DB
+    ) -> dict[str, Any]:
+        client = request.client.host if request.client else None
+        try:
+            token = authenticate(session, body.username, body.password, client or "")
+        except TooManyAttempts:
+            session.commit()
+            raise HTTPException(429, "too many failed logins: wait 15 minutes") from None
+        session.commit()
+        if token is None:
+            raise HTTPException(401, "wrong user name or password")
+        login = session_login(session, token)
+        assert login is not None
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=SESSION_HOURS * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies,
+            path="/",
+        )
+        return {"username": login.username, "role": login.role, "csrf_token": login.csrf_token}
+
+    @app.delete("/api/session", status_code=204)
+    def close_session(
+        request: Request, session: DB, _: Annotated[Login, Depends(current)]
+    ) -> Response:
+        logout(session, request.cookies.get(COOKIE))
+        session.commit()
+        response = Response(status_code=204)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.get("/api/me")
+    def me(login: Annotated[Login, Depends(current)]) -> dict[str, Any]:
+        return {"username": login.username, "role": login.role, "csrf_token": login.csrf_token}
+
+    # --- review ------------------------------------------------------------------------------
+
+    @app.get("/api/review/next", response_model=None)
+    def next_items(
+        login: Reviewer,
+        session: DB,
+        mode: Annotated[str, Query(pattern="^(document|field)$")] = "document",
+        field: str | None = None,
+    ) -> dict[str, Any] | Response:
+        if mode == "field" and field not in field_keys():
+            raise HTTPException(422, "field mode needs ?field= one of the catalogue's keys")
+        items = claim_next(session, login.username, mode, field)
+        if not items:
+            return Response(status_code=204)
+        return {"items": [i.as_json() for i in items]}
+
+    @app.post("/api/review/items/{item_id}")
+    def decide_item(
+        item_id: int, body: DecisionBody, login: Reviewer, session: DB
+    ) -> dict[str, Any]:
+        try:
+            return decide(session, item_id, login.username, body.action, body.value)
+        except NotYours:
+            session.rollback()
+            raise HTTPException(
+                409, "this item is not claimed by you (lease expired or decided): take the next one"
+            ) from None
+        except Refused as exc:
+            session.rollback()
+            raise HTTPException(422, str(exc)) from None
+
+    @app.post("/api/review/validate")
+    def validate(body: ValueBody, _: Reviewer) -> dict[str, Any]:
+        if body.field not in field_keys():
+            raise HTTPException(422, "unknown field")
+        checked = check_value(body.field, body.value)
+        return {"ok": checked.ok, "value": checked.value, "reason": checked.reason}
+
+    def _item_page(
+        session: Session, login: Login, item_id: int
+    ) -> tuple[ReviewItem, ExtractedField, CleanedPage]:
+        item = session.get(ReviewItem, item_id)
+        if item is None:
+            raise HTTPException(404, "no such review item")
+        if not login.may("lead") and item.claimed_by != login.username:
+            raise HTTPException(403, "this item is not claimed by you")
+        field = session.get_one(ExtractedField, item.field_id)
+        page = session.scalars(
+            select(CleanedPage).where(
+                CleanedPage.document_id == item.document_id, CleanedPage.number == (field.page or 1)
+            )
+        ).first()
+        if page is None:
+            raise HTTPException(404, "the page image of this item was not kept")
+        return item, field, page
+
+    @app.get("/api/review/items/{item_id}/crop", response_class=Response)
+    def item_crop(
+        item_id: int,
+        login: Reviewer,
+        session: DB,
+        zoom: Annotated[float, Query(ge=0.25, le=4)] = 1.0,
+    ) -> Response:
+        item, field, page = _item_page(session, login, item_id)
+        record(
+            session,
+            login.username,
+            "view_crop",
+            document_id=item.document_id,
+            field_key=field.key,
+            item_id=item.id,
+        )
+        session.commit()
+        return Response(
+            images.crop(page.jpeg, field.bbox, zoom),
+            media_type="image/jpeg",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    @app.get("/api/review/items/{item_id}/page", response_class=Response)
+    def item_page(item_id: int, login: Reviewer, session: DB) -> Response:
+        _, field, page = _item_page(session, login, item_id)
+        return Response(
+            images.thumbnail(page.jpeg, field.bbox),
+            media_type="image/jpeg",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    @app.get("/api/review/fields")
+    def open_fields(_: Reviewer, session: DB) -> dict[str, Any]:
+        rows = session.execute(
+            select(ExtractedField.key, func.count())
+            .join(ReviewItem, ReviewItem.field_id == ExtractedField.id)
+            .where(ReviewItem.state == "open")
+            .group_by(ExtractedField.key)
+        ).all()
+        return {"fields": {k: int(n) for k, n in rows}}
+
+    # --- leads: progress, reviewers, audit ------------------------------------------------------
+
+    @app.get("/api/status")
+    def status(_: Lead, session: DB, batch: str | None = None) -> dict[str, Any]:
+        from pipeline.report import batch_status
+
+        return batch_status(sessions, batch)
+
+    @app.get("/api/reviewers")
+    def reviewers(_: Lead, session: DB) -> dict[str, Any]:
+        from datetime import timedelta
+
+        since = utcnow() - timedelta(hours=24)
+        rows = session.execute(
+            select(
+                AuditEvent.username, func.count(), func.min(AuditEvent.at), func.max(AuditEvent.at)
+            )
+            .where(AuditEvent.action == "decide", AuditEvent.at >= since)
+            .group_by(AuditEvent.username)
+        ).all()
+        out = []
+        for name, count, first, last in rows:
+            hours = max((last - first).total_seconds() / 3600, 1 / 60)
+            out.append(
+                {"reviewer": name, "decisions_24h": int(count), "per_hour": round(count / hours, 1)}
+            )
+        return {"reviewers": out}
+
+    @app.get("/api/documents/{document_id}/audit")
+    def audit(document_id: int, _: Lead, session: DB) -> dict[str, Any]:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            raise HTTPException(404, "no such document")
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
+        ).all()
+        return {
+            "document": doc.key,
+            "events": [
+                {
+                    "at": e.at.isoformat(timespec="seconds"),
+                    "user": e.username,
+                    "action": e.action,
+                    "field": e.field_key,
+                    "before": e.before,
+                    "after": e.after,
+                }
+                for e in events
+            ],
+        }
+
+    # --- admins: people ------------------------------------------------------------------------
+
+    @app.get("/api/users")
+    def users(_: Admin, session: DB) -> dict[str, Any]:
+        return {
+            "users": [
+                {"username": u.username, "role": u.role, "active": u.active}
+                for u in session.scalars(select(User).order_by(User.username))
+            ]
+        }
+
+    @app.post("/api/users", status_code=201)
+    def create_user(body: NewUser, login: Admin, session: DB) -> dict[str, Any]:
+        from pipeline.errors import BadArguments
+
+        try:
+            user = add_user(session, body.username, body.password, body.role)
+        except BadArguments as exc:
+            raise HTTPException(422, str(exc)) from None
+        record(session, login.username, "user_add", after=f"{user.username}:{user.role}")
+        session.commit()
+        return {"username": user.username, "role": user.role}
+
+    return app

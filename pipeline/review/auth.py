@@ -1,0 +1,123 @@
+"""People and logins: argon2 password hashes, expiring sessions, roles, login rate limit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pipeline.errors import BadArguments
+from pipeline.review.audit import record
+from schemas.tables import AuditEvent, User, WebSession, utcnow
+
+ROLES = ("reviewer", "lead", "admin")
+#: what each role may do; a higher role includes the lower ones
+RANK = {"reviewer": 1, "lead": 2, "admin": 3}
+SESSION_HOURS = 10  # one working day, then log in again
+MAX_FAILED_LOGINS = 5  # per user name in LOGIN_WINDOW, then refused for the rest of it
+LOGIN_WINDOW = timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Login:
+    user_id: int
+    username: str
+    role: str
+    csrf_token: str
+
+    def may(self, role: str) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(session: Session, username: str, password: str, role: str) -> User:
+    if role not in ROLES:
+        raise BadArguments(f"role must be one of {', '.join(ROLES)}")
+    if (
+        not username
+        or len(username) > 100
+        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
+    ):
+        raise BadArguments("a user name is letters, digits, '.', '-' or '_'")
+    if len(password) < 8:
+        raise BadArguments("the password must have at least 8 characters")
+    if session.scalars(select(User).where(User.username == username)).first():
+        raise BadArguments(f"user {username!r} exists already")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+class TooManyAttempts(Exception):
+    pass
+
+
+def authenticate(session: Session, username: str, password: str, client: str) -> str | None:
+    """A new session token for good credentials, else None. Raises TooManyAttempts when the
+    user name has failed too often lately (guessing is slowed to a crawl)."""
+    since = utcnow() - LOGIN_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "login_failed",
+            AuditEvent.username == username[:100],
+            AuditEvent.at >= since,
+        )
+    )
+    if (failures or 0) >= MAX_FAILED_LOGINS:
+        raise TooManyAttempts
+    user = session.scalars(select(User).where(User.username == username, User.active)).first()
+    ok = False
+    if user is not None:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    if not ok or user is None:
+        record(session, username[:100], "login_failed", client=client)
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(24),
+            expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
+        )
+    )
+    record(session, user.username, "login", client=client)
+    return token
+
+
+def session_login(session: Session, token: str | None) -> Login | None:
+    if not token:
+        return None
+    row = session.execute(
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(
+            WebSession.token_hash == _digest(token), WebSession.expires_at > utcnow(), User.active
+        )
+    ).first()
+    if row is None:
+        return None
+    web, user = row
+    return Login(user.id, user.username, user.role, web.csrf_token)
+
+
+def logout(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))

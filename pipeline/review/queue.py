@@ -1,0 +1,253 @@
+"""The review queue: claim items with a lease, decide them, load a chart when its last is done.
+
+Two reviewers never get the same item: candidates are locked with ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL, and the claim itself is a conditional UPDATE (only still-free items change
+hands) that SQLite serialises. Expired leases simply count as free again.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from pipeline.load.emr import load_chart
+from pipeline.models import Decision
+from pipeline.review.audit import record
+from pipeline.review.validation import check_value
+from schemas.tables import (
+    Batch,
+    DocState,
+    Document,
+    DocumentEvent,
+    ExtractedField,
+    ReviewItem,
+    utcnow,
+)
+
+LEASE = timedelta(minutes=10)
+FIELD_MODE_ITEMS = 20
+ACTIONS = ("confirm", "correct", "missing", "skip")
+# SQLite has one writer at a time; in one server process a lock keeps claims from colliding.
+_sqlite_claims = threading.Lock()
+
+
+class NotYours(Exception):
+    """The item is not claimed by this reviewer (never was, expired, or decided)."""
+
+
+class Refused(Exception):
+    """The value cannot be accepted; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class ClaimedItem:
+    id: int
+    document_id: int
+    document: str
+    field: str
+    value: str | None
+    confidence: float
+    page: int | None
+    bbox: list[int] | None
+    reasons: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "document": self.document,
+            "field": self.field,
+            "value": self.value,
+            "confidence": self.confidence,
+            "page": self.page,
+            "bbox": self.bbox,
+            "reasons": self.reasons,
+            "crop_url": f"/api/review/items/{self.id}/crop",
+            "page_url": f"/api/review/items/{self.id}/page",
+        }
+
+
+def _free(now: Any) -> Any:
+    return and_(
+        ReviewItem.state == "open",
+        or_(ReviewItem.claimed_by.is_(None), ReviewItem.lease_expires_at < now),
+    )
+
+
+def _mine(username: str, now: Any) -> Any:
+    return and_(
+        ReviewItem.state == "open",
+        ReviewItem.claimed_by == username,
+        ReviewItem.lease_expires_at >= now,
+    )
+
+
+def _items(session: Session, where: Any) -> list[ClaimedItem]:
+    rows = session.execute(
+        select(ReviewItem, ExtractedField, Document.key)
+        .join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
+        .join(Document, Document.id == ReviewItem.document_id)
+        .where(where)
+        .order_by(ReviewItem.document_id, ExtractedField.id)
+    ).all()
+    return [
+        ClaimedItem(
+            item.id,
+            item.document_id,
+            key,
+            f.key,
+            f.value,
+            f.confidence,
+            f.page,
+            f.bbox,
+            list(f.reasons),
+        )
+        for item, f, key in rows
+    ]
+
+
+def _candidates(session: Session, mode: str, field: str | None, now: Any) -> list[int]:
+    """Oldest batch first, then the charts closest to complete, then the oldest item."""
+    open_left = (
+        select(ReviewItem.document_id, func.count().label("left"))
+        .where(ReviewItem.state == "open")
+        .group_by(ReviewItem.document_id)
+        .subquery()
+    )
+    query = (
+        select(ReviewItem.id, ReviewItem.document_id)
+        .join(Document, Document.id == ReviewItem.document_id)
+        .join(Batch, Batch.id == Document.batch_id)
+        .join(open_left, open_left.c.document_id == ReviewItem.document_id)
+        .where(_free(now))
+        .order_by(
+            Batch.created_at, Batch.id, open_left.c.left, ReviewItem.document_id, ReviewItem.id
+        )
+    )
+    if mode == "field":
+        query = (
+            query.join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
+            .where(ExtractedField.key == field)
+            .limit(FIELD_MODE_ITEMS)
+        )
+    else:
+        query = query.limit(200)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=ReviewItem)
+    rows = session.execute(query).all()
+    if mode == "document" and rows:
+        first_doc = rows[0].document_id
+        return [r.id for r in rows if r.document_id == first_doc]
+    return [r.id for r in rows]
+
+
+def claim_next(
+    session: Session, username: str, mode: str = "document", field: str | None = None
+) -> list[ClaimedItem]:
+    """Claim the next items for ``username`` (their unexpired claims come back first)."""
+    now = utcnow()
+    held = _items(
+        session,
+        _mine(username, now)
+        if mode == "document"
+        else and_(_mine(username, now), ExtractedField.key == field),
+    )
+    if held:
+        return held
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_claims.acquire()
+    try:
+        ids = _candidates(session, mode, field, now)
+        if not ids:
+            return []
+        token = str(uuid.uuid4())
+        session.execute(
+            update(ReviewItem)
+            .where(ReviewItem.id.in_(ids), _free(now))
+            .values(claimed_by=username, lease_expires_at=now + LEASE, claim_token=token)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    finally:
+        if sqlite:
+            _sqlite_claims.release()
+    return _items(session, ReviewItem.claim_token == token)
+
+
+def decide(
+    session: Session, item_id: int, username: str, action: str, value: str | None = None
+) -> dict[str, Any]:
+    """Apply a reviewer's decision; when it was the chart's last open field, load the chart
+    into the EMR in the same transaction."""
+    if action not in ACTIONS:
+        raise Refused(f"action must be one of {', '.join(ACTIONS)}")
+    now = utcnow()
+    item = session.scalars(
+        select(ReviewItem).where(ReviewItem.id == item_id, _mine(username, now)).with_for_update()
+    ).first()
+    if item is None:
+        raise NotYours
+    field = session.get_one(ExtractedField, item.field_id)
+    doc = session.get_one(Document, item.document_id)
+    before = field.value
+    if action == "skip":
+        item.claimed_by = item.lease_expires_at = item.claim_token = None
+        record(session, username, "skip", document_id=doc.id, field_key=field.key, item_id=item.id)
+        session.commit()
+        return {
+            "id": item.id,
+            "field": field.key,
+            "decision": field.decision,
+            "value": field.value,
+            "document_status": doc.state,
+        }
+    if action == "confirm":
+        if field.value is None:
+            raise Refused("nothing was read to confirm: type the value or mark it missing")
+        decision = Decision.CONFIRMED
+    elif action == "correct":
+        checked = check_value(field.key, "" if value is None else str(value))
+        if not checked.ok:
+            raise Refused(checked.reason)
+        field.value = checked.value
+        decision = Decision.CONFIRMED if checked.value == before else Decision.CORRECTED
+    else:
+        field.value = None
+        decision = Decision.MISSING
+    field.decision = decision.value
+    field.decided_by, field.decided_at = username, now
+    item.state, item.decided_at, item.decided_by = "decided", now, username
+    record(
+        session,
+        username,
+        "decide",
+        document_id=doc.id,
+        field_key=field.key,
+        item_id=item.id,
+        before=before,
+        after=field.value,
+    )
+    session.flush()
+    still_open = session.scalar(
+        select(func.count())
+        .select_from(ReviewItem)
+        .where(ReviewItem.document_id == doc.id, ReviewItem.state == "open")
+    )
+    if not still_open and doc.state == DocState.IN_REVIEW:
+        load_chart(session, doc)
+        doc.state = DocState.LOADED
+        session.add(DocumentEvent(document_id=doc.id, state=doc.state))
+    session.commit()
+    return {
+        "id": item.id,
+        "field": field.key,
+        "decision": field.decision,
+        "value": field.value,
+        "document_status": doc.state,
+    }
