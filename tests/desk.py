@@ -8,11 +8,10 @@ import cv2
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.models import ChartReading, FieldCandidate, OcrPage, OcrWord
+from pipeline.models import ChartReading, FieldCandidate, OcrPage, OcrWord, ScanRef
 from pipeline.review.auth import add_user
 from pipeline.review.routing import route_fields
 from pipeline.state import register_scans, save_reading
-from pipeline.models import ScanRef
 
 PASSWORDS = {
     "rita": "reviewer-pass-1",

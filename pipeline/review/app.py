@@ -5,7 +5,6 @@ Every route but login needs a session; roles decide what a person sees. Errors a
 every asset is served from here (hospitals run offline).
 """
 
-
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
