@@ -21,9 +21,8 @@ PG_ADMIN_URL = os.environ.get("EMR_TEST_PG", "postgresql://postgres@127.0.0.1:54
 
 # OpenMP threads make Tesseract 2x slower on 2 cores; tests run one process per core.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-# The Prefect test server must not try to reach the internet (telemetry), nor talk much.
+# The Prefect test server must not try to reach the internet (telemetry).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 @pytest.fixture(scope="session")
