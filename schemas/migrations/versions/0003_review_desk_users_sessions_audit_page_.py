@@ -1,7 +1,7 @@
 """review desk: users, sessions, audit, page images, claims
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-27 13:46:53.028417
 """
 
