@@ -156,6 +156,7 @@ def _write_patient(
     else:
         matching.withdraw(session, patient)
         patient.identifiers.clear()
+        session.flush()  # the unit of work would insert the new rows before deleting these
     for key, column in _PATIENT_COLUMNS.items():
         raw = values.value(key)
         setattr(patient, column, _typed(doc, key, raw) if raw is not None else None)
