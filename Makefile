@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils 
 	fonts-dejavu-core fonts-liberation2 fonts-noto-core
 DEMO_ARGS ?=
 
-.PHONY: install system-deps demo test lint bench bench-accuracy clean
+.PHONY: install system-deps demo test lint bench bench-accuracy bench-load clean
 
 install: system-deps $(STAMP)
 
@@ -45,6 +45,9 @@ bench: install
 
 bench-accuracy: install
 	$(VENV)/bin/python -m pipeline.bench accuracy
+
+bench-load: install
+	$(VENV)/bin/python -m pipeline.bench load
 
 clean:
 	rm -rf $(VENV) var test-output bench-output

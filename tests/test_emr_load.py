@@ -3,7 +3,6 @@ across many charts."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from pipeline.load import emr
 from pipeline.load.emr import load_document
 from pipeline.load.patients import answer_question, undo_merge
 from pipeline.models import Decision
-from pipeline.synthetic.archive import ArchiveChart, make_archive, store_charts
+from pipeline.synthetic.archive import ArchiveChart, make_archive, merge_counts, store_charts
 from schemas.database import open_database
 from schemas.tables import (
     Diagnosis,
@@ -154,14 +153,9 @@ def test_a_crash_mid_load_leaves_nothing_half_written(
 
 
 def _pairs(sessions: sessionmaker[Session], charts: list[ArchiveChart]) -> tuple[int, int, int]:
-    truth = {c.key: c.person for c in charts}
     with sessions() as s:
         rows = s.execute(select(Document.key, Encounter.patient_id).join(Encounter)).all()
-    tp = fp = fn = 0
-    for (key_a, pa), (key_b, pb) in itertools.combinations(rows, 2):
-        same, merged = truth[key_a] == truth[key_b], pa == pb
-        tp, fp, fn = tp + (same and merged), fp + (merged and not same), fn + (same and not merged)
-    return tp, fp, fn
+    return merge_counts(charts, {key: patient for key, patient in rows})
 
 
 def test_one_patient_across_many_charts(sessions: sessionmaker[Session]) -> None:

@@ -139,3 +139,21 @@ def store_charts(session: Session, batch: str, charts: Iterable[ArchiveChart]) -
         docs.append(doc)
     session.flush()
     return docs
+
+
+def merge_counts(
+    charts: Iterable[ArchiveChart], patient_of: dict[str, int]
+) -> tuple[int, int, int]:
+    """Chart pairs put under one patient rightly, wrongly, and left apart though one person:
+    (true positives, false positives, false negatives). `patient_of` maps document key to
+    the patient its encounter belongs to."""
+    truth = {c.key: c.person for c in charts}
+    keys = sorted(patient_of)
+    tp = fp = fn = 0
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            same, merged = truth[a] == truth[b], patient_of[a] == patient_of[b]
+            tp += same and merged
+            fp += merged and not same
+            fn += same and not merged
+    return tp, fp, fn
