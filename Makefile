@@ -12,7 +12,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils 
 TEST_APT_PACKAGES := chromium
 DEMO_ARGS ?=
 
-.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-load clean
 
 install: system-deps $(STAMP)
 
@@ -53,6 +53,9 @@ bench: install
 
 bench-accuracy: install
 	$(VENV)/bin/python -m pipeline.bench accuracy
+
+bench-load: install
+	$(VENV)/bin/python -m pipeline.bench load
 
 clean:
 	rm -rf $(VENV) var test-output bench-output

@@ -1,8 +1,10 @@
-"""Benchmarks that print numbers (never assertions): `python -m pipeline.bench throughput|accuracy`.
+"""Benchmarks that print numbers, never assertions: `python -m pipeline.bench WHAT`.
 
 throughput: pages per minute of the real `run` (local S3 endpoint, Prefect, database) on
 synthetic charts, against bare Tesseract on the same pages with the same parallelism.
 accuracy: per-field accuracy, automation and auto-accepted precision against ground truth.
+load: EMR load throughput (charts per second, one transaction per chart) into SQLite and
+PostgreSQL, and patient matching precision and recall, on a synthetic archive (no OCR).
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.synthetic.archive import ArchiveChart
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
@@ -150,15 +156,80 @@ def accuracy(charts: int, seed: int, show_errors: bool = False) -> None:
             print(f"  {document} {key}: read {got!r}, truth {expected!r} ({decision})")
 
 
+def _load_archive(url: str, charts: list[ArchiveChart]) -> tuple[float, tuple[int, int, int], int]:
+    from sqlalchemy import func, select
+
+    from pipeline.load.emr import load_document
+    from pipeline.synthetic.archive import merge_counts, store_charts
+    from schemas.database import open_database
+    from schemas.tables import Document, Encounter, PatientMatchQuestion
+
+    sessions = open_database(url)
+    with sessions.begin() as session:
+        ids = [d.id for d in store_charts(session, "bench", charts)]
+    started = time.monotonic()
+    for doc_id in ids:
+        load_document(sessions, doc_id)
+    elapsed = time.monotonic() - started
+    with sessions() as session:
+        rows = session.execute(select(Document.key, Encounter.patient_id).join(Encounter)).all()
+        questions = session.scalar(select(func.count()).select_from(PatientMatchQuestion)) or 0
+    sessions.kw["bind"].dispose()
+    return elapsed, merge_counts(charts, {k: p for k, p in rows}), questions
+
+
+def load(people: int, seed: int, pg_admin_url: str) -> None:
+    import uuid
+
+    import psycopg
+
+    from pipeline.synthetic.archive import make_archive
+
+    charts = make_archive(seed, people=people)
+    targets: list[tuple[str, str, str | None]] = []
+    with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
+        targets.append(("sqlite", f"sqlite:///{tmp}/emr.db", None))
+        name = f"emr_bench_{uuid.uuid4().hex[:8]}"
+        try:
+            with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            base = pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+            targets.append(("postgresql", f"{base}/{name}", name))
+        except psycopg.OperationalError:
+            print("PostgreSQL not reachable: SQLite only")
+        print(f"archive: {len(charts)} charts of {people}+ people (seed {seed})")
+        for label, url, pg_name in targets:
+            try:
+                elapsed, (tp, fp, fn), questions = _load_archive(url, charts)
+            finally:
+                if pg_name:
+                    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            print(f"{label:10s} load: {len(charts) / elapsed:7.1f} charts/s "
+                  f"({elapsed:.1f} s, one transaction per chart)")  # fmt: skip
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        print(f"automatic merges: precision {precision:.3f}, recall {tp / max(tp + fn, 1):.3f} "
+              f"({tp} of {tp + fn} same-patient chart pairs, {fp} wrong; "
+              f"{questions} same-patient? questions)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench")
-    parser.add_argument("what", choices=["throughput", "accuracy"])
+    parser.add_argument("what", choices=["throughput", "accuracy", "load"])
+    parser.add_argument("--people", type=int, default=300, help="load: people in the archive")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("EMR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="load: PostgreSQL admin URL (a scratch database is created and dropped)",
+    )
     parser.add_argument("--charts", type=int, default=30)
     parser.add_argument("--seed", type=int, default=9001)
     parser.add_argument("--show-errors", action="store_true", help="accuracy: list wrong values")
     args = parser.parse_args()
     if args.what == "throughput":
         throughput(args.charts, args.seed)
+    elif args.what == "load":
+        load(args.people, args.seed, args.pg)
     else:
         accuracy(args.charts, args.seed, args.show_errors)
 

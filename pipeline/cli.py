@@ -145,7 +145,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     count = export_batch(
         open_database(settings.database_url), args.batch, Path(args.output), args.format
     )
-    print(f"exported {count} documents to {args.output}")
+    what = "loaded charts" if args.format in ("fhir", "xml130") else "documents"
+    print(f"exported {count} {what} to {args.output}")
     return ExitCode.OK
 
 
@@ -360,7 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", cmd_export, "Export a batch, one record per document.")
     p.add_argument("--batch", required=True)
     p.add_argument("--output", required=True)
-    p.add_argument("--format", default="jsonl", help="jsonl (default) or csv")
+    p.add_argument(
+        "--format",
+        default="jsonl",
+        help="jsonl (default), csv, xlsx, fhir (FHIR R4 bundles, NDJSON) or xml130 (table 1)",
+    )
 
     p = add("inspect", cmd_inspect, "Clean, OCR and extract one local scan; print what was found.")
     p.add_argument("file")

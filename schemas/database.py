@@ -34,8 +34,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema (idempotent)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to the newest schema, or to ``revision`` (idempotent)."""
     from alembic import command
     from alembic.config import Config
 
@@ -44,7 +44,7 @@ def upgrade(engine: Engine) -> None:
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
     except OperationalError as exc:
         raise DatabaseError(
             f"cannot open the database ({type(exc.orig).__name__}): check EMR_DATABASE_URL"

@@ -1,5 +1,6 @@
 """The database: pipeline state (batches, documents, pages, fields, review items, events) and
-the EMR v1 tables (patients, encounters, diagnoses, observations) with per-value provenance."""
+the EMR tables (patients and their identifiers, encounters, diagnoses, observations,
+medication statements, patient matching) with per-value provenance."""
 
 from __future__ import annotations
 
@@ -207,44 +208,117 @@ class AuditEvent(Base):
     client: Mapped[str | None] = mapped_column(String(100))
 
 
-# --- EMR v1 ----------------------------------------------------------------------------------
+# --- EMR (schema v2: migration 0002) ------------------------------------------------------------
+#
+# Every chart gets its own patient row, holding what that chart says about the person. When
+# charts are found to be the same person, the later chart's patient row is merged into the
+# earlier one (merged_into_id) and its encounters move with it; the merge is a row of its own
+# and can be undone, because nothing of the merged row is thrown away.
 
 
 class Patient(Base):
     __tablename__ = "patients"
+    __table_args__ = (Index("uq_patients_source_document_id", "source_document_id", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
     birth_date: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(10))
+    # the chart's CCCD/CMND and BHYT card, kept for v1 readers; patient_identifiers has them all
     national_id: Mapped[str | None] = mapped_column(String(12), index=True)
     insurance_number: Mapped[str | None] = mapped_column(String(15), index=True)
+    ethnicity: Mapped[str | None] = mapped_column(String(100))
+    occupation: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    #: upper-case name without diacritics: the blocking key of patient matching
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: the chart this row was read from (NULL for rows made by schema v1)
+    source_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL")
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    identifiers: Mapped[list[PatientIdentifier]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="PatientIdentifier.id"
+    )
+
+
+class IdentifierKind:
+    CCCD = "cccd"  # 12-digit citizen identity card
+    CMND = "cmnd"  # legacy 9- or 12-digit identity card
+    BHYT = "bhyt"  # health-insurance card
+
+
+class PatientIdentifier(Base):
+    __tablename__ = "patient_identifiers"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "system", "value"),
+        Index("ix_patient_identifiers_lookup", "system", "value"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(10))  # IdentifierKind
+    value: Mapped[str] = mapped_column(String(20))
+    #: BHYT cards are valid for a period; charts rarely print it
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    patient: Mapped[Patient] = relationship(back_populates="identifiers")
 
 
 class Encounter(Base):
     __tablename__ = "encounters"
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
     admission_time: Mapped[datetime | None] = mapped_column(DateTime)
     discharge_time: Mapped[datetime | None] = mapped_column(DateTime)
+    record_number: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    attending_physician: Mapped[str | None] = mapped_column(String(200))
+    #: sha256 of the decided values it was loaded from: a reload of the same values is a no-op
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    loaded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Diagnosis(Base):
     __tablename__ = "diagnoses"
     id: Mapped[int] = mapped_column(primary_key=True)
-    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(20))  # principal | secondary | admission
+    encounter_id: Mapped[int] = mapped_column(
+        ForeignKey("encounters.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))  # principal | secondary
     icd10: Mapped[str | None] = mapped_column(String(10))
     text: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(20), default="discharge")  # admission | discharge
 
 
 class Observation(Base):
+    """One measured quantity; blood pressure is two rows (systolic, diastolic) of one panel."""
+
     __tablename__ = "observations"
     id: Mapped[int] = mapped_column(primary_key=True)
-    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"))
+    encounter_id: Mapped[int] = mapped_column(
+        ForeignKey("encounters.id", ondelete="CASCADE"), index=True
+    )
     code: Mapped[str] = mapped_column(String(50))  # field key, e.g. vitals.pulse
     value: Mapped[str] = mapped_column(String(50))
-    unit: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(20))  # UCUM
+    loinc: Mapped[str | None] = mapped_column(String(20))
+    component: Mapped[str | None] = mapped_column(String(20))  # systolic | diastolic
+    component_loinc: Mapped[str | None] = mapped_column(String(20))
+    value_number: Mapped[float | None] = mapped_column(Float)
+
+
+class MedicationStatement(Base):
+    __tablename__ = "medication_statements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encounter_id: Mapped[int] = mapped_column(
+        ForeignKey("encounters.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    strength: Mapped[str | None] = mapped_column(String(100))
+    route: Mapped[str | None] = mapped_column(String(50))
+    frequency: Mapped[str | None] = mapped_column(String(100))
 
 
 class Provenance(Base):
@@ -262,4 +336,44 @@ class Provenance(Base):
     confidence: Mapped[float] = mapped_column(Float)
     decision: Mapped[str] = mapped_column(String(20))
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(String(200))  # the extraction rule
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     __table_args__ = (Index("ix_provenance_row", "table_name", "row_id"),)
+
+
+class PatientMatchQuestion(Base):
+    """ "Same patient?": a likely but uncertain match, left to a person. Never merged silently."""
+
+    __tablename__ = "patient_match_questions"
+    __table_args__ = (UniqueConstraint("patient_id", "candidate_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the newer chart's patient row, and the existing patient it may be
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # open | decided | withdrawn (the chart was reloaded with other values)
+    answer: Mapped[str | None] = mapped_column(String(20))  # same | different
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PatientMerge(Base):
+    """One merge of a patient row into another: who or which rule, when, and its undoing."""
+
+    __tablename__ = "patient_merges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # cccd | bhyt | score | reviewer
+    score: Mapped[float | None] = mapped_column(Float)
+    merged_by: Mapped[str] = mapped_column(String(100))  # "pipeline" or the reviewer
+    merged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)

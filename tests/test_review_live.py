@@ -145,6 +145,7 @@ def test_a_reviewer_confirms_corrects_and_the_chart_is_loaded(
         page.locator(".check.bad").wait_for()  # refused as you type, with the reason
         assert "real date" in page.locator("#check").inner_text()
         page.keyboard.press("Enter")  # refused by the server too: nothing is stored
+        page.wait_for_function("!document.querySelector('#check').textContent.startsWith('✗')")
         page.keyboard.press("Control+A")
         page.keyboard.type("12/03/1960")
         page.locator(".check.good").wait_for()

@@ -70,11 +70,14 @@ function move(step) {
 
 async function send(action, value) {
   const item = current();
+  const typed = $("value").value;
   const { status, data } = await api("POST", `/api/review/items/${item.id}`, { action, value });
+  const movedOn = current() !== item || $("value").value !== typed;
   if (status === 200) {
     item.done = true;
     if (state.items.every((it) => it.done)) { await loadNext(); } else { move(1); }
   } else if (status === 422) {
+    if (movedOn) return;  // the reviewer is already typing the next try
     $("check").textContent = data.error; $("check").className = "check bad";
     $("value").select();
   } else if (status === 409) {
