@@ -235,3 +235,30 @@ def test_openapi_and_json_errors(desk: Desk, rita: Person) -> None:
     malformed = rita.post("/api/review/items/1", {"value": 3})
     assert malformed.status_code == 422 and "error" in malformed.json()
     assert "Traceback" not in malformed.text
+
+
+def test_same_patient_questions_are_answered_at_the_desk(database_url: str) -> None:
+    from pipeline.load.emr import load_document
+    from pipeline.synthetic.archive import make_archive, store_charts
+    from schemas.tables import PatientMatchQuestion, PatientMerge
+
+    desk = seed_desk(open_database(database_url), charts=0)
+    with desk.sessions.begin() as s:
+        ids = [d.id for d in store_charts(s, "archive", make_archive(seed=11, people=50))]
+    for doc_id in ids:
+        load_document(desk.sessions, doc_id)
+    rita = Person(desk, "rita")
+    question = rita.get("/api/patients/questions/next").json()
+    assert question["new_chart"]["full_name"] and question["existing_patient"]["full_name"]
+    yes = rita.post(f"/api/patients/questions/{question['id']}", {"same": True})
+    assert yes.status_code == 200 and yes.json()["answer"] == "same"
+    again = rita.post(f"/api/patients/questions/{question['id']}", {"same": False})
+    assert again.status_code == 409
+    with desk.sessions() as s:
+        merge = s.scalars(select(PatientMerge).where(PatientMerge.merged_by == "rita")).one()
+        answered = s.get_one(PatientMatchQuestion, question["id"])
+        assert answered.decided_by == "rita"
+    assert rita.post(f"/api/patients/merges/{merge.id}/undo", {}).status_code == 403
+    lena = Person(desk, "lena")
+    undone = lena.post(f"/api/patients/merges/{merge.id}/undo", {})
+    assert undone.status_code == 200 and undone.json()["undone_by"] == "lena"

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pipeline.load.patients import answer_question, undo_merge
 from pipeline.review import images
 from pipeline.review.audit import record
 from pipeline.review.auth import (
@@ -38,6 +39,9 @@ from schemas.tables import (
     CleanedPage,
     Document,
     ExtractedField,
+    Patient,
+    PatientMatchQuestion,
+    PatientMerge,
     ReviewItem,
     User,
     utcnow,
@@ -62,6 +66,10 @@ class DecisionBody(BaseModel):
 class ValueBody(BaseModel):
     field: str
     value: str
+
+
+class SameAnswer(BaseModel):
+    same: bool
 
 
 class NewUser(BaseModel):
@@ -147,6 +155,13 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         return templates.TemplateResponse(
             request, "review.html", {"login": login, "fields": sorted(field_keys())}
         )
+
+    @app.get("/patients", include_in_schema=False)
+    def patients_page(request: Request, session: DB) -> Response:
+        login = page_login(request, session)
+        if login is None:
+            return RedirectResponse("/login", 303)
+        return templates.TemplateResponse(request, "patients.html", {"login": login})
 
     @app.get("/dashboard", include_in_schema=False)
     def dashboard_page(request: Request, session: DB) -> Response:
@@ -296,6 +311,65 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
             .group_by(ExtractedField.key)
         ).all()
         return {"fields": {k: int(n) for k, n in rows}}
+
+    # --- "same patient?" questions: likely matches are never merged without a person --------
+
+    def _person(session: Session, patient_id: int) -> dict[str, Any]:
+        p = session.get_one(Patient, patient_id)
+        doc = session.get(Document, p.source_document_id) if p.source_document_id else None
+        return {
+            "full_name": p.full_name,
+            "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+            "sex": p.sex,
+            "address": p.address,
+            "national_id": p.national_id,
+            "insurance_number": p.insurance_number,
+            "document": doc.key if doc else None,
+        }
+
+    @app.get("/api/patients/questions/next", response_model=None)
+    def next_question(_: Reviewer, session: DB) -> dict[str, Any] | Response:
+        question = session.scalars(
+            select(PatientMatchQuestion)
+            .where(PatientMatchQuestion.state == "open")
+            .order_by(PatientMatchQuestion.id)
+            .limit(1)
+        ).first()
+        if question is None:
+            return Response(status_code=204)
+        return {
+            "id": question.id,
+            "score": question.score,
+            "reasons": question.reasons,
+            "new_chart": _person(session, question.patient_id),
+            "existing_patient": _person(session, question.candidate_id),
+        }
+
+    @app.post("/api/patients/questions/{question_id}")
+    def answer(question_id: int, body: SameAnswer, login: Reviewer, session: DB) -> dict[str, Any]:
+        question = session.get(PatientMatchQuestion, question_id)
+        if question is None or question.state != "open":
+            raise HTTPException(409, "this question is answered already or withdrawn")
+        answer_question(session, question, body.same, login.username)
+        record(
+            session,
+            login.username,
+            "same_patient",
+            item_id=question.id,
+            after="same" if body.same else "different",
+        )
+        session.commit()
+        return {"id": question.id, "answer": question.answer}
+
+    @app.post("/api/patients/merges/{merge_id}/undo")
+    def undo(merge_id: int, login: Lead, session: DB) -> dict[str, Any]:
+        merged = session.get(PatientMerge, merge_id)
+        if merged is None:
+            raise HTTPException(404, "no such merge")
+        undo_merge(session, merged, login.username)
+        record(session, login.username, "undo_merge", item_id=merged.id)
+        session.commit()
+        return {"id": merged.id, "undone_by": merged.undone_by}
 
     # --- leads: progress, reviewers, audit ------------------------------------------------------
 
