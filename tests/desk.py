@@ -1,17 +1,11 @@
-"""A review desk with charts waiting for review, built without OCR, for the desk's tests."""
+"""The people of the review desk's tests, and a desk seeded with them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import cv2
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.models import ChartReading, FieldCandidate, OcrPage, OcrWord, ScanRef
-from pipeline.review.auth import add_user
-from pipeline.review.routing import route_fields
-from pipeline.state import register_scans, save_reading
+from pipeline.synthetic import desk as synthetic_desk
+from pipeline.synthetic.desk import DOUBTFUL, Desk, chart_values
 
 PASSWORDS = {
     "rita": "reviewer-pass-1",
@@ -22,55 +16,9 @@ PASSWORDS = {
 ROLES = {"rita": "reviewer", "rob": "reviewer", "lena": "lead", "adam": "admin"}
 
 
-def chart_values(i: int) -> dict[str, str]:
-    return {
-        "patient.full_name": f"NGUYỄN VĂN AN{'' if i == 0 else ' ' + 'BCDEFGHIK'[i % 9]}",
-        "patient.birth_date": f"19{50 + i % 40}-03-12",
-        "patient.sex": "male",
-        "patient.national_id": f"0790{50 + i % 40}0123{i % 10}{i % 10}",
-        "encounter.admission_time": "2015-03-01T08:30",
-        "encounter.discharge_time": "2015-03-09T10:00",
-    }
+def seed_desk(sessions: sessionmaker[Session], charts: int = 3) -> Desk:
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    return synthetic_desk.seed_desk(sessions, charts, people=people)
 
 
-#: fields read with low confidence on every seeded chart: these wait for review
-DOUBTFUL = ("patient.birth_date", "patient.national_id", "encounter.discharge_time")
-
-
-def page_jpeg(values: dict[str, str]) -> tuple[bytes, dict[str, tuple[int, int, int, int]]]:
-    page = np.full((1400, 1000), 255, np.uint8)
-    boxes = {}
-    for row, (key, value) in enumerate(values.items()):
-        y = 100 + row * 80
-        cv2.putText(
-            page, f"{key.split('.')[1]}: {value}", (60, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2
-        )
-        boxes[key] = (60, y - 30, 900, y + 8)
-    ok, data = cv2.imencode(".jpg", page)
-    assert ok
-    return data.tobytes(), boxes
-
-
-@dataclass
-class Desk:
-    sessions: sessionmaker[Session]
-    doc_ids: list[int]
-
-
-def seed_desk(sessions: sessionmaker[Session], charts: int = 3, batch: str = "desk") -> Desk:
-    with sessions.begin() as s:
-        for name, role in ROLES.items():
-            add_user(s, name, PASSWORDS[name], role)
-    refs = [ScanRef("/archive", f"chart-{i:03d}.pdf", 100) for i in range(charts)]
-    doc_ids = register_scans(sessions, batch, "/archive", refs)
-    for i, doc_id in enumerate(doc_ids):
-        values = chart_values(i)
-        jpeg, boxes = page_jpeg(values)
-        cands = [
-            FieldCandidate(k, v, v, 1, boxes[k], 0.5 if k in DOUBTFUL else 0.99, 1.0, "test")
-            for k, v in values.items()
-        ]
-        page = OcrPage(1, 1000, 1400, (OcrWord("x", 0.9, (0, 0, 1, 1), 0),), "vi")
-        reading = ChartReading(f"{i:064d}", "vi", (page,), route_fields(cands))
-        save_reading(sessions, doc_id, reading, "pdf", 1.0, {1: jpeg})
-    return Desk(sessions, doc_ids)
+__all__ = ["DOUBTFUL", "PASSWORDS", "Desk", "chart_values", "seed_desk"]
