@@ -12,7 +12,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils 
 TEST_APT_PACKAGES := chromium
 DEMO_ARGS ?=
 
-.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-load clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-load bench-review clean
 
 install: system-deps $(STAMP)
 
@@ -53,6 +53,9 @@ bench: install
 
 bench-accuracy: install
 	$(VENV)/bin/python -m pipeline.bench accuracy
+
+bench-review: install
+	$(VENV)/bin/python -m pipeline.bench review
 
 bench-load: install
 	$(VENV)/bin/python -m pipeline.bench load
