@@ -180,6 +180,16 @@ def claim_next(
     return _items(session, ReviewItem.claim_token == token)
 
 
+def _outcome(item: ReviewItem, field: ExtractedField, doc: Document) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "field": field.key,
+        "decision": field.decision,
+        "value": field.value,
+        "document_status": doc.state,
+    }
+
+
 def decide(
     session: Session, item_id: int, username: str, action: str, value: str | None = None
 ) -> dict[str, Any]:
@@ -200,13 +210,7 @@ def decide(
         item.claimed_by = item.lease_expires_at = item.claim_token = None
         record(session, username, "skip", document_id=doc.id, field_key=field.key, item_id=item.id)
         session.commit()
-        return {
-            "id": item.id,
-            "field": field.key,
-            "decision": field.decision,
-            "value": field.value,
-            "document_status": doc.state,
-        }
+        return _outcome(item, field, doc)
     if action == "confirm":
         if field.value is None:
             raise Refused("nothing was read to confirm: type the value or mark it missing")
@@ -244,10 +248,4 @@ def decide(
         doc.state = DocState.LOADED
         session.add(DocumentEvent(document_id=doc.id, state=doc.state))
     session.commit()
-    return {
-        "id": item.id,
-        "field": field.key,
-        "decision": field.decision,
-        "value": field.value,
-        "document_status": doc.state,
-    }
+    return _outcome(item, field, doc)
