@@ -6,10 +6,12 @@ neighbourhood holds no value is passed over instead of yielding garbage.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
 
@@ -143,18 +145,10 @@ def parse_datetime(text: str) -> ParsedValue | None:
 
 # --- identity --------------------------------------------------------------------------------
 
-# Province codes of the CCCD (Decree 137/2015 and its successors): 001..096, odd gaps.
-CCCD_PROVINCES = frozenset(
-    "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 "
-    "034 035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 "
-    "067 068 070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096".split()
-)
-
-# BHYT card object groups (Decision 1666/QĐ-BHXH) and province codes 01..99.
-BHYT_GROUPS = frozenset(
-    "DN HX CH NN TK HC XK HT TB NO XV CC CK CB KC HD TE BT HN DT DK XD TS TC TQ TA TY HG "
-    "LS PV CN HS GD TL XN MS NX SV GB GK QN CA CY HK DS".split()
-)
+# Code lists are data (codes.json, with their sources): provinces of the CCCD, BHYT groups.
+_CODES = json.loads(Path(__file__).with_name("codes.json").read_text(encoding="utf-8"))
+CCCD_PROVINCES = frozenset(_CODES["cccd_provinces"]["codes"])
+BHYT_GROUPS = frozenset(_CODES["bhyt_groups"]["codes"])
 
 
 def parse_national_id(text: str) -> ParsedValue | None:
