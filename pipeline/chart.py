@@ -16,6 +16,7 @@ from pipeline.extract.reread import restore_name_marks
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
+from pipeline.review.calibration import load_calibration
 from pipeline.review.routing import route_fields
 
 
@@ -34,7 +35,7 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         sha256=raw.sha256,
         language=language,
         pages=tuple(ocr_pages),
-        fields=route_fields(candidates),
+        fields=route_fields(candidates, load_calibration(settings.calibration)),
         page_images=tuple(images),
     )
 

@@ -220,6 +220,54 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+# --- calibration ------------------------------------------------------------------------------
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+    from dataclasses import replace
+
+    from pipeline.review.calibration import fit, samples_from_reviews, samples_from_truth
+    from schemas.database import open_database
+
+    if args.synthetic:
+        from pipeline.synthetic import generate_charts
+
+        with tempfile.TemporaryDirectory(prefix="emr-calibrate-") as tmp:
+            scans, truth = Path(tmp) / "scans", Path(tmp) / "truth"
+            generate_charts(scans, truth, count=args.synthetic, seed=args.seed)
+            local = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'calibrate.db'}")
+            os.environ["EMR_DATABASE_URL"] = local.database_url  # the flow's tasks read it
+            run_batch(local, str(scans), "calibration")
+            with open_database(local.database_url)() as session:
+                samples = samples_from_truth(session, "calibration", truth)
+        source = f"{args.synthetic} synthetic charts, seed {args.seed}"
+    elif args.truth:
+        if not args.batch:
+            raise MigrateError("--truth needs --batch: the batch those charts were migrated in")
+        with open_database(settings.database_url)() as session:
+            samples = samples_from_truth(session, args.batch, Path(args.truth))
+        source = f"batch {args.batch} against {args.truth}"
+    else:
+        with open_database(settings.database_url)() as session:
+            samples = samples_from_reviews(session, args.batch)
+        source = f"reviewers' decisions{f' in batch {args.batch}' if args.batch else ''}"
+    calibration = fit(samples, args.target, source, args.min_samples)
+    if not calibration.fields:
+        raise MigrateError("too few labelled readings to calibrate any field: label more charts")
+    calibration.save(Path(args.output))
+    print(
+        f"calibrated {len(calibration.fields)} fields on {source}, target precision "
+        f"{args.target:.1%} -> {args.output}"
+    )
+    print(f"{'field':34} {'n':>5} {'threshold':>9} {'auto':>7} {'precision':>9}")
+    for key, f in sorted(calibration.fields.items()):
+        threshold = "never" if f.threshold is None else f"{f.threshold:.3f}"
+        print(f"{key:34} {f.samples:5} {threshold:>9} {f.automation:7.1%} {f.precision:9.2%}")
+    print(f"use it with EMR_CALIBRATION={args.output}")
+    return ExitCode.OK
+
+
 # --- review desk and people ------------------------------------------------------------------
 
 
@@ -380,6 +428,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", default="demo")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+
+    p = add(
+        "calibrate",
+        cmd_calibrate,
+        "Fit confidence calibration and routing thresholds on labelled charts.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--truth", metavar="DIR", help="truth files of synthetic charts in --batch")
+    source.add_argument(
+        "--from-reviews",
+        action="store_true",
+        help="label with reviewers' decisions (confirmed right, corrected wrong)",
+    )
+    source.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="generate N synthetic charts, migrate them, label with their truth",
+    )
+    p.add_argument("--batch", help="the batch to learn from")
+    p.add_argument("--seed", type=int, default=500, help="with --synthetic (default 500)")
+    p.add_argument(
+        "--target",
+        type=float,
+        default=0.995,
+        help="precision wanted of auto-accepted values (default 0.995)",
+    )
+    p.add_argument("--output", default="var/calibration.json", help="where to write it")
+    p.add_argument(
+        "--min-samples",
+        type=int,
+        default=30,
+        help="fewer labelled readings and a field keeps its catalogue threshold",
+    )
 
     review = sub.add_parser("review", help="The review desk.", description="The review desk.")
     review_sub = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")

@@ -38,6 +38,8 @@ class Settings:
     max_scan_bytes: int = 500 * 1024 * 1024
     #: largest page accepted, in pixels (a guard against decompression bombs)
     max_page_pixels: int = 120_000_000
+    #: the calibration file (EMR_CALIBRATION); None: the one shipped in schemas/, if any
+    calibration: Path | None = None
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -76,6 +78,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         database_url=env.get("EMR_DATABASE_URL", DEFAULT_DATABASE_URL),
         s3=s3,
         workdir=workdir,
+        calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:

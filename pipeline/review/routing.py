@@ -1,55 +1,66 @@
-"""Routing: every field gets a confidence; below its field's threshold it waits for a reviewer."""
+"""Routing: every field gets a confidence; below its field's threshold it waits for a reviewer.
+
+A field's raw score combines the OCR confidence of its words, how well its label matched and
+the checks it passed or failed. Calibration (``calibration.py``) turns the score into the
+probability that the value is right, and gives the score a field needs to be loaded without a
+person, derived from the target precision. A field the calibration does not cover keeps the
+catalogue's threshold on its raw score.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from pipeline.models import Decision, FieldCandidate, RoutedField
+from pipeline.review.calibration import Calibration
 from schemas.catalogue import field_spec
 
 # A failed validator or cross-check makes a value much less likely to be right.
 _FAILED_CHECK_FACTOR = 0.4
 
 
-def field_confidence(c: FieldCandidate) -> float:
-    """Provisional score until calibration lands: OCR confidence of the value's words, how well
-    the label matched, and the checks it passed or failed."""
-    if c.value is None:
+def raw_score(
+    ocr_confidence: float, label_score: float, failed_checks: int, has_value: bool = True
+) -> float:
+    if not has_value:
         return 0.0
-    score = (c.ocr_confidence**2) * (0.5 + 0.5 * c.label_score)
-    if c.checks_failed:
-        score *= _FAILED_CHECK_FACTOR ** len(c.checks_failed)
+    score = (ocr_confidence**2) * (0.5 + 0.5 * label_score)
+    score *= _FAILED_CHECK_FACTOR**failed_checks
     return round(max(0.0, min(1.0, score)), 4)
 
 
-def _reasons(c: FieldCandidate, confidence: float, threshold: float) -> tuple[str, ...]:
+def candidate_score(c: FieldCandidate) -> float:
+    return raw_score(c.ocr_confidence, c.label_score, len(c.checks_failed), c.value is not None)
+
+
+def _reasons(c: FieldCandidate) -> tuple[str, ...]:
     if c.value is None:
         return ("not found on the chart",)
     reasons = [f"failed check: {name}" for name in c.checks_failed]
-    if c.ocr_confidence < threshold:
+    if c.ocr_confidence < 0.85:
         reasons.append("low OCR confidence")
     if c.label_score < 0.9:
         reasons.append("label matched loosely")
-    if not reasons and confidence < threshold:
-        reasons.append("confidence below target")
-    return tuple(reasons)
+    return tuple(reasons) or ("confidence below target",)
 
 
-def route_fields(candidates: Sequence[FieldCandidate]) -> tuple[RoutedField, ...]:
+def route_fields(
+    candidates: Sequence[FieldCandidate], calibration: Calibration | None = None
+) -> tuple[RoutedField, ...]:
     routed = []
     for c in candidates:
-        threshold = field_spec(c.key).threshold
-        confidence = field_confidence(c)
-        if confidence >= threshold:
+        score = candidate_score(c)
+        fitted = calibration.fields.get(c.key) if calibration else None
+        if fitted is not None:
+            confidence = round(fitted.probability(score), 4) if c.value is not None else 0.0
+            threshold = fitted.threshold if fitted.threshold is not None else 1.01
+            accept = c.value is not None and fitted.threshold is not None and score >= threshold
+        else:
+            confidence = score
+            threshold = field_spec(c.key).threshold
+            accept = score >= threshold
+        if accept:
             routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
         else:
-            routed.append(
-                RoutedField(
-                    c,
-                    confidence,
-                    threshold,
-                    Decision.NEEDS_REVIEW,
-                    _reasons(c, confidence, threshold),
-                )
-            )
+            routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, _reasons(c)))
     return tuple(routed)
