@@ -58,7 +58,7 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     areas, widths, heights = stats[:, cv2.CC_STAT_AREA], stats[:, cv2.CC_STAT_WIDTH], stats[:, 3]
     is_dot = (widths <= max_dot) & (heights <= max_dot) & (areas >= 1)
     is_dot[0] = False
-    dots = np.where(is_dot[labels], 255, 0).astype(np.uint8)
+    dots = np.where(is_dot, 255, 0).astype(np.uint8)[labels]  # a lookup table per component
     gap = max(3, int(22 * scale))
     joined = cv2.morphologyEx(
         dots, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1))
@@ -68,7 +68,8 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
         run_stats[:, cv2.CC_STAT_HEIGHT] <= max_dot + 2
     )
     long_runs[0] = False
-    erase = cv2.bitwise_or(erase, np.where(long_runs[run_labels], dots, 0).astype(np.uint8))
+    runs = np.where(long_runs, 255, 0).astype(np.uint8)[run_labels]
+    erase = cv2.bitwise_or(erase, cv2.bitwise_and(runs, dots))
 
     erase = cv2.bitwise_or(erase, _box_borders(ink, labels, stats, scale))
 
