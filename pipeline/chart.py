@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.extract.fields import extract_fields
+from pipeline.extract.lists import find_medications, find_secondary_codes, route_list_entries
 from pipeline.extract.reread import restore_name_marks
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
@@ -35,6 +36,8 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         language=language,
         pages=tuple(ocr_pages),
         fields=route_fields(candidates),
+        medications=route_list_entries(find_medications(ocr_pages)),
+        secondary_icd10=route_list_entries(find_secondary_codes(ocr_pages, language)),
         page_images=tuple(images),
     )
 

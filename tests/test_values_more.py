@@ -20,6 +20,7 @@ from pipeline.extract.values import (
     parse_text,
     parse_weight,
 )
+from pipeline.review.validation import check_value
 
 
 @pytest.mark.parametrize(
@@ -275,3 +276,13 @@ def test_other_lines_are_no_prescription(text: str) -> None:
 def test_a_prescription_without_route_fails_its_check() -> None:
     parsed = parse_medication("Paracetamol 500 mg 3 lần/ngày")
     assert parsed is not None and parsed.checks_failed == ("route_known",)
+
+
+def test_reviewers_values_for_new_fields_and_list_entries() -> None:
+    assert check_value("vitals.temperature", "37,5").value == "37.5"
+    assert check_value("vitals.blood_pressure", "90/120").reason
+    assert check_value("encounter.outcome", "Tử vong").value == "deceased"
+    assert check_value("secondary_icd10.2", "i10").value == "I10"
+    entry = check_value("medications.1", "Paracetamol 500mg uống 3 lần/ngày").value
+    assert entry is not None and json.loads(entry)["strength"] == "500 mg"
+    assert check_value("medications.1", "Paracetamol").reason
