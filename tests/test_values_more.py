@@ -246,6 +246,7 @@ def _med(text: str) -> dict[str, str | None]:
         ),
         ("3. Acid folic 5mg uống 1 lần/ngày", ("Folic acid", "5 mg", "oral", "once daily")),
         ("2. 0meprazoLe 20 mg - uống - 1 lần/ngày", ("Omeprazole", "20 mg", "oral", "once daily")),
+        ("1) lbuprofen 400 mg, uống, 3 lần/ngày", ("Ibuprofen", "400 mg", "oral", "3 times daily")),
         (
             "Salbutamol 2,5 mg khí dung 4 lần/ngày",
             ("Salbutamol", "2.5 mg", "inhaled", "4 times daily"),

@@ -667,12 +667,14 @@ def _frequency(folded: str) -> str | None:
 
 
 def _drug_name(text: str) -> str | None:
-    """The drug as printed, with OCR's stray capitals and leading zero undone ("0meprazoLe")
+    """The drug as printed, with OCR's stray capitals and leading 0 or l undone ("0meprazoLe")
     and the Vietnamese word order of acids turned into the international one ("Acid folic"
     -> "Folic acid")."""
     words = single_spaces(re.sub(r"[^\w\s\-+/]", " ", text)).strip(" -/").split()
     if words and words[0][:1] == "0":
         words[0] = "O" + words[0][1:]
+    if words and re.match(r"l[^aeiouyl\W\d_]", words[0]):
+        words[0] = "I" + words[0][1:]  # "lbuprofen": no drug starts with l and a consonant
     fixed = [w[0] + w[1:].lower() if len(w) > 2 and not w.isupper() else w for w in words]
     if len(fixed) == 2 and fold(fixed[0]) in {"acid", "axit"}:
         fixed = [fixed[1].capitalize(), "acid"]
