@@ -12,12 +12,13 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.extract.fields import extract_fields
+from pipeline.extract.lists import find_medications, find_secondary_codes
 from pipeline.extract.reread import restore_name_marks
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
 from pipeline.review.calibration import load_calibration
-from pipeline.review.routing import route_fields
+from pipeline.review.routing import route_fields, route_list_entries
 
 
 def identify(ref: ScanRef, path: Path, sha256: str) -> RawScan:
@@ -36,6 +37,8 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         language=language,
         pages=tuple(ocr_pages),
         fields=route_fields(candidates, load_calibration(settings.calibration)),
+        medications=route_list_entries(find_medications(ocr_pages)),
+        secondary_icd10=route_list_entries(find_secondary_codes(ocr_pages, language)),
         page_images=tuple(images),
     )
 

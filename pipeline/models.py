@@ -124,17 +124,6 @@ class RoutedField:
 
 
 @dataclass(frozen=True)
-class Medication:
-    name: str
-    strength: str | None
-    route: str | None
-    frequency: str | None
-    confidence: float
-    page: int | None = None
-    bbox: BBox | None = None
-
-
-@dataclass(frozen=True)
 class ChartReading:
     """Everything the pipeline read from one document, before it is stored."""
 
@@ -142,10 +131,17 @@ class ChartReading:
     language: str
     pages: tuple[OcrPage, ...]
     fields: tuple[RoutedField, ...]
-    medications: tuple[Medication, ...] = ()
-    secondary_icd10: tuple[str, ...] = ()
+    #: list entries, routed like fields: ``medications.N`` (value: the JSON object of name,
+    #: strength, route, frequency) and ``secondary_icd10.N`` (value: one code)
+    medications: tuple[RoutedField, ...] = ()
+    secondary_icd10: tuple[RoutedField, ...] = ()
     page_images: tuple[PageImage, ...] = field(default=(), compare=False)
 
     @property
+    def routed(self) -> tuple[RoutedField, ...]:
+        """Every field and list entry: what is stored, one row each."""
+        return self.fields + self.medications + self.secondary_icd10
+
+    @property
     def needs_review(self) -> bool:
-        return any(f.decision is Decision.NEEDS_REVIEW for f in self.fields)
+        return any(f.decision is Decision.NEEDS_REVIEW for f in self.routed)

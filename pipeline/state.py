@@ -143,7 +143,7 @@ def save_reading(
                     warnings=list(page.warnings),
                 )
             )
-        for routed in reading.fields:
+        for routed in reading.routed:
             c = routed.candidate
             doc.fields.append(
                 ExtractedField(

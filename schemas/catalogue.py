@@ -12,7 +12,7 @@ CATALOGUE_PATH = Path(__file__).with_name("fields.json")
 _TOP_KEYS = {"description", "fields", "lists", "identifier_systems", "code_maps"}
 _ENTRY_KEYS = {"key", "type", "extract", "threshold", "xml130", "emr", "fhir", "loinc", "ucum",
                "components"}  # fmt: skip
-_LIST_KEYS = {"items", "emr", "fhir", "xml130"}
+_LIST_KEYS = {"items", "threshold", "emr", "fhir", "xml130"}
 _REQUIRED_SYSTEMS = {"cccd", "cmnd", "bhyt", "patient", "record_number", "document"}
 
 
@@ -38,6 +38,8 @@ class ListSpec:
 
     key: str
     items: tuple[str, ...]
+    #: the confidence an entry needs to be loaded without review
+    threshold: float
     emr: str | None
     fhir: str | None
     xml130: str | None
@@ -73,8 +75,9 @@ def load_full_catalogue() -> Catalogue:
     lists = {}
     for key, entry in _public(data.get("lists", {})).items():
         _strict(entry, _LIST_KEYS, key)
-        lists[key] = ListSpec(key=key, items=tuple(entry["items"]), emr=entry.get("emr"),
-                              fhir=entry.get("fhir"), xml130=entry.get("xml130"))  # fmt: skip
+        lists[key] = ListSpec(key=key, items=tuple(entry["items"]), threshold=entry["threshold"],
+                              emr=entry.get("emr"), fhir=entry.get("fhir"),
+                              xml130=entry.get("xml130"))  # fmt: skip
     systems = _public(data.get("identifier_systems", {}))
     missing = _REQUIRED_SYSTEMS - set(systems)
     if missing:
@@ -107,6 +110,10 @@ def list_item_key(list_key: str, number: int) -> str:
     if list_key not in load_full_catalogue().lists:
         raise KeyError(list_key)
     return f"{list_key}.{number}"
+
+
+def list_spec(list_key: str) -> ListSpec:
+    return load_full_catalogue().lists[list_key]
 
 
 def split_list_key(key: str) -> tuple[str, int] | None:

@@ -89,6 +89,27 @@ def test_values_match_the_truth(batch: Batch) -> None:
     assert (overall.auto_precision or 0) >= 0.95, card.wrong_auto
 
 
+def test_medications_and_secondary_codes_follow_the_contract(batch: Batch) -> None:
+    meds = meds_right = codes = codes_right = 0
+    for record in batch.records:
+        if record["status"] == "failed":
+            continue
+        truth = json.loads((batch.truth / f"{Path(record['document']).stem}.json").read_text())
+        for med in record["medications"]:
+            assert set(med) == {"name", "strength", "route", "frequency", "confidence", "decision"}
+            assert 0 <= med["confidence"] <= 1
+            assert med["decision"] in ("auto_accepted", "needs_review")
+            entry = {k: med[k] for k in ("name", "strength", "route", "frequency")}
+            meds += 1
+            meds_right += entry in truth["medications"]
+        for code in record["secondary_icd10"]:
+            codes += 1
+            codes_right += code in truth["secondary_icd10"]
+    # Guards against regressions, well below what the benchmark reports.
+    assert meds and meds_right / meds >= 0.7, (meds_right, meds)
+    assert codes and codes_right / codes >= 0.7, (codes_right, codes)
+
+
 def test_status_reports_the_batch(batch: Batch) -> None:
     status = json.loads(batch.cli("status", "--batch", "e2e", "--format", "json").stdout)
     docs = status["documents"]

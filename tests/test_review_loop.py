@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,8 +28,29 @@ TYPED = {
         v.replace("T", " ").split(" ")[1] + " " + "/".join(reversed(v.split("T")[0].split("-")))
     ),
     "patient.sex": lambda v: {"male": "Nam", "female": "Nữ"}[v],
+    "encounter.outcome": lambda v: {"recovered": "Khỏi", "improved": "Đỡ, giảm"}.get(v, v),
+    "vitals.temperature": lambda v: v.replace(".", ","),
 }
 TYPED["encounter.discharge_time"] = TYPED["encounter.admission_time"]
+
+
+def _expected(chart: dict[str, Any], item: dict[str, Any]) -> tuple[Any, Any, str]:
+    """The truth of a review item, its value as read, and the truth as a person types it. A
+    list entry the chart does not hold (a line read as a drug that is none) has no truth."""
+    key, value = item["field"], item["value"]
+    list_key, _, number = key.rpartition(".")
+    if list_key == "medications":
+        entries = chart["medications"]
+        expected = entries[int(number) - 1] if int(number) <= len(entries) else None
+        read = json.loads(value) if value else None
+        typed = "{name} {strength} {route} {frequency}".format(**expected) if expected else ""
+        return expected, read, typed
+    if list_key == "secondary_icd10":
+        codes = chart["secondary_icd10"]
+        expected = codes[int(number) - 1] if int(number) <= len(codes) else None
+        return expected, value, expected or ""
+    expected = chart["fields"].get(key)
+    return expected, value, TYPED.get(key, lambda v: v)(expected) if expected else ""
 
 
 def test_every_open_field_reviewed_loads_every_chart_as_the_truth(
@@ -43,25 +65,30 @@ def test_every_open_field_reviewed_loads_every_chart_as_the_truth(
     csrf = http.post("/api/session", json={"username": "vy", "password": "reviewer-pass-9"}).json()[
         "csrf_token"
     ]
-    truth = {
-        p.stem: json.loads(p.read_text(encoding="utf-8"))["fields"]
+    charts = {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
         for p in batch_migrated.truth.glob("*.json")
     }
+    truth = {stem: chart["fields"] for stem, chart in charts.items()}
     keystrokes = {"confirm": 0, "correct": 0, "missing": 0}
     while (r := http.get("/api/review/next")).status_code == 200:
         for item in r.json()["items"]:
-            expected = truth[Path(item["document"]).stem][item["field"]]
-            if item["value"] == expected:
-                body: dict[str, object] = {"action": "confirm"}
+            expected, value, typed = _expected(charts[Path(item["document"]).stem], item)
+            if expected is None:
+                body: dict[str, object] = {"action": "missing"}
+            elif value == expected:
+                body = {"action": "confirm"}
             else:
-                typed = TYPED.get(item["field"], lambda v: v)(expected)
                 body = {"action": "correct", "value": typed}
             keystrokes[str(body["action"])] += 1
             done = http.post(
                 f"/api/review/items/{item['id']}", json=body, headers={"X-CSRF-Token": csrf}
             )
             assert done.status_code == 200, (item["field"], done.text)
-            assert done.json()["value"] == expected
+            stored = done.json()["value"]
+            if item["field"].startswith("medications.") and stored is not None:
+                stored = json.loads(stored)
+            assert stored == expected
     assert r.status_code == 204
     print(f"\nreviewed: {keystrokes}")
 
@@ -90,10 +117,21 @@ def test_every_open_field_reviewed_loads_every_chart_as_the_truth(
                 and encounter.discharge_time.isoformat(timespec="minutes")
                 == want["encounter.discharge_time"]
             )
-            dx = s.scalars(select(Diagnosis).where(Diagnosis.encounter_id == encounter.id)).one()
+            dx = s.scalars(
+                select(Diagnosis).where(
+                    Diagnosis.encounter_id == encounter.id,
+                    Diagnosis.role == "principal",
+                    Diagnosis.stage == "discharge",
+                )
+            ).one()
             assert (dx.icd10, dx.text) == (
                 want["encounter.discharge_icd10"],
                 want["encounter.discharge_diagnosis"],
+            )
+            assert (encounter.outcome, encounter.department, patient.phone) == (
+                want["encounter.outcome"],
+                want["encounter.department"],
+                want["patient.phone"],
             )
 
     out = tmp_path / "reviewed.jsonl"

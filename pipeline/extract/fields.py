@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.extract.doc import blank_nlp, page_doc
-from pipeline.extract.lexicon import load_lexicon
+from pipeline.extract.lexicon import OTHER, load_lexicon
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
@@ -70,13 +70,34 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         if span[0]._.line == span[-1]._.line:  # a label never runs over two lines
             spans.append(span)
     kept = sorted(filter_spans(spans), key=lambda s: s.start)  # longest label wins an overlap
-    return [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
+    hits = [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
+    # A label of two or three letters ("HA", "CN", "RR") is also a word or code inside values
+    # (the name "Hà", the BHYT group "CN"): it counts only where a field starts.
+    # A one-word label in capitals that starts no field is a word of a heading ("BỆNH VIỆN ĐA
+    # KHOA TỈNH …"), not the label "Khoa".
+    return [
+        h
+        for h in hits
+        if starts_field(doc, h) or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
+    ]
+
+
+def _in_heading(doc: Doc, span: Span) -> bool:
+    """One capitalised word between capitalised words of its line."""
+    if len(span) != 1 or not span.text.isupper() or span.start == 0 or span.end == len(doc):
+        return False
+    around = (doc[span.start - 1], doc[span.end])
+    return all(t._.line == span[0]._.line and t.text.isalpha() and t.text.isupper() for t in around)
+
+
+def _letters(span: Span) -> str:
+    return "".join(t.norm_ for t in span if not t.is_punct)
 
 
 _ENUMERATOR = re.compile(r"^\(?\d{1,2}[.)]$|^[IVX]{1,4}\.$")
 
 
-def _starts_field(doc: Doc, hit: LabelHit) -> bool:
+def starts_field(doc: Doc, hit: LabelHit) -> bool:
     """Is this label really the start of another field, or words inside a value (the BP label
     "huyết áp" inside the diagnosis "Tăng huyết áp")? A field starts after an enumerator
     ("16."), after a wide gap, or ends in a colon."""
@@ -91,47 +112,141 @@ def _starts_field(doc: Doc, hit: LabelHit) -> bool:
     before = doc[i]
     if _ENUMERATOR.match(before.text):
         return True
+    if before.is_punct and (i == 0 or doc[i - 1]._.line != first._.line):
+        return True  # only brackets or bullets before it: "(Ký, ghi rõ họ tên)"
     height = max(1, first._.bbox[3] - first._.bbox[1])
     return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
 
 
-def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Span]:
-    """Candidate value spans: right of the label up to the next field on its line; and, when
-    the label ends its line, the start of the line below (labels above their values)."""
+def _right_margin(doc: Doc) -> int:
+    if "right_margin" not in doc.user_data:
+        doc.user_data["right_margin"] = max((t._.bbox[2] for t in doc), default=0)
+    return int(doc.user_data["right_margin"])
+
+
+def _line_end(doc: Doc, i: int) -> int:
+    line = doc[i]._.line
+    while i < len(doc) and doc[i]._.line == line:
+        i += 1
+    return i
+
+
+def _is_heading(tokens: Span) -> bool:
+    """A section heading ("II. QUẢN LÝ NGƯỜI BỆNH"): capitals only, or a Roman numeral first."""
+    letters = [t.text for t in tokens if any(ch.isalpha() for ch in t.text)]
+    return bool(letters) and (
+        all(w.isupper() for w in letters) or bool(re.match(r"^[IVX]{1,4}\.", tokens[0].text))
+    )
+
+
+def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
+    """Free text that ran into the right margin continues on the next line, unless that line
+    starts another field or a section."""
+    for _ in range(2):
+        if end >= len(doc) or doc[end - 1]._.bbox[2] < 0.85 * _right_margin(doc):
+            break
+        next_end = _line_end(doc, end)
+        if any(i in starts for i in range(end, next_end)) or _is_heading(doc[end:next_end]):
+            break
+        end = next_end
+    return end
+
+
+def _is_other_line(doc: Doc, i: int, hit: LabelHit) -> bool:
+    """The line is only a printed instruction ("(Ký, ghi rõ họ tên)") and punctuation."""
+    end = _line_end(doc, i)
+    around = [*doc[i : hit.span.start], *doc[hit.span.end : end]]
+    return hit.key == OTHER and all(t.is_punct for t in around)
+
+
+def _value_tokens(
+    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: bool = False
+) -> list[Span]:
+    """Candidate value spans: right of the label up to the next field on its line (and for
+    free text, over lines it wrapped onto); and, when the label ends its line, the start of
+    the line below (labels above their values)."""
     line = hit.span[-1]._.line
-    next_starts = [
-        h.span.start for h in hits if h.span.start >= hit.span.end and _starts_field(doc, h)
-    ]
+    starts = {
+        h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
+    }
     stop = hit.span.end
-    while stop < len(doc) and doc[stop]._.line == line and stop not in next_starts:
+    while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
         stop += 1
     start, end = hit.span.end, stop
     while start < end and doc[start].is_punct:
         start += 1
+    if wraps and end > start and (end == len(doc) or doc[end]._.line != line):
+        end = _wrapped_end(doc, end, starts)
     while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
         end -= 1  # the next field's number ("2.") is not part of this value
     spans = []
     if end > start:
         spans.append(doc[start:end])
     if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
-        below = doc[stop]._.line
-        end = stop
-        while end < len(doc) and doc[end]._.line == below and end not in next_starts:
+        # Under a signature heading ("BÁC SĨ ĐIỀU TRỊ") the name comes after the instruction
+        # line "(Ký, ghi rõ họ tên)", in the heading's column, maybe after a restated
+        # "Họ và tên:".
+        for _ in range(2):
+            line_hits = [h for i, h in starts.items() if doc[i]._.line == doc[stop]._.line]
+            instruction = doc[stop].text.startswith("(") or (
+                line_hits and _is_other_line(doc, stop, line_hits[0])
+            )
+            if not instruction or _line_end(doc, stop) >= len(doc):
+                break
+            stop = _line_end(doc, stop)
+        column = _column_below(doc[stop : _line_end(doc, stop)], hit.span)
+        start = column.start
+        restated = starts.get(start)
+        if restated is not None and restated.key == "patient.full_name":
+            start = restated.span.end
+        end = start
+        while end < column.end and end not in starts:
             end += 1
-        if end > stop:
-            spans.append(doc[stop:end])
+        if end > start:
+            spans.append(doc[start:end])
     return spans
 
 
+def _column_below(span: Span, label: Span) -> Span:
+    """Of a line below that holds several columns (signatures side by side: "TRƯỞNG KHOA …
+    BÁC SĨ ĐIỀU TRỊ"), the column under the label."""
+    height = max(1, label[0]._.bbox[3] - label[0]._.bbox[1])
+    pieces, start = [], span.start
+    for t in span[1:]:
+        if t._.bbox[0] - t.doc[t.i - 1]._.bbox[2] > 2 * height:
+            pieces.append(span.doc[start : t.i])
+            start = t.i
+    pieces.append(span.doc[start : span.end])
+    if len(pieces) == 1:
+        return span
+    x0, x1 = label[0]._.bbox[0], label[-1]._.bbox[2]
+
+    def distance(piece: Span) -> float:
+        p0, p1 = piece[0]._.bbox[0], piece[-1]._.bbox[2]
+        return abs((p0 + p1) / 2 - (x0 + x1) / 2)
+
+    return min(pieces, key=distance)
+
+
+#: types whose value is in the words holding digits; units and label residue around them
+#: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
+_NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
+#: free text that may run over into the next line
+_WRAPPING_TYPES = {"text", "place_or_title", "diagnosis", "outcome"}
+
+
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
+    words = list(span)
+    if spec.type in _NUMERIC_TYPES:
+        words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words
     return FieldCandidate(
         key=spec.key,
         value=parsed.value,
         raw_text=span.text,
         page=span[0]._.page,
-        bbox=union_bbox([t._.bbox for t in span]),
+        bbox=union_bbox([t._.bbox for t in words]),
         # A value is as doubtful as its most doubtful word.
-        ocr_confidence=round(min(t._.conf for t in span), 4),
+        ocr_confidence=round(min(t._.conf for t in words), 4),
         label_score=hit.score,
         rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
         checks_passed=parsed.checks_passed,
@@ -143,17 +258,21 @@ def _strength(c: FieldCandidate) -> float:
     return c.label_score * c.ocr_confidence * (0.5 if c.checks_failed else 1.0)
 
 
-def _choose(found: list[FieldCandidate]) -> FieldCandidate:
+def _choose(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
     """Forms state a field once, in their administrative part, before any signature or
-    relative's details: the first reading that passes its checks wins, else the strongest."""
-    clean = [c for c in found if not c.checks_failed and c.label_score >= 0.9]
-    return clean[0] if clean else max(found, key=_strength)
+    relative's details: the first reading that passes its checks wins, one beside its label
+    before one below it (a heading above may belong to a neighbouring column); else the
+    strongest."""
+    clean = [(below, c) for c, below in found if not c.checks_failed and c.label_score >= 0.9]
+    if clean:
+        return min(clean, key=lambda bc: bc[0])[1]
+    return max((c for c, _ in found), key=_strength)
 
 
 def extract_fields(pages: Sequence[OcrPage], language: str) -> list[FieldCandidate]:
     """One candidate per extracted field; value ``None`` when the chart gave none."""
     specs = {s.key: s for s in extracted_fields()}
-    found: dict[str, list[FieldCandidate]] = {}
+    found: dict[str, list[tuple[FieldCandidate, bool]]] = {}  # candidate, found below label
     for page in pages:
         doc = page_doc(page)
         hits = find_labels(doc, language)
@@ -161,10 +280,12 @@ def extract_fields(pages: Sequence[OcrPage], language: str) -> list[FieldCandida
             spec = specs.get(hit.key)
             if spec is None:
                 continue
-            for span in _value_tokens(doc, hit, hits):
+            for span in _value_tokens(doc, hit, hits, spec.type in _WRAPPING_TYPES):
                 parsed = PARSERS[spec.type](span.text)
                 if parsed is not None:
-                    found.setdefault(spec.key, []).append(_candidate(spec, hit, span, parsed))
+                    below = span[0]._.line != hit.span[-1]._.line
+                    candidate = _candidate(spec, hit, span, parsed)
+                    found.setdefault(spec.key, []).append((candidate, below))
                     break
     chosen = [_choose(found[k]) if k in found else _missing(k) for k in specs]
     return cross_check(chosen)

@@ -8,10 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.extract.text import fold
-from schemas.catalogue import field_keys
+from schemas.catalogue import field_keys, load_full_catalogue
 
 LEXICON_DIR = Path(__file__).with_name("lexicons")
-_TOP_KEYS = {"language", "description", "labels", "other_labels"}
+_TOP_KEYS = {"language", "description", "labels", "other_labels", "list_labels"}
 #: the match label of printed words that are not a field (signature lines, relatives' names):
 #: they end a value and keep a generic label ("Họ tên") from matching inside them
 OTHER = "other"
@@ -24,7 +24,8 @@ class LexiconError(ValueError):
 @dataclass(frozen=True)
 class Lexicon:
     language: str
-    #: field key (or OTHER) -> label variants, each as a tuple of folded words
+    #: field key, list key (``secondary_icd10``: the line that lists them) or OTHER -> label
+    #: variants, each as a tuple of folded words
     labels: dict[str, tuple[tuple[str, ...], ...]]
 
 
@@ -43,10 +44,19 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
     if not isinstance(labels, dict):
         raise LexiconError(f"{source}: 'labels' must map field keys to lists of labels")
     other = data.get("other_labels", [])
+    list_labels = data.get("list_labels", {})
+    if not isinstance(list_labels, dict):
+        raise LexiconError(f"{source}: 'list_labels' must map list keys to lists of labels")
+    lists = set(load_full_catalogue().lists)
+    unknown_lists = set(list_labels) - lists
+    if unknown_lists:
+        raise LexiconError(
+            f"{source}: unknown list keys {sorted(unknown_lists)}; allowed: {sorted(lists)}"
+        )
     known = field_keys()
     parsed: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for key, variants in [*labels.items(), (OTHER, other)]:
-        if key not in known and key != OTHER:
+    for key, variants in [*labels.items(), *list_labels.items(), (OTHER, other)]:
+        if key not in known and key != OTHER and key not in lists:
             raise LexiconError(f"{source}: unknown field key {key!r}")
         if not isinstance(variants, list) or not all(isinstance(v, str) and v for v in variants):
             raise LexiconError(f"{source}: labels of {key} must be a list of non-empty strings")

@@ -20,6 +20,7 @@ from pipeline.ocr.engine import run_tesseract
 from schemas.catalogue import field_spec
 
 _PAD = 12
+_NAME_TYPES = {"person_name", "physician_name"}
 
 
 def read_box(
@@ -53,11 +54,12 @@ def restore_name_marks(
             c.value
             and c.bbox
             and page
-            and field_spec(c.key).type == "person_name"
+            and field_spec(c.key).type in _NAME_TYPES
             and c.value.isascii()
         ):
             text, conf = read_box(page, c.bbox, "vi", timeout)
-            marked = text.upper()
+            # the patient's name is exported in capitals; a physician's as signed
+            marked = text.upper() if field_spec(c.key).type == "person_name" else text
             if not marked.isascii() and fold(marked).replace(" ", "") == fold(c.value).replace(
                 " ", ""
             ):

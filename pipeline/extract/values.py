@@ -292,7 +292,7 @@ def _upper_run(tokens: list[str]) -> list[str]:
     return best if len(best) >= 2 else tokens
 
 
-def parse_person_name(text: str) -> ParsedValue | None:
+def _name_tokens(text: str) -> list[str]:
     tokens = []
     for raw in nfc(text).split():
         token = raw.strip(".,:;()[]\"'`-_*")
@@ -301,19 +301,48 @@ def parse_person_name(text: str) -> ParsedValue | None:
         if not _NAME_TOKEN.match(token):
             break  # names end where digits or symbols begin
         tokens.append(token)
-    tokens = _upper_run(tokens)
-    if len(tokens) < 2:
-        return None
+    return tokens
+
+
+def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The surname snapped to its one real spelling; which checks the name passed."""
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
     passed, failed = ["letters_only"], list[str]()
     if surname:
         if not tokens[0].isascii():  # printed without marks (English charts) stays so
-            tokens[0] = surname
+            tokens[0] = surname.upper() if tokens[0].isupper() else surname
         passed.append("known_surname")
     else:
         failed.append("known_surname")
+    return tokens, passed, failed
+
+
+def parse_person_name(text: str) -> ParsedValue | None:
+    tokens = _upper_run(_name_tokens(text))
+    if len(tokens) < 2:
+        return None
+    tokens, passed, failed = _checked_name(tokens)
     name = single_spaces(" ".join(tokens)).upper()
     return ParsedValue(name, tuple(passed), tuple(failed))
+
+
+_TITLES = re.compile(
+    r"^\s*(?:(?:ThS|TS|BS|BSCK(?:I{1,2}|[12])?|PGS|GS|Dr|Doctor)\b\.?\s*)+", re.IGNORECASE
+)
+
+
+def parse_physician_name(text: str) -> ParsedValue | None:
+    """A clinician's name as printed (signatures are written in mixed case), without titles
+    ("BS.", "ThS.BS", "Dr")."""
+    tokens = _name_tokens(_TITLES.sub("", nfc(text)))
+    if len(tokens) < 2 or len(tokens) > 6:
+        return None
+    tokens, passed, failed = _checked_name(tokens)
+    if not all(t[0].isupper() for t in tokens):
+        failed.append("capitalised")  # a name's every word starts with a capital
+    if any(fold(t) in COMMON_SURNAMES for t in tokens[2:-1]):
+        failed.append("one_name")  # two signatures' names read as one line
+    return ParsedValue(single_spaces(" ".join(tokens)), tuple(passed), tuple(failed))
 
 
 # A code stands alone (not inside "24/105/24"); a leading 1 or | is the letter I misread.
@@ -349,13 +378,366 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     return ParsedValue(cleaned, ("has_text",))
 
 
+# Form furniture OCR leaves in free text: leaders, underlines, box walls, stray quotes.
+_TEXT_FURNITURE = re.compile(r"[.·…_]{2,}|-{2,}|[|_~¬“”\"'`’]+")
+# Residue of a label's parenthesised hint ("(In hoa)", "(ghi rõ)") before the value.
+_HINT = re.compile(r"^\s*\([^)]{0,20}\)\s*")
+
+
 def parse_text(text: str) -> ParsedValue | None:
-    cleaned = single_spaces(nfc(text).strip(" .,:;-_"))
-    return ParsedValue(cleaned) if cleaned else None
+    """Free text as printed: NFC, single spaces, no leaders, label hints or edge punctuation."""
+    cleaned = _HINT.sub("", _TEXT_FURNITURE.sub(" ", nfc(text)))
+    cleaned = single_spaces(cleaned).strip(" .,:;-_=*")
+    if not re.search(r"[^\W_]", cleaned):
+        return None
+    return ParsedValue(cleaned, ("has_text",))
+
+
+def parse_place_or_title(text: str) -> ParsedValue | None:
+    """Free text that must hold words (departments, occupations, addresses), not a stray code."""
+    parsed = parse_text(text)
+    if parsed is None or not re.search(r"[^\W\d_]{2}", parsed.value):
+        return None
+    return parsed
+
+
+def _snap(value: str, known: dict[str, str], cutoff: float = 0.85) -> str | None:
+    """The known spelling of a value, matched on folded letters with an OCR slip or two."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(fold(value).replace("-", " "), list(known), scorer=fuzz.ratio)
+    if found and found[1] >= cutoff * 100:
+        return known[found[0]]
+    return None
+
+
+def _ethnic_groups() -> dict[str, str]:
+    from schemas.catalogue import code_map
+
+    return {fold(name).replace("-", " "): name for name in code_map("MA_DANTOC")}
+
+
+def parse_ethnicity(text: str) -> ParsedValue | None:
+    """An ethnic group: snapped to the statistics office's spelling when it is one of them."""
+    parsed = parse_place_or_title(text)
+    if parsed is None:
+        return None
+    words = parsed.value.split()
+    known = _ethnic_groups()
+    # The group is one to three words; what follows on the line is another field's text.
+    for n in (3, 2, 1):
+        snapped = _snap(" ".join(words[:n]), known) if len(words) >= n else None
+        if snapped:
+            return ParsedValue(snapped, ("known_ethnic_group",))
+    return ParsedValue(parsed.value, (), ("known_ethnic_group",))
+
+
+def parse_record_number(text: str) -> ParsedValue | None:
+    """A chart number as printed ("BA24-09747", "2017/54772"): the first word holding digits."""
+    for raw in nfc(text).split():
+        token = raw.strip(".,:;()[]|_'\"")
+        if sum(ch.isdigit() for ch in token) >= 3 and re.fullmatch(r"[\w/.\-]+", token):
+            return ParsedValue(token, ("has_digits",))
+    return None
+
+
+def parse_phone(text: str) -> ParsedValue | None:
+    """Digits only; a Vietnamese number is 10 digits from 0 (11 on old mobile numbers), and
+    +84 stands for that 0."""
+    compact = re.sub(r"(?<=\d)[\s.\-()]+(?=\d)", "", as_digits_in_numbers(nfc(text)))
+    for m in re.finditer(r"(\+?84|0)?\d{8,11}", compact):
+        digits = m.group(0)
+        if digits.startswith("+84") or (digits.startswith("84") and len(digits) in (11, 12)):
+            digits = "0" + digits[digits.index("84") + 2 :]
+        digits = digits.lstrip("+")
+        if not 9 <= len(digits) <= 11:
+            continue
+        ok = digits.startswith("0") and len(digits) in (10, 11)
+        return ParsedValue(digits, ("length",) if ok else (), () if ok else ("vn_phone_format",))
+    return None
+
+
+def as_digits_in_numbers(text: str) -> str:
+    """Lookalike letters read as digits only where they sit between digits ("09l2" -> "0912")."""
+    # ("70l/ph" keeps its l: a unit follows)
+    return re.sub(r"(?<=\d)[Oo](?=[\d\s./])|(?<=\d)[Il|](?=[\d\s.])|(?<=[\d\s./])[OoIl|](?=\d)",
+                  lambda m: as_digits(m.group(0)), text)  # fmt: skip
+
+
+# --- outcome ----------------------------------------------------------------------------------
+
+# Folded wordings, spaces optional (OCR drops them in tick-box rows: "Nặnghơn").
+_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "recovered": ("khoi", "khoi benh", "recovered", "cured", "recovery"),
+    "improved": ("do giam", "do", "giam", "do, giam", "improved", "improving", "better"),
+    "unchanged": ("khong thay doi", "khong doi", "unchanged", "no change", "not changed"),
+    "worse": ("nang hon", "nang them", "worse", "worsened", "deteriorated"),
+    "deceased": ("tu vong", "chet", "deceased", "died", "death", "dead", "expired"),
+}
+# The Ministry's order (KET_QUA_DTRI 1-5), used for a code after an unnumbered list.
+_OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
+
+
+def _wording_pattern(groups: dict[str, tuple[str, ...]], joiner: str) -> re.Pattern[str]:
+    """One alternation over folded wordings, each a named group ``<value>_<n>``; longest first,
+    whole words only, spaces (and for outcomes commas) between words optional."""
+    parts = []
+    for value, wordings in groups.items():
+        for i, wording in enumerate(sorted(wordings, key=len, reverse=True)):
+            body = joiner.join(re.escape(w) for w in wording.replace(",", "").split())
+            # a tick may be read glued to its option ("XKhỏi", "[XlKhông")
+            before = r"(?:(?<![a-z])|(?<=x)|(?<=xl)|(?<=xi))"
+            parts.append(f"(?P<{value}_{i}>{before}{body}(?![a-z]))")
+    return re.compile("|".join(parts))
+
+
+_OUTCOME_RE = _wording_pattern(_OUTCOMES, r"[\s,]*")
+_TICK_CHARS = set("x☒☑✓✔✗✘⊠■")
+
+
+def parse_outcome(text: str) -> ParsedValue | None:
+    """The outcome written out, or ticked (``☒ Khỏi ☐ Đỡ``), or coded after a numbered list
+    (``1. Khỏi 2. Đỡ, giảm … 5. Tử vong  2``)."""
+    folded = strip_diacritics(nfc(text)).lower()
+    found: list[tuple[int, int, str]] = []  # (start, end, outcome), one per printed option
+    for m in _OUTCOME_RE.finditer(folded):
+        outcome = (m.lastgroup or "").rsplit("_", 1)[0]
+        if found and found[-1][2] == outcome and m.start() - found[-1][1] <= 2:
+            continue  # "Đỡ, giảm" is one option
+        found.append((m.start(), m.end(), outcome))
+    options = list(dict.fromkeys(o for _, _, o in found))
+    if not options:
+        return None
+    if len(options) == 1:
+        return ParsedValue(options[0], ("known_value",))
+    ticked = []
+    previous_end = 0
+    for start, end, outcome in found:
+        gap = folded[previous_end:start]
+        mark = re.sub(r"[\s.,:;()\[\]0-9]", "", gap)
+        if mark and len(mark) <= 4 and mark[0] in _TICK_CHARS | {"x"} or mark[-1:] in _TICK_CHARS:
+            ticked.append(outcome)
+        previous_end = end
+    ticked = list(dict.fromkeys(ticked))
+    if len(ticked) == 1:
+        return ParsedValue(ticked[0], ("option_ticked",))
+    after = folded[found[-1][1] :]
+    codes = re.findall(r"(?<![\d.])[1-5](?![\d.])", after)
+    if len(codes) == 1:
+        numbered = {}
+        for start, _, outcome in found:
+            number = re.search(r"([1-7])\s*[.)]?\s*$", folded[max(0, start - 4) : start])
+            if number:
+                numbered[number.group(1)] = outcome
+        chosen = numbered.get(codes[0]) or _OUTCOME_ORDER[int(codes[0]) - 1]
+        return ParsedValue(chosen, ("option_code",))
+    return None
+
+
+# --- vital signs ------------------------------------------------------------------------------
+
+_DECIMAL = re.compile(r"(?<![\d/])(\d{1,3})(?:\s?[.,]\s?(\d{1,2}))?(?![\d/])")
+
+
+def _plain_number(whole: str, fraction: str | None) -> str:
+    """``37``, ``37.5``: no trailing zeros, a dot for the decimal comma."""
+    fraction = (fraction or "").rstrip("0")
+    return f"{int(whole)}.{fraction}" if fraction else str(int(whole))
+
+
+def _in_range(value: str, low: float, high: float, checks: tuple[str, ...] = ()) -> ParsedValue:
+    ok = low <= float(value) <= high
+    return ParsedValue(value, checks + (("plausible_range",) if ok else ()),
+                       () if ok else ("plausible_range",))  # fmt: skip
+
+
+def _whole_number(text: str, low: int, high: int) -> ParsedValue | None:
+    m = re.search(r"(?<![\d/.,])(\d{1,3})(?![\d/]|[.,]\d)", as_digits_in_numbers(nfc(text)))
+    return _in_range(str(int(m.group(1))), low, high) if m else None
+
+
+def parse_pulse(text: str) -> ParsedValue | None:
+    return _whole_number(text, 30, 250)
+
+
+def parse_respiratory_rate(text: str) -> ParsedValue | None:
+    return _whole_number(text, 5, 80)
+
+
+def parse_temperature(text: str) -> ParsedValue | None:
+    """°C with a decimal comma or point; a Fahrenheit reading is converted."""
+    clean = as_digits_in_numbers(nfc(text))
+    m = _DECIMAL.search(clean)
+    if not m:
+        return None
+    whole, fraction = m.group(1), m.group(2)
+    if re.search(r"°?\s*F\b", clean[m.end() : m.end() + 4]) and 90 <= int(whole) <= 110:
+        celsius = (float(f"{whole}.{fraction or 0}") - 32) * 5 / 9
+        return _in_range(_plain_number(*f"{celsius:.1f}".split(".")), 34, 43, ("fahrenheit",))
+    if fraction is None and len(whole) == 3 and 340 <= int(whole) <= 430:
+        # "374": the decimal point was lost; the reading is likely 37.4 but a person decides.
+        return ParsedValue(_plain_number(whole[:2], whole[2]), (), ("decimal_point",))
+    return _in_range(_plain_number(whole, fraction), 34, 43)
+
+
+def parse_weight(text: str) -> ParsedValue | None:
+    m = _DECIMAL.search(as_digits_in_numbers(nfc(text)))
+    if not m:
+        return None
+    return _in_range(_plain_number(m.group(1), m.group(2)), 0.5, 300)
+
+
+def parse_blood_pressure(text: str) -> ParsedValue | None:
+    """``SYS/DIA`` in mmHg, both in physiological ranges and systolic above diastolic."""
+    m = re.search(r"(?<!\d)(\d{2,3})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)",
+                  as_digits_in_numbers(nfc(text)))  # fmt: skip
+    if not m:
+        return None
+    sys_, dia = int(m.group(1)), int(m.group(2))
+    value = f"{sys_}/{dia}"
+    ok = 50 <= sys_ <= 280 and 20 <= dia <= 180 and sys_ > dia
+    return ParsedValue(
+        value, ("plausible_range",) if ok else (), () if ok else ("plausible_range",)
+    )
+
+
+# --- medications ------------------------------------------------------------------------------
+
+_ROUTES: dict[str, tuple[str, ...]] = {
+    # folded wordings -> the normalised route (longest wordings are tried first)
+    "oral": ("uong", "duong uong", "oral", "orally", "po", "p.o", "by mouth"),
+    "intravenous": ("tiem tinh mach", "truyen tinh mach", "tinh mach", "tiem tm", "tmc", "tm",
+                    "truyen", "iv", "i.v", "intravenous", "intravenously", "iv infusion"),
+    "intramuscular": ("tiem bap", "tiem bap thit", "tb", "im", "i.m", "intramuscular"),
+    "subcutaneous": ("tiem duoi da", "duoi da", "tdd", "sc", "s.c", "sq", "subcutaneous",
+                     "subcut"),
+    "topical": ("boi", "boi ngoai da", "boi da", "dung ngoai", "topical", "external", "apply"),
+    "inhaled": ("khi dung", "hit", "xit hong", "inhaled", "inhalation", "nebulised"),
+    "rectal": ("dat hau mon", "dat truc trang", "rectal", "pr"),
+    "sublingual": ("ngam duoi luoi", "sublingual"),
+    "ophthalmic": ("nho mat", "ophthalmic", "eye drops"),
+}  # fmt: skip
+_ROUTE_RE = _wording_pattern(_ROUTES, r"\s*")
+_UNITS = {"mg": "mg", "g": "g", "ø": "g", "mcg": "mcg", "µg": "mcg", "μg": "mcg", "ug": "mcg",
+          "iu": "IU", "ui": "IU", "đv": "IU", "dv": "IU", "đvqt": "IU", "ml": "ml", "%": "%",
+          "meq": "mEq", "mmol": "mmol"}  # fmt: skip
+_STRENGTH = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(mcg|mg|µg|μg|ug|iu|ui|đvqt|đv|dv|meq|mmol|ml|g|ø|%)"
+    r"(?!\w)",  # "ICD-10 G03.9" holds no "10 g"
+    re.IGNORECASE,
+)
+_WORD_COUNTS = {"once": 1, "one": 1, "twice": 2, "two": 2, "three": 3, "thrice": 3, "four": 4,
+                "five": 5, "six": 6}  # fmt: skip
+_FREQUENCY = (
+    # "3 lần/ngày", "3 lan / ngay", "3 Lần/hgày" (OCR), "x3 lần"
+    re.compile(r"(?<!\d)x?\s*(\d)\s*lan\b"),
+    re.compile(r"ngay\s*(\d)\s*lan"),
+    re.compile(r"(?<!\d)(\d)\s*(?:x|times?)\s*(?:a|per|/)?\s*(?:day|daily|ngay)"),
+    re.compile(
+        r"\b(once|one|twice|two|three|thrice|four|five|six)\s*(?:times?)?\s*"
+        r"(?:a|per)?\s*(?:day|daily)"
+    ),  # fmt: skip
+    re.compile(r"\b(od|qd|bid|tid|qid)\b"),
+)
+_LATIN_COUNTS = {"od": 1, "qd": 1, "bid": 2, "tid": 3, "qid": 4}
+_ENUMERATOR_START = re.compile(r"^\s*(?:\(?\d{1,2}\s*[.)/:]|[-–•*+·>])\s*")
+
+
+def frequency_words(per_day: int) -> str:
+    return {1: "once daily", 2: "twice daily"}.get(per_day, f"{per_day} times daily")
+
+
+def _strength(number: str, unit: str) -> str:
+    number = number.replace(",", ".")
+    if re.fullmatch(r"\d{1,3}\.000", number):  # "5.000 IU": a thousands separator
+        number = number.replace(".", "")
+    unit = _UNITS[unit.lower()]
+    return f"{number}%" if unit == "%" else f"{number} {unit}"
+
+
+def _frequency(folded: str) -> str | None:
+    for pattern in _FREQUENCY:
+        m = pattern.search(folded)
+        if m:
+            word = m.group(1)
+            per_day = _WORD_COUNTS.get(word) or _LATIN_COUNTS.get(word) or int(word)
+            if 1 <= per_day <= 12:
+                return frequency_words(per_day)
+    return None
+
+
+def _drug_name(text: str) -> str | None:
+    """The drug as printed, with OCR's stray capitals and leading 0 or l undone ("0meprazoLe")
+    and the Vietnamese word order of acids turned into the international one ("Acid folic"
+    -> "Folic acid")."""
+    words = single_spaces(re.sub(r"[^\w\s\-+/]", " ", text)).strip(" -/").split()
+    if words and words[0][:1] == "0":
+        words[0] = "O" + words[0][1:]
+    if words and re.match(r"l[^aeiouyl\W\d_]", words[0]):
+        words[0] = "I" + words[0][1:]  # "lbuprofen": no drug starts with l and a consonant
+    fixed = [w[0] + w[1:].lower() if len(w) > 2 and not w.isupper() else w for w in words]
+    if len(fixed) == 2 and fold(fixed[0]) in {"acid", "axit"}:
+        fixed = [fixed[1].capitalize(), "acid"]
+    name = " ".join(fixed)
+    if not re.fullmatch(r"[^\W\d_][\w\-+/ ]{1,48}", name) or len(fixed) > 5:
+        return None
+    return name
+
+
+def _garbled_route(folded: str) -> str | None:
+    """A route word OCR damaged by one letter ("uôág" for "uống")."""
+    from rapidfuzz.distance import Levenshtein
+
+    words = re.findall(r"[a-z]{4,}", folded)
+    for route, wordings in _ROUTES.items():
+        for wording in wordings:
+            if (
+                " " not in wording
+                and len(wording) >= 4
+                and any(Levenshtein.distance(w, wording, score_cutoff=1) <= 1 for w in words)
+            ):
+                return route
+    return None
+
+
+def _garbled_frequency(folded: str) -> str | None:
+    """ "1 Lâầ/ngày", "ngày 1 tâà": the count survives next to a damaged "lần"."""
+    m = re.search(r"(?<!\d)(\d)\s*[a-z]{1,4}\s*/\s*n[a-z]{2,3}\b", folded) or re.search(
+        r"\bng[a-z]{1,2}\s*(\d)\s*[a-z]{2,4}\s*$", folded.strip(" .'\"")
+    )
+    return frequency_words(int(m.group(1))) if m and 1 <= int(m.group(1)) <= 12 else None
+
+
+def parse_medication(text: str) -> ParsedValue | None:
+    """One prescription line: ``Paracetamol 500 mg, uống, 3 lần/ngày``. The value is the JSON
+    object ``{"name", "strength", "route", "frequency"}``; None when the line holds no drug
+    name followed by a strength."""
+    line = _ENUMERATOR_START.sub("", nfc(text))
+    m = _STRENGTH.search(line)
+    if not m:
+        return None
+    name = _drug_name(line[: m.start()])
+    if name is None:
+        return None
+    rest = " " + strip_diacritics(line[m.end() :]).lower()
+    route_match = _ROUTE_RE.search(rest)
+    route = (route_match.lastgroup or "").rsplit("_", 1)[0] if route_match else None
+    frequency = _frequency(rest)
+    passed, failed = ["strength_found"], []
+    if route is None and (route := _garbled_route(rest)):
+        failed.append("route_read_exactly")
+    if frequency is None and (frequency := _garbled_frequency(rest)):
+        failed.append("frequency_read_exactly")
+    value = {"name": name, "strength": _strength(m.group(1), m.group(2)), "route": route,
+             "frequency": frequency}  # fmt: skip
+    (passed if route else failed).append("route_known")
+    (passed if frequency else failed).append("frequency_known")
+    return ParsedValue(json.dumps(value, ensure_ascii=False), tuple(passed), tuple(failed))
 
 
 PARSERS: dict[str, Callable[[str], ParsedValue | None]] = {
     "person_name": parse_person_name,
+    "physician_name": parse_physician_name,
     "date": parse_date,
     "datetime": parse_datetime,
     "sex": parse_sex,
@@ -364,4 +746,15 @@ PARSERS: dict[str, Callable[[str], ParsedValue | None]] = {
     "icd10": parse_icd10,
     "diagnosis": parse_diagnosis,
     "text": parse_text,
+    "place_or_title": parse_place_or_title,
+    "ethnicity": parse_ethnicity,
+    "record_number": parse_record_number,
+    "phone": parse_phone,
+    "outcome": parse_outcome,
+    "pulse": parse_pulse,
+    "temperature": parse_temperature,
+    "blood_pressure": parse_blood_pressure,
+    "respiratory_rate": parse_respiratory_rate,
+    "weight": parse_weight,
+    "medication": parse_medication,
 }

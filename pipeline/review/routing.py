@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from pipeline.models import Decision, FieldCandidate, RoutedField
 from pipeline.review.calibration import Calibration
-from schemas.catalogue import field_spec
+from schemas.catalogue import field_spec, list_spec
 
 # A failed validator or cross-check makes a value much less likely to be right.
 _FAILED_CHECK_FACTOR = 0.4
@@ -63,4 +63,21 @@ def route_fields(
             routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
         else:
             routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, _reasons(c)))
+    return tuple(routed)
+
+
+def route_list_entries(candidates: Sequence[FieldCandidate]) -> tuple[RoutedField, ...]:
+    """The same confidence as a field's; the threshold is the list's (fields.json ``lists``)."""
+    routed = []
+    for c in candidates:
+        threshold = list_spec(c.key.rpartition(".")[0]).threshold
+        confidence = candidate_score(c)
+        if confidence >= threshold:
+            routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
+            continue
+        reasons = [f"failed check: {name}" for name in c.checks_failed]
+        reasons.append(
+            "low OCR confidence" if c.ocr_confidence < threshold else "confidence below target"
+        )
+        routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, tuple(reasons)))
     return tuple(routed)

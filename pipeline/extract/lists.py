@@ -1,0 +1,126 @@
+"""A chart's repeated entries: prescription lines (medications) and secondary ICD-10 codes,
+each a candidate keyed ``LIST.N`` and routed like a field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from spacy.tokens import Doc, Token
+
+from pipeline.extract.doc import page_doc
+from pipeline.extract.fields import LabelHit, find_labels, starts_field
+from pipeline.extract.values import as_digits, parse_medication
+from pipeline.models import FieldCandidate, OcrPage, union_bbox
+from schemas.catalogue import list_item_key
+
+# A prescription line starts with its number or bullet; those marks say nothing of the drug.
+_BULLET = re.compile(r"^(?:\(?\d{1,2}[.)/:]?|[-–•*+·>])$")
+
+
+def _lines(doc: Doc) -> list[list[Token]]:
+    lines: dict[int, list[Token]] = {}
+    for token in doc:
+        lines.setdefault(token._.line, []).append(token)
+    return list(lines.values())
+
+
+def find_medications(pages: Sequence[OcrPage]) -> list[FieldCandidate]:
+    """Every line that reads as a prescription (a drug name, then a strength, a route and a
+    frequency), wherever the treatment section is and whatever its heading says."""
+    found: list[FieldCandidate] = []
+    for page in pages:
+        for line in _lines(page_doc(page)):
+            parsed = parse_medication(" ".join(t.text for t in line))
+            if parsed is None:
+                continue
+            words = [t for t in line if not _BULLET.match(t.text)] or line
+            found.append(
+                FieldCandidate(
+                    key=list_item_key("medications", len(found) + 1),
+                    value=parsed.value,
+                    raw_text=" ".join(t.text for t in line),
+                    page=page.number,
+                    bbox=union_bbox([t._.bbox for t in words]),
+                    ocr_confidence=round(min(t._.conf for t in words), 4),
+                    # no label: the line's own shape (strength, route, frequency) is the cue
+                    label_score=1.0,
+                    rule="line:prescription",
+                    checks_passed=parsed.checks_passed,
+                    checks_failed=parsed.checks_failed,
+                )
+            )
+    return found
+
+
+# A code as printed in a diagnosis line; a leading 1 or | is the letter I misread, 0 the O.
+_CODE = re.compile(r"^([A-TV-Z10|])([0-9OIl]{2})(?:[.,]([0-9OIl]{1,2}))?$")
+
+
+def _code(token: Token, first_of_segment: bool) -> tuple[str, bool] | None:
+    """The ICD-10 code a token holds, and whether a digit had to be read as its letter."""
+    text = token.text
+    bracketed = text.startswith("(") or text.rstrip(";,.").endswith(")")
+    m = _CODE.match(text.strip("()[];,.:"))
+    if not m:
+        return None
+    letter, misread = m.group(1), m.group(1) in "10|"
+    if misread and not (bracketed or first_of_segment):
+        return None  # a bare number inside the text ("typ 110") is no code
+    letter = {"1": "I", "|": "I", "0": "O"}.get(letter, letter)
+    code = letter + as_digits(m.group(2)) + ("." + as_digits(m.group(3)) if m.group(3) else "")
+    return code, misread
+
+
+def _listed_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Token]:
+    """The words after the label to the next field on its line, and the lines that continue
+    it (a wrapped line starts in lower case, or the line before ended on a separator)."""
+    starts = {h.span.start for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)}
+    tokens: list[Token] = []
+    i, line = hit.span.end, hit.span[-1]._.line
+    while i < len(doc) and i not in starts:
+        token = doc[i]
+        if token._.line != line:
+            first = token.text.lstrip("(")
+            previous = tokens[-1].text if tokens else ""
+            wrapped = bool(first[:1].islower()) or previous.endswith((",", ";"))
+            if not wrapped:
+                break
+            line = token._.line
+        tokens.append(token)
+        i += 1
+    return tokens
+
+
+def find_secondary_codes(pages: Sequence[OcrPage], language: str) -> list[FieldCandidate]:
+    found: list[FieldCandidate] = []
+    seen: set[str] = set()
+    for page in pages:
+        doc = page_doc(page)
+        hits = find_labels(doc, language)
+        for hit in hits:
+            if hit.key != "secondary_icd10":
+                continue
+            first_of_segment = True
+            for token in _listed_tokens(doc, hit, hits):
+                read = _code(token, first_of_segment)
+                first_of_segment = token.text.endswith((";", ",")) or token.text in {"-", "–"}
+                if read is None or read[0] in seen:
+                    continue
+                code, misread = read
+                seen.add(code)
+                found.append(
+                    FieldCandidate(
+                        key=list_item_key("secondary_icd10", len(found) + 1),
+                        value=code,
+                        raw_text=token.text,
+                        page=page.number,
+                        bbox=token._.bbox,
+                        ocr_confidence=round(token._.conf, 4),
+                        label_score=hit.score,
+                        rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
+                        checks_passed=("format",),
+                        checks_failed=("letter_from_digit",) if misread else (),
+                    )
+                )
+    return found
