@@ -262,8 +262,12 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"{'field':34} {'n':>5} {'threshold':>9} {'auto':>7} {'precision':>9}")
     for key, f in sorted(calibration.fields.items()):
-        threshold = "never" if f.threshold is None else f"{f.threshold:.3f}"
-        print(f"{key:34} {f.samples:5} {threshold:>9} {f.automation:7.1%} {f.precision:9.2%}")
+        if f.threshold is None:
+            print(f"{key:34} {f.samples:5} {'never':>9} {'-':>7} {'-':>9}")
+        else:
+            print(
+                f"{key:34} {f.samples:5} {f.threshold:9.3f} {f.automation:7.1%} {f.precision:9.2%}"
+            )
     print(f"use it with EMR_CALIBRATION={args.output}")
     return ExitCode.OK
 

@@ -55,6 +55,9 @@ def route_fields(
             confidence = round(fitted.probability(score), 4) if c.value is not None else 0.0
             threshold = fitted.threshold if fitted.threshold is not None else 1.01
             accept = c.value is not None and fitted.threshold is not None and score >= threshold
+            # A value that failed a validator or cross-check always gets a person's eye, whatever
+            # the labelled data said about its score.
+            accept = accept and not c.checks_failed
         else:
             confidence = score
             threshold = field_spec(c.key).threshold
