@@ -11,6 +11,7 @@ from pipeline.chart import Scratch, encode_pages, identify, read_chart
 from pipeline.config import Settings
 from pipeline.errors import DocumentRejected, is_transient
 from pipeline.ingest.sources import ScanSource
+from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
 from pipeline.state import find_duplicate, quarantine, save_reading
 from schemas.tables import DocState, Document
@@ -70,6 +71,10 @@ def migrate_document(
                 time.monotonic() - started,
             )
             return DocState.FAILED
-    return save_reading(
-        sessions, doc_id, reading, raw.media_type, time.monotonic() - started, page_jpegs
-    )
+    try:
+        return save_reading(
+            sessions, doc_id, reading, raw.media_type, time.monotonic() - started, page_jpegs
+        )
+    except ChartNotLoadable as exc:  # a safety net: parsers only produce loadable values
+        quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)
+        return DocState.FAILED

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from pipeline.load.emr import load_chart
+from pipeline.load.emr import ChartNotLoadable, load_chart
 from pipeline.models import Decision
 from pipeline.review.audit import record
 from pipeline.review.validation import check_value
@@ -244,7 +244,10 @@ def decide(
         .where(ReviewItem.document_id == doc.id, ReviewItem.state == "open")
     )
     if not still_open and doc.state == DocState.IN_REVIEW:
-        load_chart(session, doc)
+        try:
+            load_chart(session, doc)
+        except ChartNotLoadable as exc:
+            raise Refused(str(exc)) from None
         doc.state = DocState.LOADED
         session.add(DocumentEvent(document_id=doc.id, state=doc.state))
     session.commit()
