@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pipeline.evaluation import Scorecard
     from pipeline.synthetic.archive import ArchiveChart
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
@@ -44,7 +45,9 @@ def _processing_seconds(database_url: str) -> float:
     return float((last - first).total_seconds() + (longest or 0.0))
 
 
-def _run_pipeline(scans: Path, work: Path, batch: str) -> tuple[float, dict[str, str]]:
+def _run_pipeline(
+    scans: Path, work: Path, batch: str, extra_env: dict[str, str] | None = None
+) -> tuple[float, dict[str, str]]:
     from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
 
     s3 = LocalS3Server().start()
@@ -52,6 +55,7 @@ def _run_pipeline(scans: Path, work: Path, batch: str) -> tuple[float, dict[str,
         upload_folder(s3.settings, scans, "bench", batch)
         env = {
             **os.environ,
+            **(extra_env or {}),
             **s3.env(),
             "EMR_DATABASE_URL": f"sqlite:///{work / 'emr.db'}",
             "EMR_WORKDIR": str(work / "scratch"),
@@ -128,25 +132,47 @@ def throughput(charts: int, seed: int) -> None:
     )
 
 
-def accuracy(charts: int, seed: int, show_errors: bool = False) -> None:
+def _score_run(
+    scans: Path, truth: Path, work: Path, batch: str, extra_env: dict[str, str] | None = None
+) -> tuple[float, Scorecard]:
     from pipeline.evaluation import read_jsonl, score
+
+    work.mkdir(parents=True)
+    elapsed, env = _run_pipeline(scans, work, batch, extra_env)
+    out = work / "export.jsonl"
+    subprocess.run(
+        [*CLI, "export", "--batch", batch, "--output", str(out)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return elapsed, score(read_jsonl(out), truth)
+
+
+def accuracy(charts: int, seed: int, show_errors: bool = False, baseline: bool = False) -> None:
+    """The real pipeline against the truth; with ``baseline``, first the same charts read
+    without page cleanup (raw Tesseract on the scans) so that cleanup's gain shows."""
     from pipeline.synthetic import generate_charts
 
     with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
-        scans, truth, work = Path(tmp) / "scans", Path(tmp) / "truth", Path(tmp) / "work"
-        work.mkdir()
+        scans, truth = Path(tmp) / "scans", Path(tmp) / "truth"
         generate_charts(scans, truth, count=charts, seed=seed)
-        elapsed, env = _run_pipeline(scans, work, "accuracy")
-        out = work / "export.jsonl"
-        subprocess.run(
-            [*CLI, "export", "--batch", "accuracy", "--output", str(out)],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        card = score(read_jsonl(out), truth)
+        if baseline:
+            raw_time, raw = _score_run(
+                scans, truth, Path(tmp) / "raw", "baseline", {"EMR_CLEANUP": "off"}
+            )
+            print(f"BASELINE, Tesseract on the scans as they are (no cleanup): {raw_time:.1f} s")
+            print(raw.table())
+            print()
+        elapsed, card = _score_run(scans, truth, Path(tmp) / "full", "accuracy")
     print(f"charts: {charts} (seed {seed}), run took {elapsed:.1f} s")
     print(card.table())
+    if baseline:
+        o, r = card.overall, raw.overall
+        print(
+            f"gain of cleanup: accuracy {r.accuracy:.1%} -> {o.accuracy:.1%}, "
+            f"auto-accepted {r.automation:.1%} -> {o.automation:.1%}"
+        )
     if card.wrong_auto:
         print(f"auto-accepted but wrong: {len(card.wrong_auto)}")
         for document, key in card.wrong_auto:
@@ -312,6 +338,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=9001)
     parser.add_argument("--reviewers", type=int, default=20, help="review: how many at once")
     parser.add_argument("--database-url", help="review: database (default a temporary SQLite)")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="accuracy: also read the charts without cleanup, to compare",
+    )
     parser.add_argument("--show-errors", action="store_true", help="accuracy: list wrong values")
     args = parser.parse_args()
     if args.what == "review":
@@ -322,7 +353,7 @@ def main() -> None:
     elif args.what == "load":
         load(args.people, args.seed, args.pg)
     else:
-        accuracy(args.charts, args.seed, args.show_errors)
+        accuracy(args.charts, args.seed, args.show_errors, args.baseline)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ class Settings:
     max_page_pixels: int = 120_000_000
     #: the calibration file (EMR_CALIBRATION); None: the one shipped in schemas/, if any
     calibration: Path | None = None
+    #: page cleanup before OCR; off (EMR_CLEANUP=off) only to measure what cleanup gains
+    cleanup: bool = True
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -79,6 +81,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         s3=s3,
         workdir=workdir,
         calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
+        cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:

@@ -124,3 +124,20 @@ def test_an_english_chart_keeps_the_marks_of_a_vietnamese_name(tmp_path: Path) -
     assert name.value and name.value.isascii()  # the English model cannot see the marks
     restored = restore_name_marks([name], images, 60)[0]
     assert restored.value == "TRẦN NHẬT THẮNG" and restored.rule.endswith("reread:vie")
+
+
+def test_cleanup_can_be_switched_off_to_measure_it(tmp_path: Path) -> None:
+    from pipeline.config import settings_from_env
+    from pipeline.models import RawScan, ScanRef
+    from pipeline.ocr.reader import prepare_pages
+
+    assert settings_from_env({}).cleanup
+    raw_settings = settings_from_env({"EMR_CLEANUP": "off"})
+    assert not raw_settings.cleanup
+    scan = tmp_path / "scan.png"
+    skewed = rotate(render(VI_LINES), 2.0)
+    cv2.imwrite(str(scan), skewed)
+    raw = RawScan(ScanRef(str(tmp_path), "scan.png", scan.stat().st_size), "0" * 64, "png", scan)
+    as_scanned = prepare_pages(raw, raw_settings, tmp_path / "raw")[0]
+    cleaned = prepare_pages(raw, settings_from_env({}), tmp_path / "clean")[0]
+    assert as_scanned.skew_degrees == 0.0 and abs(cleaned.skew_degrees + 2.0) < 0.3

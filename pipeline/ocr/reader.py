@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.config import Settings
 from pipeline.ingest.pages import iter_pages
 from pipeline.models import OcrPage, PageImage, RawScan
-from pipeline.ocr.cleanup import clean_page
+from pipeline.ocr.cleanup import CleanPage, clean_page
 from pipeline.ocr.engine import ocr_page
 
 # A page read upside down gives few, low-confidence words: only then is it turned and re-read.
@@ -88,7 +88,10 @@ def prepare_pages(raw: RawScan, settings: Settings, out_dir: Path) -> list[PageI
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[PageImage] = []
     for raster in iter_pages(raw.path, raw.media_type, settings.pdf_dpi, settings.max_page_pixels):
-        clean = clean_page(raster.pixels, raster.dpi)
+        if settings.cleanup:
+            clean = clean_page(raster.pixels, raster.dpi)
+        else:  # the page as scanned: a baseline to measure cleanup against
+            clean = CleanPage(raster.pixels, 0.0, False, raster.dpi)
         path = out_dir / f"page-{raster.number:03d}.pgm"
         _write_page(clean.pixels, path)
         h, w = clean.pixels.shape
