@@ -36,13 +36,16 @@ def _settings(language: str | None) -> Settings:
     return settings_from_env(language=language)
 
 
-@task(
-    name="list-scans",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_retry_if_transient,
-    cache_policy=NO_CACHE,
-)
+# Both tasks retry only what may pass (network, a locked database), and never cache.
+_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": _retry_if_transient,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="list-scans", **_RETRIES)
 def list_and_register(source_uri: str, batch: str, language: str | None) -> list[int]:
     settings = _settings(language)
     source = open_source(source_uri, settings)
@@ -51,14 +54,7 @@ def list_and_register(source_uri: str, batch: str, language: str | None) -> list
     )
 
 
-@task(
-    name="migrate-document",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_retry_if_transient,
-    cache_policy=NO_CACHE,
-    task_run_name="document-{doc_id}",
-)
+@task(name="migrate-document", task_run_name="document-{doc_id}", **_RETRIES)
 def migrate_document_task(source_uri: str, doc_id: int, language: str | None) -> str:
     settings = _settings(language)
     return migrate_document(

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.extract.fields import extract_fields
+from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
 from pipeline.extract.reread import restore_name_marks
 from pipeline.ingest.pages import detect_media_type
@@ -29,7 +29,8 @@ def identify(ref: ScanRef, path: Path, sha256: str) -> RawScan:
 def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
     pages = prepare_pages(raw, settings, page_dir)
     language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
-    candidates = extract_fields(ocr_pages, language)
+    labelled = label_pages(ocr_pages, language)  # each page's Doc and labels, built once
+    candidates = extract_fields(labelled)
     if language == "en":
         candidates = restore_name_marks(candidates, images, settings.ocr_timeout)
     return ChartReading(
@@ -37,8 +38,8 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         language=language,
         pages=tuple(ocr_pages),
         fields=route_fields(candidates, load_calibration(settings.calibration)),
-        medications=route_list_entries(find_medications(ocr_pages)),
-        secondary_icd10=route_list_entries(find_secondary_codes(ocr_pages, language)),
+        medications=route_list_entries(find_medications(labelled)),
+        secondary_icd10=route_list_entries(find_secondary_codes(labelled)),
         page_images=tuple(images),
     )
 

@@ -269,13 +269,29 @@ def _choose(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
     return max((c for c, _ in found), key=_strength)
 
 
-def extract_fields(pages: Sequence[OcrPage], language: str) -> list[FieldCandidate]:
+@dataclass(frozen=True)
+class LabelledPage:
+    """A page's Doc and the labels found on it: built once, read by fields and lists."""
+
+    number: int
+    doc: Doc
+    hits: list[LabelHit]
+
+
+def label_pages(pages: Sequence[OcrPage], language: str) -> list[LabelledPage]:
+    labelled = []
+    for page in pages:
+        doc = page_doc(page)
+        labelled.append(LabelledPage(page.number, doc, find_labels(doc, language)))
+    return labelled
+
+
+def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     """One candidate per extracted field; value ``None`` when the chart gave none."""
     specs = {s.key: s for s in extracted_fields()}
     found: dict[str, list[tuple[FieldCandidate, bool]]] = {}  # candidate, found below label
     for page in pages:
-        doc = page_doc(page)
-        hits = find_labels(doc, language)
+        doc, hits = page.doc, page.hits
         for hit in hits:
             spec = specs.get(hit.key)
             if spec is None:

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 
 from spacy.tokens import Doc, Token
 
-from pipeline.extract.doc import page_doc
-from pipeline.extract.fields import LabelHit, find_labels, starts_field
+from pipeline.extract.fields import LabelHit, LabelledPage, starts_field
 from pipeline.extract.values import as_digits, parse_medication
-from pipeline.models import FieldCandidate, OcrPage, union_bbox
+from pipeline.models import FieldCandidate, union_bbox
 from schemas.catalogue import list_item_key
 
 # A prescription line starts with its number or bullet; those marks say nothing of the drug.
@@ -25,12 +24,12 @@ def _lines(doc: Doc) -> list[list[Token]]:
     return list(lines.values())
 
 
-def find_medications(pages: Sequence[OcrPage]) -> list[FieldCandidate]:
+def find_medications(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     """Every line that reads as a prescription (a drug name, then a strength, a route and a
     frequency), wherever the treatment section is and whatever its heading says."""
     found: list[FieldCandidate] = []
     for page in pages:
-        for line in _lines(page_doc(page)):
+        for line in _lines(page.doc):
             parsed = parse_medication(" ".join(t.text for t in line))
             if parsed is None:
                 continue
@@ -92,12 +91,11 @@ def _listed_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[To
     return tokens
 
 
-def find_secondary_codes(pages: Sequence[OcrPage], language: str) -> list[FieldCandidate]:
+def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     found: list[FieldCandidate] = []
     seen: set[str] = set()
     for page in pages:
-        doc = page_doc(page)
-        hits = find_labels(doc, language)
+        doc, hits = page.doc, page.hits
         for hit in hits:
             if hit.key != "secondary_icd10":
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -91,7 +92,7 @@ def prepare_pages(raw: RawScan, settings: Settings, out_dir: Path) -> list[PageI
         if settings.cleanup:
             clean = clean_page(raster.pixels, raster.dpi)
         else:  # the page as scanned: a baseline to measure cleanup against
-            clean = CleanPage(raster.pixels, 0.0, False, raster.dpi)
+            clean = CleanPage(raster.pixels, 0.0, raster.dpi)
         path = out_dir / f"page-{raster.number:03d}.pgm"
         _write_page(clean.pixels, path)
         h, w = clean.pixels.shape
@@ -103,25 +104,15 @@ def _read_upright(page: PageImage, language: str, timeout: float) -> tuple[PageI
     ocr = ocr_page(page.path, page.number, page.width, page.height, language, timeout)
     if ocr.words and ocr.mean_confidence >= _UPSIDE_DOWN_SUSPECT:
         return page, ocr
+    # Cleanup (deskew, lighting, furniture) does not depend on which way up the page is:
+    # turning the page is all that is left to do.
     grey = np.asarray(cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
     turned_path = page.path.with_name(page.path.stem + "-turned.pgm")
-    cleaned = clean_page(grey, page.dpi, rotate_180=True)
-    _write_page(cleaned.pixels, turned_path)
+    _write_page(cv2.rotate(grey, cv2.ROTATE_180), turned_path)
     turned = ocr_page(turned_path, page.number, page.width, page.height, language, timeout)
     if sum(w.confidence for w in turned.words) > sum(w.confidence for w in ocr.words):
         turned_path.replace(page.path)
-        return (
-            PageImage(
-                page.number,
-                page.path,
-                page.width,
-                page.height,
-                page.dpi,
-                True,
-                page.skew_degrees + cleaned.skew_degrees,
-            ),
-            turned,
-        )
+        return replace(page, rotated_180=True), turned
     turned_path.unlink(missing_ok=True)
     return page, ocr
 

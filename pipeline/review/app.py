@@ -374,7 +374,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
     # --- leads: progress, reviewers, audit ------------------------------------------------------
 
     @app.get("/api/status")
-    def status(_: Lead, session: DB, batch: str | None = None) -> dict[str, Any]:
+    def status(_: Lead, batch: str | None = None) -> dict[str, Any]:
         from pipeline.report import batch_status
 
         return batch_status(sessions, batch)

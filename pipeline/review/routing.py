@@ -70,17 +70,14 @@ def route_fields(
 
 
 def route_list_entries(candidates: Sequence[FieldCandidate]) -> tuple[RoutedField, ...]:
-    """The same confidence as a field's; the threshold is the list's (fields.json ``lists``)."""
+    """List entries (``medications.N``) are routed as fields are, on their list's threshold
+    (fields.json ``lists``); calibration does not cover them yet."""
     routed = []
     for c in candidates:
         threshold = list_spec(c.key.rpartition(".")[0]).threshold
         confidence = candidate_score(c)
         if confidence >= threshold:
             routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
-            continue
-        reasons = [f"failed check: {name}" for name in c.checks_failed]
-        reasons.append(
-            "low OCR confidence" if c.ocr_confidence < threshold else "confidence below target"
-        )
-        routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, tuple(reasons)))
+        else:
+            routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, _reasons(c)))
     return tuple(routed)

@@ -13,14 +13,6 @@ from pipeline.review.auth import add_user
 from pipeline.review.routing import route_fields
 from pipeline.state import register_scans, save_reading
 
-PASSWORDS = {
-    "rita": "reviewer-pass-1",
-    "rob": "reviewer-pass-2",
-    "lena": "lead-pass-1",
-    "adam": "admin-pass-1",
-}
-ROLES = {"rita": "reviewer", "rob": "reviewer", "lena": "lead", "adam": "admin"}
-
 
 def chart_values(i: int) -> dict[str, str]:
     return {
