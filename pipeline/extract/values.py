@@ -507,7 +507,7 @@ def parse_outcome(text: str) -> ParsedValue | None:
         found.append((m.start(), m.end(), outcome))
     options = list(dict.fromkeys(o for _, _, o in found))
     if not options:
-        return None
+        return _garbled_outcome(folded)
     if len(options) == 1:
         return ParsedValue(options[0], ("known_value",))
     ticked = []
@@ -532,6 +532,26 @@ def parse_outcome(text: str) -> ParsedValue | None:
         chosen = numbered.get(codes[0]) or _OUTCOME_ORDER[int(codes[0]) - 1]
         return ParsedValue(chosen, ("option_code",))
     return None
+
+
+def _garbled_outcome(folded: str) -> ParsedValue | None:
+    """An outcome written out with one letter misread ("Tử vomg", "Recovercd"): one wording
+    of five letters or more, one letter off; a person confirms it."""
+    from rapidfuzz.distance import Levenshtein
+
+    words = re.findall(r"[a-z]+", folded)
+    near = set()
+    for outcome, wordings in _OUTCOMES.items():
+        for wording in wordings:
+            size, compact = len(wording.split()), wording.replace(" ", "").replace(",", "")
+            if len(compact) < 5:
+                continue
+            for i in range(len(words) - size + 1):
+                if Levenshtein.distance("".join(words[i : i + size]), compact, score_cutoff=1) <= 1:
+                    near.add(outcome)
+    if len(near) != 1:
+        return None
+    return ParsedValue(near.pop(), (), ("outcome_read_exactly",))
 
 
 # --- vital signs ------------------------------------------------------------------------------
