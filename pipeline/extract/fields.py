@@ -232,7 +232,8 @@ def _column_below(span: Span, label: Span) -> Span:
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 _NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
 #: free text that may run over into the next line
-_WRAPPING_TYPES = {"text", "place_or_title", "diagnosis", "outcome"}
+_WRAPPING_TYPES = {"text", "place_or_title", "address", "department", "occupation", "diagnosis",
+                   "outcome"}  # fmt: skip
 
 
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:

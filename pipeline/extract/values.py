@@ -9,11 +9,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
+from pipeline.extract.vocabulary import (
+    check_address,
+    correct_vietnamese_diagnosis,
+    has_marks,
+    is_known_code,
+    repair_code,
+    snap_english_title,
+    snap_term,
+)
 
 
 @dataclass(frozen=True)
@@ -345,37 +354,75 @@ def parse_physician_name(text: str) -> ParsedValue | None:
     return ParsedValue(single_spaces(" ".join(tokens)), tuple(passed), tuple(failed))
 
 
-# A code stands alone (not inside "24/105/24"); a leading 1 or | is the letter I misread.
-_ICD = re.compile(r"(?<![\w/.-])([A-TV-Z1|][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?(?![\w/-])")
+# A code stands alone (not inside "24/105/24"); a leading 1 or | is the letter I misread, a
+# leading 0, 5, 8, 2 or 6 the letter it looks like (O, S, B, Z, G) when that makes a real code.
+_ICD = re.compile(r"(?<![\w/.-])([A-Z1|0-9][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?(?![\w/-])")
+
+
+def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
+    """A code held against the ICD-10 list: as read; else the one real code a single OCR slip
+    makes of it, which a person confirms; else as read, failing the check."""
+    letter_from_digit = read_as.isdigit() and read_as != "1"
+    if letter_from_digit and "." not in code:
+        return None  # "Giường 234": a bare number, not Z34
+    if is_known_code(code):
+        if letter_from_digit:
+            return ParsedValue(code, ("format", "known_code"), ("letter_from_digit",))
+        return ParsedValue(code, ("format", "known_code"))
+    repaired = repair_code(code, read_as)
+    if repaired:
+        return ParsedValue(repaired, ("format", "known_code"), ("code_read_exactly",))
+    if letter_from_digit:
+        return None  # a number, not a code
+    return ParsedValue(code, ("format",), ("known_code",))
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
     upper = nfc(text).upper()
     for m in _ICD.finditer(upper.replace("(", " ").replace(")", " ")):
-        letter = {"1": "I", "|": "I"}.get(m.group(1)[0], m.group(1)[0])
+        first = m.group(1)[0]
+        letter = {"1": "I", "|": "I"}.get(first) or first.translate(_LETTER_LOOKALIKES)
         code = letter + as_digits(m.group(1)[1:])
         if m.group(2):
             code += "." + as_digits(m.group(2))
         if re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", code):
-            return ParsedValue(code, ("format",))
+            parsed = _known_icd10(code, read_as=first)
+            if parsed:
+                return parsed
     # A code in character boxes reads "K 9 2 | 2": one cell per character, the dot implied.
     boxed = re.match(r"[\s|/'\[\]]*([A-Z])((?:[\s|/'\[\].]*\d){2,4})", upper)
     if boxed:
         digits = re.sub(r"\D", "", boxed.group(2))
         code = boxed.group(1) + digits[:2] + ("." + digits[2:] if len(digits) > 2 else "")
-        return ParsedValue(code, ("format",), ("boxed_code",))
+        parsed = _known_icd10(code, read_as=code[0])
+        if parsed:
+            return replace(parsed, checks_failed=parsed.checks_failed + ("boxed_code",))
     return None
 
 
+# What follows a diagnosis on its line: the code's label and the code ("16.Mã A90",
+# "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item number printed before that label.
+_CODE_TAIL = re.compile(
+    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*\b(?:mã\s*(?:icd)?|ma\s*(?:icd)?|icd)(?![^\W\d_])[^)]*\)?\s*$",
+    re.IGNORECASE,
+)
+
+
 def parse_diagnosis(text: str) -> ParsedValue | None:
-    """Diagnosis text as printed, without a trailing code or leaders."""
-    cleaned = re.sub(r"\(?\s*\b(?:mã|ma|icd)\b[^)]*\)?\s*$", "", nfc(text), flags=re.IGNORECASE)
+    """Diagnosis text as printed, without a trailing code or leaders; words OCR misread put
+    right against the diagnosis vocabulary (ICD-10 titles in English, common wording in
+    Vietnamese)."""
+    cleaned = _CODE_TAIL.sub("", nfc(text))
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
-    cleaned = single_spaces(cleaned.strip(" .,:;-_"))
+    cleaned = single_spaces(cleaned.strip(" .,:;-_/|‹›„“”\"'`~"))
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
-    return ParsedValue(cleaned, ("has_text",))
+    if has_marks(cleaned):
+        cleaned, known = correct_vietnamese_diagnosis(cleaned)
+        return ParsedValue(cleaned, ("has_text", "known_terms") if known else ("has_text",))
+    cleaned, known = snap_english_title(cleaned)
+    return ParsedValue(cleaned, ("has_text", "known_title") if known else ("has_text",))
 
 
 # Form furniture OCR leaves in free text: leaders, underlines, box walls, stray quotes.
@@ -399,6 +446,34 @@ def parse_place_or_title(text: str) -> ParsedValue | None:
     if parsed is None or not re.search(r"[^\W\d_]{2}", parsed.value):
         return None
     return parsed
+
+
+def parse_address(text: str) -> ParsedValue | None:
+    """An address as printed; it should end with a province (OCR slips in it put right)."""
+    parsed = parse_place_or_title(text)
+    if parsed is None:
+        return None
+    value, known = check_address(parsed.value)
+    return ParsedValue(value, ("has_text",) + (("known_province",) if known else ()),
+                       () if known else ("known_province",))  # fmt: skip
+
+
+def _known_term(text: str, vocabulary: str) -> ParsedValue | None:
+    parsed = parse_place_or_title(text)
+    if parsed is None:
+        return None
+    value, known = snap_term(parsed.value, vocabulary)
+    return ParsedValue(value, ("has_text", "known_term") if known else ("has_text",))
+
+
+def parse_department(text: str) -> ParsedValue | None:
+    """A department as printed, snapped to its known name when OCR slipped a letter."""
+    return _known_term(text, "departments")
+
+
+def parse_occupation(text: str) -> ParsedValue | None:
+    """An occupation as printed, snapped to its known wording when OCR slipped a letter."""
+    return _known_term(text, "occupations")
 
 
 def _snap(value: str, known: dict[str, str], cutoff: float = 0.85) -> str | None:
@@ -767,6 +842,9 @@ PARSERS: dict[str, Callable[[str], ParsedValue | None]] = {
     "diagnosis": parse_diagnosis,
     "text": parse_text,
     "place_or_title": parse_place_or_title,
+    "address": parse_address,
+    "department": parse_department,
+    "occupation": parse_occupation,
     "ethnicity": parse_ethnicity,
     "record_number": parse_record_number,
     "phone": parse_phone,

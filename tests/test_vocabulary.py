@@ -1,0 +1,405 @@
+"""Values held against what a chart can say: real ICD-10 codes, diagnosis wording, provinces,
+ethnic groups, departments and occupations; OCR slips put right, unknown values left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from pipeline.extract.values import (
+    PARSERS,
+    ParsedValue,
+    parse_address,
+    parse_department,
+    parse_diagnosis,
+    parse_ethnicity,
+    parse_icd10,
+    parse_occupation,
+    parse_outcome,
+)
+from pipeline.extract.vocabulary import is_known_code, is_syllable
+from schemas.catalogue import field_spec
+
+# --- ICD-10 codes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["A91", "A90", "J18.9", "O82.9", "T63.0", "U07.1", "I10", "K35.8", "E11.9", "B18.1",
+     "S72.0", "Z38.0", "C22.0", "A97.1", "J18"],
+)  # fmt: skip
+def test_real_codes_are_known(code: str) -> None:
+    parsed = parse_icd10(code)
+    assert parsed is not None and parsed.value == code
+    assert "known_code" in parsed.checks_passed and not parsed.checks_failed
+
+
+@pytest.mark.parametrize("code", ["X99.9", "J19.7", "Q99.5", "A99.9"])
+def test_codes_that_do_not_exist_fail_known_code(code: str) -> None:
+    parsed = parse_icd10(code)
+    assert parsed is not None and parsed.value == code
+    assert "known_code" in parsed.checks_failed
+
+
+def test_block_ranges_and_chapters_are_not_codes() -> None:
+    assert not is_known_code("A00-B99")
+    assert not is_known_code("J00-J06")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "flag"),
+    [
+        ("118.9", "J18.9", "code_read_exactly"),  # the J read as 1: I18.9 is no code
+        ("|18.9", "J18.9", "code_read_exactly"),
+        ("J1B.9", None, None),  # no digit position takes a B
+        ("082.9", "O82.9", "letter_from_digit"),  # O read as zero, a real code either way
+        ("K8O.2", "K80.2", None),  # O inside the digits is a zero, as before
+        ("(A9I)", "A91", None),
+    ],
+)
+def test_misread_codes_are_repaired_only_into_one_real_code(
+    text: str, expected: str | None, flag: str | None
+) -> None:
+    parsed = parse_icd10(text)
+    assert (parsed.value if parsed else None) == expected
+    if parsed and flag:
+        assert flag in parsed.checks_failed and "known_code" in parsed.checks_passed
+
+
+def test_a_repair_with_two_answers_is_not_made() -> None:
+    # B68.4 is no code; B08.4 (6 for 0) and B66.4 (8 for 6) both are: a person decides
+    parsed = parse_icd10("B68. 4")
+    assert parsed is not None and parsed.value == "B68.4"
+    assert parsed.checks_failed == ("known_code",)
+
+
+def test_a_plain_number_is_not_read_as_a_code() -> None:
+    assert parse_icd10("Giường 234") is None
+    assert parse_icd10("052 ngày") is None
+
+
+def test_boxed_code_is_checked_too() -> None:
+    parsed = parse_icd10("K 9 2 | 2")
+    assert parsed is not None and parsed.value == "K92.2"
+    assert "known_code" in parsed.checks_passed and "boxed_code" in parsed.checks_failed
+
+
+# --- English diagnoses against ICD-10 titles ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pheumonia, unspecified", "Pneumonia, unspecified"),
+        ("Fever, unspecifled", "Fever, unspecified"),
+        ("Unstabie angina", "Unstable angina"),
+        ("Liver ceII carcinoma", "Liver cell carcinoma"),
+        ("Type 2 diabetes meIlitus without compIications",
+         "Type 2 diabetes mellitus without complications"),
+        ("Suspected bacterial pneumonia, unspecitied",
+         "Suspected bacterial pneumonia, unspecified"),
+        ("Dengue haemorrhagic fevcr", "Dengue haemorrhagic fever"),  # a national code's title
+    ],
+)  # fmt: skip
+def test_english_diagnosis_snaps_to_an_icd10_title(text: str, expected: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == expected
+    assert "known_title" in parsed.checks_passed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pneumonia, unspecified",
+        "Gastric ulcer, unspecified as acute or chronic, without haemorrhage or perforation",
+        "Dengue hemorrhagic fever",  # American spelling is right as printed
+        "Delivery by cesarean section, unspecified",
+        "Unstable angina",
+    ],
+)
+def test_exact_titles_stay_as_printed(text: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == text
+    assert "known_title" in parsed.checks_passed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kawasaki disease",
+        "Community acquired pneumonia",
+        "Chronic appendicitis",
+        "Type I diabetes mellitus",  # as near to type 1 as to type 2: not guessed
+        "Acute hepatitis 8",  # A, B, C, E are all one letter away
+        "Suspected concusion",  # too short to tell a slip from another word
+    ],
+)
+def test_english_diagnosis_that_is_no_title_is_left_alone(text: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == text
+    assert "known_title" not in parsed.checks_passed
+
+
+# --- Vietnamese diagnoses against the wording vocabulary ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Viêm phôi", "Viêm phổi"),
+        ("Viêm phối", "Viêm phổi"),  # a real word, but not after "viêm"
+        ("Lao phồi", "Lao phổi"),
+        ("Tràn dịch màng phối", "Tràn dịch màng phổi"),
+        ("Đột quy", "Đột quỵ"),
+        ("Mổ lãy thai", "Mổ lấy thai"),
+        ("Viem phổi", "Viêm phổi"),
+        ("Tăng huyêt áp", "Tăng huyết áp"),
+        ("Tăng huyết ap", "Tăng huyết áp"),
+        ("Nhồi máu cơ tìm cấp", "Nhồi máu cơ tim cấp"),
+        ("Loét dạ dày tả tràng", "Loét dạ dày tá tràng"),
+        ("Gây xương đùi phải", "Gãy xương đùi phải"),
+        ("Sởi thận trái", "Sỏi thận trái"),
+        ("Viêm phế quan phổi", "Viêm phế quản phổi"),
+        ("Chấn thuơng sọ não", "Chấn thương sọ não"),
+        ("Đẻ thường ngôi chòm", "Đẻ thường ngôi chỏm"),
+        ("Cơn đau thắt ngực không ổn đinh", "Cơn đau thắt ngực không ổn định"),
+        ("Nhiễm trùng đường tiết niệu, vị trí không xác tịnh",
+         "Nhiễm trùng đường tiết niệu, vị trí không xác định"),
+        ("Bệnh đái tháo đường không phụ thuộc insutin",
+         "Bệnh đái tháo đường không phụ thuộc insulin"),
+        ("Viêm dạ dày ruột và viên đại tràng không rõ nguôà gôé",
+         "Viêm dạ dày ruột và viêm đại tràng không rõ nguồn gốc"),
+        ("VIÊM PHÔI", "VIÊM PHỔI"),
+    ],
+)  # fmt: skip
+def test_vietnamese_diagnosis_words_are_put_right(text: str, expected: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == expected
+    assert "known_terms" in parsed.checks_passed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sởi",  # measles, alone: nothing says it is a stone
+        "Sốt Dengue [Dengue cổ điển]",
+        "Rối loạn thăng bằng",
+        "Gãy xương đòn trái",
+        "Viêm amiđan mủ",  # đ or d: both are written
+        "Bệnh Kawasaki",
+        "Hội chứng Guillain-Barré",
+        "Viêm gan tự miễn",
+        "Bệnh Wilson",
+        "Ung thư đại tràng sigma",
+        "Bệnh tay chân miệng độ 2a",
+        "Thai 39 tuần chuyển dạ",
+    ],
+)
+def test_right_or_rare_vietnamese_diagnoses_are_not_changed(text: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == text
+
+
+def test_unknown_words_do_not_pass_known_terms() -> None:
+    parsed = parse_diagnosis("Bệnh Kawasaki")
+    assert parsed is not None and "known_terms" not in parsed.checks_passed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sốt Dengue [Dengue cổ điển] 16.Mã A90", "Sốt Dengue [Dengue cổ điển]"),
+        ("Bệnh gút, không đặc hiệu 17.ICD-10 M10.9", "Bệnh gút, không đặc hiệu"),
+        ("Viêm túi mật cấp ‹„ MãICD-I0K 8 1. 0", "Viêm túi mật cấp"),
+        ("Đái tháo đường týp 2", "Đái tháo đường týp 2"),  # a number of the diagnosis stays
+    ],
+)
+def test_the_code_label_after_a_diagnosis_is_dropped(text: str, expected: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "ok"),
+    [("phổi", True), ("nguyễn", True), ("khuỷu", True), ("quỵ", True), ("nguôà", False),
+     ("gôé", False), ("nhiêñ", False), ("insutin", False)],
+)  # fmt: skip
+def test_what_can_be_a_vietnamese_syllable(word: str, ok: bool) -> None:
+    assert is_syllable(word) is ok
+
+
+# --- provinces in addresses -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("121 Trường Chinh, phường Hòa Khánh, thành phố Vĩnh Yên, tỉnh Vĩnh Phúc", None),
+        ("68 Nguyễn Trãi, P. Phú Hòa, Q. Tân Bình, TP. Hồ Chí Minh", None),
+        ("Thôn 4, X. Mỹ Lợi, H. Đắk Hà, T. Kon Tum", None),
+        ("Số 5 Đường 3/2, Quận 10, Thành phố Hồ Chí Minh, Việt Nam", None),
+        ("xã Tân Phú, huyện Châu Đức, Bà Rịa - Vũng Tàu", None),
+        ("xóm 2, xã Yên Mông, Hoà Bình", None),  # old tone placement is a right spelling
+        ("12 Lê Lợi, TP.HCM", None),
+        ("177 Nguyen Tat Thanh, P. Thong Nhat, TP. Ca Mau, T. Ca Mau", None),
+        ("5 Le Loi, Hue City, Vietnam", None),
+        ("thôn 3, xã Lộc An, Lâm Đồng Province", None),
+        ("phường Phú Hội, thành phố Huế", None),  # a centrally-run city since 2025
+        ("157 Lê Hồng Phong, phường Quang Trung, thành phố Tân An, Long Ân",
+         "157 Lê Hồng Phong, phường Quang Trung, thành phố Tân An, Long An"),
+        ("Số 3, phường 2, tỉnh Vinh Phuc", "Số 3, phường 2, tỉnh Vĩnh Phúc"),
+        ("Số 3, phường Đông Ngàn, Bắc Ninb", "Số 3, phường Đông Ngàn, Bắc Ninh"),
+        ("78 Tôn Đức Thắng, quận Bình Thạnh, Thành phố Hồ Chí Minh gia",
+         "78 Tôn Đức Thắng, quận Bình Thạnh, Thành phố Hồ Chí Minh"),
+        ("Thôn Phú Xuân, xã Quảng Thành, huyện Ninh Hải, Ninh Thuận ° XIN",
+         "Thôn Phú Xuân, xã Quảng Thành, huyện Ninh Hải, Ninh Thuận"),
+    ],
+)  # fmt: skip
+def test_address_ending_with_a_province_passes(text: str, expected: str | None) -> None:
+    parsed = parse_address(text)
+    assert parsed is not None and parsed.value == (expected or text)
+    assert "known_province" in parsed.checks_passed and not parsed.checks_failed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "224 Lê Thánh Tông, phường Hòa Khánh, thành phố Sóc Trăng, Sóc",  # cut short
+        "Số 12 ngõ 4 phố Huế",  # no province at the end
+        "Th6n D6ng, xa Long Hoa, huyén Gia Lam, TP Ha NGi",
+    ],
+)
+def test_address_without_a_known_province_fails_the_check(text: str) -> None:
+    parsed = parse_address(text)
+    assert parsed is not None and parsed.value == text
+    assert parsed.checks_failed == ("known_province",)
+
+
+def test_an_address_read_without_marks_keeps_them_off() -> None:
+    # the English model reads Vietnamese without its marks: the province is not respelled
+    for text in ("Thon Trung, xa An Binh, huyén Dong Anh, Ha Noi",
+                 "62 V6 Thi Sau, phudng Binh Minh, thanh phé Bén Tre, Bén Tre"):  # fmt: skip
+        parsed = parse_address(text)
+        assert parsed is not None and parsed.value == text
+        assert "known_province" in parsed.checks_passed
+
+
+# --- ethnic groups, departments, occupations ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Xinh-mun", "Xinh-mun"), ("Xinh mun", "Xinh-mun"), ("Hà Nhì", "Hà Nhì"),
+     ("Ha Nhi", "Hà Nhì"), ("Pà Thẻn", "Pà Thẻn"), ("Rơ-măm", "Rơ-măm"), ("Ơ Đu", "Ơ Đu"),
+     ("Brâu", "Brâu"), ("Lô Lô", "Lô Lô"), ("Chơ-ro", "Chơ-ro"), ("Bố Y", "Bố Y")],
+)  # fmt: skip
+def test_all_54_ethnic_groups_are_known(text: str, expected: str) -> None:
+    parsed = parse_ethnicity(text)
+    assert parsed is not None and parsed.value == expected
+    assert "known_ethnic_group" in parsed.checks_passed
+
+
+def test_the_ethnic_group_list_holds_54_codes() -> None:
+    from schemas.catalogue import code_map
+
+    assert sorted(set(code_map("MA_DANTOC").values())) == [f"{n:02d}" for n in range(1, 55)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nội tông hợp", "Nội tổng hợp"),
+        ("Truyêhà nhiêñ", "Truyền nhiễm"),
+        ("Châñ thương chỉnh hình", "Chấn thương chỉnh hình"),
+        ("Nh1", "Nhi"),
+        ("NỘI TÔNG HỢP", "NỘI TỔNG HỢP"),
+        ("Khoa Hồi sức tích cưc", "Khoa Hồi sức tích cực"),
+        ("Thận - Tiết niệu", "Thận - Tiết niệu"),
+        ("Tiêu hoá", "Tiêu hoá"),  # old tone placement is a right spelling
+        ("Răng hàm mặt", "Răng hàm mặt"),
+        ("Cardiologv", "Cardiology"),
+        ("Infectious Diseases", "Infectious Diseases"),
+        ("Obstetrics and Gynaecoloqy", "Obstetrics and Gynaecology"),
+    ],
+)
+def test_departments_snap_to_their_names(text: str, expected: str) -> None:
+    parsed = parse_department(text)
+    assert parsed is not None and parsed.value == expected
+    assert "known_term" in parsed.checks_passed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nông dân", "Nông dân"),
+        ("Nong dan", "Nong dan"),  # printed without marks stays so
+        ("Cán bộ công chức 5,", "Cán bộ công chức"),
+        ("Hưu tri", "Hưu trí"),
+        ("Hoc sinh", "Hoc sinh"),
+        ("Học sình", "Học sinh"),
+        ("Self -empLoyed", "Self-employed"),
+        ("Famer", "Farmer"),
+        ("Retired", "Retired"),
+    ],
+)
+def test_occupations_snap_to_their_wording(text: str, expected: str) -> None:
+    parsed = parse_occupation(text)
+    assert parsed is not None and parsed.value == expected
+    assert "known_term" in parsed.checks_passed
+
+
+@pytest.mark.parametrize(
+    ("parser", "text"),
+    [
+        (parse_department, "Khoa Điều trị ban ngày"),
+        (parse_department, "Nội thận"),
+        (parse_department, "Neonatal Surgery"),
+        (parse_occupation, "Làm thuê"),
+        (parse_occupation, "Hưu trí (nguyên giáo viên)"),
+        (parse_occupation, "Thợ sửa xe máy"),
+        (parse_occupation, "Fisherwoman"),
+    ],
+)
+def test_unknown_departments_and_occupations_are_kept_without_a_check(
+    parser: Callable[[str], ParsedValue | None], text: str
+) -> None:
+    parsed = parser(text)
+    assert parsed is not None and parsed.value == text
+    assert "known_term" not in parsed.checks_passed and not parsed.checks_failed
+
+
+def test_the_catalogue_names_a_parser_for_each_field() -> None:
+    for key, kind in (("patient.address", "address"), ("patient.occupation", "occupation"),
+                      ("encounter.department", "department")):  # fmt: skip
+        assert field_spec(key).type == kind and kind in PARSERS
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Khôi", "recovered"), ("Khối", "recovered"), ("Đõ, giảm", "improved"),
+     ("Nặng hon", "worse"), ("Tứ vong", "deceased"), ("Không thay đồi", "unchanged"),
+     ("Khong thay doi", "unchanged")],
+)  # fmt: skip
+def test_outcome_marks_misread_are_tolerated(text: str, expected: str) -> None:
+    parsed = parse_outcome(text)
+    assert parsed is not None and parsed.value == expected and not parsed.checks_failed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Tử vomg", "deceased"), ("Nặmg hơn", "worse"), ("Recovercd", "recovered"),
+     ("lmproved", "improved"), ("Unchanqed", "unchanged")],
+)  # fmt: skip
+def test_outcome_with_a_letter_misread_is_read_but_flagged(text: str, expected: str) -> None:
+    parsed = parse_outcome(text)
+    assert parsed is not None and parsed.value == expected
+    assert parsed.checks_failed == ("outcome_read_exactly",)
+
+
+def test_words_that_are_no_outcome_give_none() -> None:
+    for text in ("Họ tên", "Ngày ra viện", "Tình trạng", "Khám"):
+        assert parse_outcome(text) is None
