@@ -403,3 +403,18 @@ def test_outcome_with_a_letter_misread_is_read_but_flagged(text: str, expected: 
 def test_words_that_are_no_outcome_give_none() -> None:
     for text in ("Họ tên", "Ngày ra viện", "Tình trạng", "Khám"):
         assert parse_outcome(text) is None
+
+
+def test_secondary_codes_are_held_against_the_list() -> None:
+    from pipeline.extract.fields import label_pages
+    from pipeline.extract.lists import find_secondary_codes
+    from pipeline.models import OcrPage, OcrWord
+
+    words = ["Bệnh", "kèm", "theo:", "I10;", "X99.9"]
+    line = [
+        OcrWord(w, 0.95, (100 + 120 * i, 100, 200 + 120 * i, 140), 0) for i, w in enumerate(words)
+    ]
+    page = OcrPage(1, 2000, 2800, tuple(line), "vi")
+    found = {c.value: c for c in find_secondary_codes(label_pages([page], "vi"))}
+    assert "known_code" in found["I10"].checks_passed and not found["I10"].checks_failed
+    assert found["X99.9"].checks_failed == ("known_code",)

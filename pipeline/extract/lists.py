@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Token
 
 from pipeline.extract.fields import LabelHit, LabelledPage, starts_field
 from pipeline.extract.values import as_digits, parse_medication
+from pipeline.extract.vocabulary import is_known_code
 from pipeline.models import FieldCandidate, union_bbox
 from schemas.catalogue import list_item_key
 
@@ -107,6 +108,7 @@ def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     continue
                 code, misread = read
                 seen.add(code)
+                known = is_known_code(code)
                 found.append(
                     FieldCandidate(
                         key=list_item_key("secondary_icd10", len(found) + 1),
@@ -117,8 +119,9 @@ def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                         ocr_confidence=round(token._.conf, 4),
                         label_score=hit.score,
                         rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
-                        checks_passed=("format",),
-                        checks_failed=("letter_from_digit",) if misread else (),
+                        checks_passed=("format", "known_code") if known else ("format",),
+                        checks_failed=(("letter_from_digit",) if misread else ())
+                        + (() if known else ("known_code",)),
                     )
                 )
     return found
