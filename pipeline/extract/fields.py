@@ -175,12 +175,11 @@ def _is_other_line(doc: Doc, i: int, hit: LabelHit) -> bool:
     return hit.key == OTHER and all(t.is_punct for t in around)
 
 
-def _value_tokens(
-    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: bool = False
-) -> list[Span]:
-    """Candidate value spans: right of the label up to the next field on its line (and for
-    free text, over lines it wrapped onto); and, when the label ends its line, the start of
-    the line below (labels above their values)."""
+def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str = "") -> list[Span]:
+    """Candidate value spans, in the order they are tried: right of the label up to the next
+    field on its line, and over the lines it wrapped onto (free text: ``wraps="first"``; a row
+    of options that may run over: ``wraps="last"``); then, when the label ends its line, in its
+    column below (labels above their values)."""
     line = hit.span[-1]._.line
     starts = {
         h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
@@ -188,16 +187,20 @@ def _value_tokens(
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
         stop += 1
-    start, end = hit.span.end, stop
-    while start < end and doc[start].is_punct:
+    start = hit.span.end
+    while start < stop and doc[start].is_punct:
         start += 1
-    if wraps and end > start and (end == len(doc) or doc[end]._.line != line):
-        end = _wrapped_end(doc, end, starts)
-    while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
-        end -= 1  # the next field's number ("2.") is not part of this value
+    ends = [stop]
+    if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
+        wrapped = _wrapped_end(doc, stop, starts)
+        if wrapped != stop:
+            ends = [wrapped, stop] if wraps == "first" else [stop, wrapped]
     spans = []
-    if end > start:
-        spans.append(doc[start:end])
+    for end in ends:
+        while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
+            end -= 1  # the next field's number ("2.") is not part of this value
+        if end > start:
+            spans.append(doc[start:end])
     if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
         spans.extend(_values_below(doc, hit, starts))
     return spans
@@ -262,8 +265,13 @@ def _column_below(span: Span, label: Span) -> Span:
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 _NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
-#: free text that may run over into the next line
-_WRAPPING_TYPES = {"text", "place_or_title", "diagnosis", "outcome"}
+#: free text that may run over into the next line; options whose row may run over
+_WRAPPING_TYPES = {
+    "text": "first",
+    "place_or_title": "first",
+    "diagnosis": "first",
+    "outcome": "last",
+}
 
 
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
@@ -328,7 +336,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             if spec is None:
                 continue
             readings = []
-            for span in _value_tokens(doc, hit, hits, spec.type in _WRAPPING_TYPES):
+            for span in _value_tokens(doc, hit, hits, _WRAPPING_TYPES.get(spec.type, "")):
                 parsed = PARSERS[spec.type](span.text)
                 if parsed is not None:
                     readings.append((span, parsed))
