@@ -17,6 +17,7 @@ from spacy.util import filter_spans
 
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
+from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
@@ -274,7 +275,29 @@ _WRAPPING_TYPES = {
 }
 
 
+#: types read as Vietnamese words, whose marks must make real syllables
+_SPELLED_TYPES = {
+    "person_name",
+    "physician_name",
+    "place_or_title",
+    "diagnosis",
+    "text",
+    "ethnicity",
+}
+
+
+def _spelling(spec: FieldSpec, parsed: ParsedValue) -> ParsedValue:
+    if spec.type not in _SPELLED_TYPES or not isinstance(parsed.value, str):
+        return parsed
+    if misspelt_words(parsed.value):
+        return replace(parsed, checks_failed=parsed.checks_failed + ("vietnamese_spelling",))
+    if not parsed.value.isascii():
+        return replace(parsed, checks_passed=parsed.checks_passed + ("vietnamese_spelling",))
+    return parsed
+
+
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
+    parsed = _spelling(spec, parsed)
     words = list(span)
     if spec.type in _NUMERIC_TYPES:
         words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words

@@ -396,7 +396,10 @@ _HINT = re.compile(r"^\s*\([^)]{0,20}\)\s*")
 def parse_text(text: str) -> ParsedValue | None:
     """Free text as printed: NFC, single spaces, no leaders, label hints or edge punctuation."""
     cleaned = _HINT.sub("", _TEXT_FURNITURE.sub(" ", nfc(text)))
-    cleaned = single_spaces(cleaned).strip(" .,:;-_=*")
+    words = single_spaces(cleaned).split()
+    while words and not re.search(r"[0-9a-z]", strip_diacritics(words[-1]).lower()):
+        words.pop()  # specks read as marks at the end: "Phú Thọ ˆ", "° ‹"
+    cleaned = " ".join(words).strip(" .,:;-_=*")
     if not re.search(r"[^\W_]", cleaned):
         return None
     return ParsedValue(cleaned, ("has_text",))
