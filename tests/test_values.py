@@ -29,6 +29,8 @@ from pipeline.extract.values import (
         "l2/O3/1965",
         ": 12/03/1965 .........",
         "12 / 03 / 1965",
+        "12-Mar-1965",
+        "12.Mar.1965",
     ],
 )
 def test_dates(text: str) -> None:
@@ -147,6 +149,8 @@ def test_diagnosis_text_drops_code_and_leaders() -> None:
         ("1.Nam 2.Nữ 2", "female"),
         ("☒ Nam ☐ Nữ", "male"),
         ("Nam X Nữ", "female"),
+        ("Nam lXINữ", "female"),  # the box's walls read as letters around the tick
+        ("Nam [x]Nữ", "female"),
         ("1. Nam 2. Nữ Tuổi: 78", None),
     ],
 )
@@ -180,6 +184,13 @@ def test_name_label_residue_is_not_part_of_the_name() -> None:
 def test_a_tick_glued_to_its_option() -> None:
     parsed = parse_sex("XMale Female")
     assert parsed is not None and parsed.value == "male"
+
+
+def test_one_option_beside_other_marks_goes_to_a_person() -> None:
+    # "Nam lXlNũ": the ticked "Nữ" may be garbled beyond recognition
+    parsed = parse_sex("Nam lXl")
+    assert parsed is not None and "single_option" in parsed.checks_failed
+    assert not parse_sex("Nam").checks_failed  # type: ignore[union-attr]
 
 
 def test_diagnosis_words_ending_like_a_label_are_kept() -> None:

@@ -1,5 +1,9 @@
 """A spaCy Doc per page built from Tesseract's words, so every token keeps its box and confidence.
 
+Words are put in visual lines, top to bottom and left to right: Tesseract numbers lines within
+its own text blocks, and on a form it often puts a label and its value in two blocks (the
+label's line, then another line, then the value "beside" it).
+
 Form furniture glued to words by OCR ("tên:......NGUYỄN") is split off first, and leaders
 ("......") are left out. Other punctuation stays as tokens so values read as printed
 ("Viêm thận kẽ - ống thận cấp"); label patterns step over it. Every token maps to one OCR
@@ -9,6 +13,8 @@ word (or a piece of one) through extensions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from spacy.language import Language
@@ -18,6 +24,7 @@ from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
 _LEADER = re.compile(r"^[.·…_\-–—~]{2,}$")
+_GLUED_NUMBER = re.compile(r"^(\d{1,2}[.,])([^\W\d_].*)$")
 _FURNITURE = re.compile(r"[.·…_]{2,}|(?<!\d)[:;|]+|[:;|]+(?!\d)|-{2,}")
 
 # colon: a ':' followed the word (a label's end); the rest map the token to its OCR word
@@ -38,10 +45,15 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
     """Split a word on glued leaders/colons; boxes are shared out by character count. The flag
     says whether a colon came right after the piece."""
     text = word.text
-    if not _FURNITURE.search(text):
-        return [(text, word.bbox, False)]
     x0, y0, x1, y1 = word.bbox
     per_char = (x1 - x0) / max(1, len(text))
+    glued = _GLUED_NUMBER.match(text)
+    if glued:  # "16.Mã", "9,HIcard": the field's number, then its label
+        cut = round(x0 + len(glued.group(1)) * per_char)
+        rest = replace(word, text=glued.group(2), bbox=(cut, y0, x1, y1))
+        return [(glued.group(1)[:-1] + ".", (x0, y0, cut, y1), False), *_split_word(rest)]
+    if not _FURNITURE.search(text):
+        return [(text, word.bbox, False)]
     pieces = []
     pos = 0
     for m in list(_FURNITURE.finditer(text)) + [None]:
@@ -60,10 +72,45 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
     return pieces
 
 
+def visual_lines(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
+    """Tesseract's lines, joined where they sit at the same height (their middle halves
+    overlap by half); lines top to bottom, words left to right."""
+    by_id: dict[int, list[OcrWord]] = {}
+    for w in words:
+        by_id.setdefault(w.line_id, []).append(w)
+
+    def band(line: list[OcrWord]) -> tuple[float, float]:
+        tops = sorted(w.bbox[1] for w in line)
+        bottoms = sorted(w.bbox[3] for w in line)
+        top, bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+        quarter = (bottom - top) / 4
+        return top + quarter, bottom - quarter
+
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
+    tall = 2 * heights[len(heights) // 2] if heights else 0
+    merged: list[tuple[tuple[float, float], list[OcrWord]]] = []
+    for line in sorted(by_id.values(), key=lambda ws: band(ws)[0]):
+        b = band(line)
+        if b[1] - b[0] > tall:  # a stamp or a margin's noise read as one tall word
+            merged.append((b, line))
+            continue
+        for mb, members in merged:
+            if mb[1] - mb[0] > tall:
+                continue
+            if min(b[1], mb[1]) - max(b[0], mb[0]) >= 0.5 * min(b[1] - b[0], mb[1] - mb[0]):
+                members.extend(line)
+                break
+        else:
+            merged.append((b, line))
+    merged.sort(key=lambda m: m[0][0])
+    return [sorted(members, key=lambda w: w.bbox[0]) for _, members in merged]
+
+
 def page_doc(page: OcrPage) -> Doc:
     words: list[str] = []
     meta: list[list] = []  # [confidence, bbox, line, colon after]
-    for w in page.words:
+    lines = visual_lines(page.words)
+    for w in (replace(w, line_id=n) for n, line in enumerate(lines) for w in line):
         for text, bbox, colon in _split_word(w):
             if not fold(text) and ":" in text and meta and meta[-1][2] == w.line_id:
                 meta[-1][3] = True  # a lone ':' word ends the label before it

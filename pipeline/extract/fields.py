@@ -17,6 +17,7 @@ from spacy.util import filter_spans
 
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
+from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
@@ -29,12 +30,21 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
     return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
 
 
+def _glued(variants: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
+    """Each label also as OCR reads it when it loses a space ("Số thẻBHYT", "HIcard")."""
+    out = []
+    for words in variants:
+        for i in range(len(words) - 1):
+            out.append((*words[:i], words[i] + words[i + 1], *words[i + 2 :]))
+    return out
+
+
 @lru_cache(maxsize=4)
 def label_matcher(language: str) -> Matcher:
     matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
     for key, variants in load_lexicon(language).labels.items():
         patterns = []
-        for variant in variants:
+        for variant in [*variants, *_glued(variants)]:
             pattern: list[dict[str, Any]] = []
             for i, word in enumerate(variant):
                 if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
@@ -55,7 +65,8 @@ class LabelHit:
 def _label_score(span: Span, language: str, key: str) -> float:
     found = " ".join(t.norm_ for t in span if not t.is_punct)
     best = 0.0
-    for variant in load_lexicon(language).labels[key]:
+    variants = load_lexicon(language).labels[key]
+    for variant in [*variants, *_glued(variants)]:
         target = " ".join(variant)
         if len(variant) == len(found.split()):
             best = max(best, 1.0 - Levenshtein.normalized_distance(found, target))
@@ -112,6 +123,8 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
     before = doc[i]
     if _ENUMERATOR.match(before.text):
         return True
+    if re.fullmatch(r"\d{1,2}", before.text) and (i == 0 or doc[i - 1]._.line != first._.line):
+        return True  # the field's number read apart from its dot: "9 . Tel"
     if before.is_punct and (i == 0 or doc[i - 1]._.line != first._.line):
         return True  # only brackets or bullets before it: "(Ký, ghi rõ họ tên)"
     height = max(1, first._.bbox[3] - first._.bbox[1])
@@ -131,11 +144,15 @@ def _line_end(doc: Doc, i: int) -> int:
     return i
 
 
+#: a section's Roman numeral, as printed or misread ("Il.")
+_SECTION = re.compile(r"^[IVX][IVXl]{0,3}\.")
+
+
 def _is_heading(tokens: Span) -> bool:
     """A section heading ("II. QUẢN LÝ NGƯỜI BỆNH"): capitals only, or a Roman numeral first."""
     letters = [t.text for t in tokens if any(ch.isalpha() for ch in t.text)]
     return bool(letters) and (
-        all(w.isupper() for w in letters) or bool(re.match(r"^[IVX]{1,4}\.", tokens[0].text))
+        all(w.isupper() for w in letters) or bool(_SECTION.match(tokens[0].text))
     )
 
 
@@ -159,12 +176,11 @@ def _is_other_line(doc: Doc, i: int, hit: LabelHit) -> bool:
     return hit.key == OTHER and all(t.is_punct for t in around)
 
 
-def _value_tokens(
-    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: bool = False
-) -> list[Span]:
-    """Candidate value spans: right of the label up to the next field on its line (and for
-    free text, over lines it wrapped onto); and, when the label ends its line, the start of
-    the line below (labels above their values)."""
+def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str = "") -> list[Span]:
+    """Candidate value spans, in the order they are tried: right of the label up to the next
+    field on its line, and over the lines it wrapped onto (free text: ``wraps="first"``; a row
+    of options that may run over: ``wraps="last"``); then, when the label ends its line, in its
+    column below (labels above their values)."""
     line = hit.span[-1]._.line
     starts = {
         h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
@@ -172,37 +188,56 @@ def _value_tokens(
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
         stop += 1
-    start, end = hit.span.end, stop
-    while start < end and doc[start].is_punct:
+    start = hit.span.end
+    while start < stop and doc[start].is_punct:
         start += 1
-    if wraps and end > start and (end == len(doc) or doc[end]._.line != line):
-        end = _wrapped_end(doc, end, starts)
-    while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
-        end -= 1  # the next field's number ("2.") is not part of this value
+    ends = [stop]
+    if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
+        wrapped = _wrapped_end(doc, stop, starts)
+        if wrapped != stop:
+            ends = [wrapped, stop] if wraps == "first" else [stop, wrapped]
     spans = []
-    if end > start:
-        spans.append(doc[start:end])
+    for end in ends:
+        while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
+            end -= 1  # the next field's number ("2.") is not part of this value
+        if end > start:
+            spans.append(doc[start:end])
     if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
-        # Under a signature heading ("BÁC SĨ ĐIỀU TRỊ") the name comes after the instruction
-        # line "(Ký, ghi rõ họ tên)", in the heading's column, maybe after a restated
-        # "Họ và tên:".
-        for _ in range(2):
-            line_hits = [h for i, h in starts.items() if doc[i]._.line == doc[stop]._.line]
-            instruction = doc[stop].text.startswith("(") or (
-                line_hits and _is_other_line(doc, stop, line_hits[0])
-            )
-            if not instruction or _line_end(doc, stop) >= len(doc):
-                break
-            stop = _line_end(doc, stop)
-        column = _column_below(doc[stop : _line_end(doc, stop)], hit.span)
+        spans.extend(_values_below(doc, hit, starts))
+    return spans
+
+
+def _values_below(
+    doc: Doc, hit: LabelHit, starts: dict[int, LabelHit], depth: int = 4
+) -> list[Span]:
+    """Under a label that ends its line, the value is in the label's column on one of the next
+    lines: under a signature heading ("BÁC SĨ ĐIỀU TRỊ") after the instruction "(Ký, ghi rõ họ
+    tên)", the signature's scrawl or a restated "Họ và tên:". Stops where another field or a
+    section ("II. ...") starts."""
+    spans = []
+    i = hit.span.end
+    for _ in range(depth):
+        if i >= len(doc):
+            break
+        line_end = _line_end(doc, i)
+        if _SECTION.match(doc[i].text):
+            break
+        column = _column_below(doc[i:line_end], hit.span)
+        i = line_end
         start = column.start
         restated = starts.get(start)
-        if restated is not None and restated.key == "patient.full_name":
+        if restated is not None and restated.key == OTHER:
+            continue  # an instruction line
+        if restated is not None and restated.key != "patient.full_name":
+            break
+        if restated is not None:
             start = restated.span.end
+        while start < column.end and doc[start].is_punct:
+            start += 1
         end = start
         while end < column.end and end not in starts:
             end += 1
-        if end > start:
+        if end > start and not doc[start].text.startswith("("):
             spans.append(doc[start:end])
     return spans
 
@@ -231,12 +266,44 @@ def _column_below(span: Span, label: Span) -> Span:
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 _NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
-#: free text that may run over into the next line
-_WRAPPING_TYPES = {"text", "place_or_title", "address", "department", "occupation", "diagnosis",
-                   "outcome"}  # fmt: skip
+#: free text that may run over into the next line; options whose row may run over
+_WRAPPING_TYPES = {
+    "text": "first",
+    "place_or_title": "first",
+    "address": "first",
+    "department": "first",
+    "occupation": "first",
+    "diagnosis": "first",
+    "outcome": "last",
+}
+
+
+#: types read as Vietnamese words, whose marks must make real syllables
+_SPELLED_TYPES = {
+    "person_name",
+    "physician_name",
+    "place_or_title",
+    "address",
+    "department",
+    "occupation",
+    "diagnosis",
+    "text",
+    "ethnicity",
+}
+
+
+def _spelling(spec: FieldSpec, parsed: ParsedValue) -> ParsedValue:
+    if spec.type not in _SPELLED_TYPES or not isinstance(parsed.value, str):
+        return parsed
+    if misspelt_words(parsed.value):
+        return replace(parsed, checks_failed=parsed.checks_failed + ("vietnamese_spelling",))
+    if not parsed.value.isascii():
+        return replace(parsed, checks_passed=parsed.checks_passed + ("vietnamese_spelling",))
+    return parsed
 
 
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
+    parsed = _spelling(spec, parsed)
     words = list(span)
     if spec.type in _NUMERIC_TYPES:
         words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words
@@ -297,13 +364,17 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             spec = specs.get(hit.key)
             if spec is None:
                 continue
-            for span in _value_tokens(doc, hit, hits, spec.type in _WRAPPING_TYPES):
+            readings = []
+            for span in _value_tokens(doc, hit, hits, _WRAPPING_TYPES.get(spec.type, "")):
                 parsed = PARSERS[spec.type](span.text)
                 if parsed is not None:
-                    below = span[0]._.line != hit.span[-1]._.line
-                    candidate = _candidate(spec, hit, span, parsed)
-                    found.setdefault(spec.key, []).append((candidate, below))
-                    break
+                    readings.append((span, parsed))
+            if readings:  # the first reading that passes its checks, else the first
+                span, parsed = next(
+                    ((s, p) for s, p in readings if not p.checks_failed), readings[0]
+                )
+                below = span[0]._.line != hit.span[-1]._.line
+                found.setdefault(spec.key, []).append((_candidate(spec, hit, span, parsed), below))
     chosen = [_choose(found[k]) if k in found else _missing(k) for k in specs]
     return cross_check(chosen)
 

@@ -73,7 +73,8 @@ _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
 _VI_LONG = re.compile(rf"({_NUM}{{1,2}})\s*thang\s*({_NUM}{{1,2}})\s*nam\s*({_NUM}{{4}})")
-_EN_LONG = re.compile(r"(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})")
+_EN_SEP = r"(?:\s+|\s*[-/.]\s*)"  # "31 Aug 1942", "31-Aug-1942"
+_EN_LONG = re.compile(rf"(\d{{1,2}}){_EN_SEP}([a-z]{{3}})[a-z]*\.?,?{_EN_SEP}(\d{{4}})")
 _EN_LONG_MDY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 _TIME_VI = re.compile(rf"({_NUM}{{1,2}})\s*(?:gio|h)\s*({_NUM}{{1,2}})?\s*(?:phut|p)?")
 _TIME_COLON = re.compile(rf"\b({_NUM}{{1,2}})\s*[:h]\s*({_NUM}{{2}})\b")
@@ -202,6 +203,8 @@ def parse_insurance_number(text: str) -> ParsedValue | None:
 
 _MALE, _FEMALE = {"nam", "male", "m"}, {"nu", "female", "f"}
 _TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
+_BOXED_TICK = re.compile(r"[\[\](|li1]*[xv][\[\](|li1]*")
+_GLUED_TICK = re.compile(r"([\[\](|li1]*[xv][\[\](|li1]*)(nam|nu|male|female)")
 
 
 def parse_sex(text: str) -> ParsedValue | None:
@@ -211,16 +214,22 @@ def parse_sex(text: str) -> ParsedValue | None:
     for token in re.split(r"[\s.:;,]+", nfc(text)):
         word = "x" if token in _TICKS else fold(token)
         word = re.sub(r"^\d+(?=[a-z])", "", word)  # "1.Nam" -> "nam"
-        if word[:1] == "x" and word[1:] in _MALE | _FEMALE:
-            words.extend(["x", word[1:]])  # a tick read glued to its option: "XMale"
+        glued = _GLUED_TICK.fullmatch(word)
+        if glued:  # a tick and its box read glued to the option: "XMale", "lXINữ"
+            words.extend(["x", glued.group(2)])
+        elif _BOXED_TICK.fullmatch(word):
+            words.append("x")  # "lXI": the box's walls read as letters around the tick
         elif word:
             words.append(word)
     male = [i for i, w in enumerate(words) if w in _MALE]
     female = [i for i, w in enumerate(words) if w in _FEMALE]
+    # One option alone is the answer, unless other marks beside it may be the other option
+    # garbled ("Nam lXlNũ"): then a person looks.
+    others = () if len(words) == 1 else ("single_option",)
     if male and not female:
-        return ParsedValue("male", ("known_value",))
+        return ParsedValue("male", ("known_value",), others)
     if female and not male:
-        return ParsedValue("female", ("known_value",))
+        return ParsedValue("female", ("known_value",), others)
     if not (male and female):
         return None
     after = words[max(male[0], female[0]) + 1 :]
@@ -434,7 +443,10 @@ _HINT = re.compile(r"^\s*\([^)]{0,20}\)\s*")
 def parse_text(text: str) -> ParsedValue | None:
     """Free text as printed: NFC, single spaces, no leaders, label hints or edge punctuation."""
     cleaned = _HINT.sub("", _TEXT_FURNITURE.sub(" ", nfc(text)))
-    cleaned = single_spaces(cleaned).strip(" .,:;-_=*")
+    words = single_spaces(cleaned).split()
+    while words and not re.search(r"[0-9a-z]", strip_diacritics(words[-1]).lower()):
+        words.pop()  # specks read as marks at the end: "Phú Thọ ˆ", "° ‹"
+    cleaned = " ".join(words).strip(" .,:;-_=*")
     if not re.search(r"[^\W_]", cleaned):
         return None
     return ParsedValue(cleaned, ("has_text",))

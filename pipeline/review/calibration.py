@@ -4,7 +4,8 @@ derive each field's routing threshold from a target precision for auto-accepted 
 Fitted on labelled charts — synthetic charts with their truth, or charts reviewers finished
 (a confirmation is a right reading, a correction or "missing" a wrong one) — and written as a
 data file the pipeline loads. Isotonic regression keeps the mapping monotone: a higher score
-never means a lower probability.
+never means a lower probability. The thresholds come from one probability cut for all fields,
+set where the auto-accepted readings together reach the target precision.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ DEFAULT_TARGET = 0.995
 PACKAGED = Path(__file__).resolve().parents[2] / "schemas" / "calibration.json"
 #: fewer labelled readings than this and a field keeps its catalogue threshold
 MIN_SAMPLES = 30
+#: a field is never auto-accepted where its own probability of error is above this many times
+#: the target's (4 x 0.5 % = 2 %), however well the other fields do
+FIELD_FLOOR = 4
 
 
 @dataclass(frozen=True)
@@ -95,40 +99,44 @@ def load_calibration(path: Path | None) -> Calibration | None:
     return _load_cached(chosen, chosen.stat().st_mtime)
 
 
-def fit_field(samples: Sequence[tuple[float, bool]], target: float) -> FieldCalibration:
-    """Isotonic probability of being right, and the lowest score threshold whose accepted
-    readings reach ``target`` precision, counted with add-one smoothing so that a small
-    perfect sample does not pass for a proven one."""
+def _curve(samples: Sequence[tuple[float, bool]]) -> tuple[np.ndarray, np.ndarray]:
+    """Isotonic probability of being right at each distinct score. Each block of equal
+    probability is counted with half a reading of doubt either way ((right + 0.5) / (n + 1)),
+    so that a small block of right readings does not claim certainty, and made monotone again."""
     from sklearn.isotonic import IsotonicRegression
 
     scores = np.array([s for s, _ in samples], dtype=float)
     right = np.array([r for _, r in samples], dtype=float)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    iso.fit(scores, right)
+    fitted = iso.fit(scores, right).predict(scores)
     xs = np.unique(scores)
-    ys = iso.predict(xs)
+    ys = np.empty_like(xs)
+    weights = np.empty_like(xs)
+    for level in np.unique(fitted):
+        in_block = fitted == level
+        smoothed = (right[in_block].sum() + 0.5) / (in_block.sum() + 1)
+        members = np.isin(xs, scores[in_block])
+        ys[members] = smoothed
+        weights[members] = in_block.sum() / members.sum()
+    monotone = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True)
+    return xs, monotone.fit(xs, ys, sample_weight=weights).predict(xs)
 
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, sorted_right = scores[order], right[order]
-    best: tuple[float | None, float, float] = (None, 0.0, 1.0)
-    accepted = 0
-    correct = 0.0
-    for i, (s, r) in enumerate(zip(sorted_scores, sorted_right, strict=True)):
-        accepted += 1
-        correct += r
-        if i + 1 < len(sorted_scores) and sorted_scores[i + 1] == s:
-            continue  # a threshold cannot split equal scores
-        precision = (correct + 1) / (accepted + 2)
-        if precision >= target:
-            best = (float(s), accepted / len(samples), precision)
-    threshold, automation, precision = best
+
+def _field_at(
+    samples: Sequence[tuple[float, bool]], xs: np.ndarray, ys: np.ndarray, cut: float | None
+) -> FieldCalibration:
+    """The field's threshold for a probability cut: the lowest score whose probability reaches
+    it; with the share of its labelled readings accepted and their smoothed precision."""
+    reaching = xs[ys >= cut] if cut is not None else xs[:0]
+    threshold = float(reaching.min()) if len(reaching) else None
+    accepted = [r for s, r in samples if threshold is not None and s >= threshold]
     return FieldCalibration(
         tuple(float(x) for x in xs),
-        tuple(float(y) for y in ys),
+        tuple(round(float(y), 6) for y in ys),
         threshold,
         len(samples),
-        round(automation, 4),
-        round(precision, 5),
+        round(len(accepted) / len(samples), 4),
+        round((sum(accepted) + 1) / (len(accepted) + 2), 5) if accepted else 1.0,
     )
 
 
@@ -138,8 +146,37 @@ def fit(
     source: str = "",
     min_samples: int = MIN_SAMPLES,
 ) -> Calibration:
-    fields = {key: fit_field(s, target) for key, s in samples.items() if len(s) >= min_samples}
+    """Per field, the probability of being right at each score; then one probability cut for
+    all fields — the lowest at which the readings it accepts, counted together, still reach
+    ``target`` precision (add-one smoothed) — so that the fields whose scores say most are
+    trusted most. No field is auto-accepted below ``FIELD_FLOOR`` times the target's doubt."""
+    curves = {key: _curve(rows) for key, rows in samples.items() if len(rows) >= min_samples}
+    pooled = sorted(
+        (
+            (float(np.interp(score, *curves[key])), right)
+            for key in curves
+            for score, right in samples[key]
+        ),
+        key=lambda pr: -pr[0],
+    )
+    floor = 1 - FIELD_FLOOR * (1 - target)
+    cut, accepted, correct = None, 0, 0
+    for i, (p, right) in enumerate(pooled):
+        accepted += 1
+        correct += right
+        if i + 1 < len(pooled) and pooled[i + 1][0] == p:
+            continue  # one probability is accepted whole or not at all
+        if p < floor:
+            break
+        if (correct + 1) / (accepted + 2) >= target:
+            cut = p
+    fields = {key: _field_at(samples[key], *curves[key], cut) for key in curves}
     return Calibration(target, fields, source)
+
+
+def fit_field(samples: Sequence[tuple[float, bool]], target: float) -> FieldCalibration:
+    """One field calibrated on its own."""
+    return fit({"field": samples}, target, min_samples=1).fields["field"]
 
 
 def group(rows: Iterable[tuple[str, float, bool]]) -> dict[str, list[tuple[float, bool]]]:
@@ -156,8 +193,6 @@ def samples_from_truth(
     session: Session, batch: str, truth_dir: Path
 ) -> dict[str, list[tuple[float, bool]]]:
     """Readings of a migrated batch of synthetic charts, labelled by their truth files."""
-    from pipeline.review.routing import raw_score
-
     truth = {
         p.stem: json.loads(p.read_text(encoding="utf-8"))["fields"]
         for p in truth_dir.glob("*.json")
@@ -167,13 +202,7 @@ def samples_from_truth(
         expected = truth.get(Path(doc.key).stem)
         if expected is None or f.key not in expected:
             continue
-        rows.append(
-            (
-                f.key,
-                raw_score(f.ocr_confidence, f.label_score, len(f.checks_failed)),
-                f.read_value == expected[f.key],
-            )
-        )
+        rows.append((f.key, _score(f), f.read_value == expected[f.key]))
     return group(rows)
 
 
@@ -182,17 +211,19 @@ def samples_from_reviews(
 ) -> dict[str, list[tuple[float, bool]]]:
     """Readings people decided: confirmed is right; corrected or 'not on the chart' is wrong.
     Auto-accepted readings are left out: nobody checked them."""
-    from pipeline.review.routing import raw_score
-
     rows = []
     for _, f in _readings(session, batch):
         if f.decision not in ("confirmed", "corrected", "missing"):
             continue
         right = f.decision == "confirmed" or (f.decision == "corrected" and f.value == f.read_value)
-        rows.append(
-            (f.key, raw_score(f.ocr_confidence, f.label_score, len(f.checks_failed)), right)
-        )
+        rows.append((f.key, _score(f), right))
     return group(rows)
+
+
+def _score(f: ExtractedField) -> float:
+    from pipeline.review.routing import reading_score
+
+    return reading_score(f.ocr_confidence, f.label_score, f.checks_passed, f.checks_failed)
 
 
 def _readings(session: Session, batch: str | None) -> Iterable[tuple[Document, ExtractedField]]:

@@ -17,20 +17,54 @@ from schemas.catalogue import field_spec, list_spec
 
 # A failed validator or cross-check makes a value much less likely to be right.
 _FAILED_CHECK_FACTOR = 0.4
+# A check that holds the value against something outside its own words (another field, a
+# code list or vocabulary, a second reading) takes part of the remaining doubt away.
+_CORROBORATED_FACTOR = 0.6
+CORROBORATING_CHECKS = frozenset(
+    {
+        "cccd_matches_sex",
+        "cccd_matches_birth_year",
+        "known_surname",
+        "known_code",
+        "known_title",
+        "known_term",
+        "known_province",
+        "vietnamese_spelling",
+        "reread_agrees",
+    }
+)
 
 
 def raw_score(
-    ocr_confidence: float, label_score: float, failed_checks: int, has_value: bool = True
+    ocr_confidence: float,
+    label_score: float,
+    failed_checks: int,
+    has_value: bool = True,
+    corroborating_checks: int = 0,
 ) -> float:
     if not has_value:
         return 0.0
     score = (ocr_confidence**2) * (0.5 + 0.5 * label_score)
     score *= _FAILED_CHECK_FACTOR**failed_checks
+    score = 1 - (1 - score) * _CORROBORATED_FACTOR**corroborating_checks
     return round(max(0.0, min(1.0, score)), 4)
 
 
+def reading_score(
+    ocr_confidence: float,
+    label_score: float,
+    checks_passed: Sequence[str],
+    checks_failed: Sequence[str],
+    has_value: bool = True,
+) -> float:
+    corroborating = sum(1 for name in set(checks_passed) if name in CORROBORATING_CHECKS)
+    return raw_score(ocr_confidence, label_score, len(checks_failed), has_value, corroborating)
+
+
 def candidate_score(c: FieldCandidate) -> float:
-    return raw_score(c.ocr_confidence, c.label_score, len(c.checks_failed), c.value is not None)
+    return reading_score(
+        c.ocr_confidence, c.label_score, c.checks_passed, c.checks_failed, c.value is not None
+    )
 
 
 def _reasons(c: FieldCandidate) -> tuple[str, ...]:

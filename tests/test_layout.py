@@ -1,0 +1,101 @@
+"""Finding values by layout, on pages of OCR words placed by hand: what Tesseract gives on real
+forms (a label and its value in two text blocks, glued numbers and labels, a signature's
+scrawl between a heading and the name)."""
+
+from __future__ import annotations
+
+from pipeline.extract.doc import page_doc, visual_lines
+from pipeline.extract.fields import extract_fields, label_pages
+from pipeline.models import OcrPage, OcrWord
+
+_H = 40  # a word's height in pixels, as at 300 dpi
+
+
+def page(rows: list[tuple[int, int, str]], *, block_per_word: bool = False) -> OcrPage:
+    """Words from (line id, x, "text at y") rows: each row is "word word ..." at the line's
+    height; with ``block_per_word`` every row is its own Tesseract line id."""
+    words = []
+    for n, (line, x, text) in enumerate(rows):
+        y = 100 + line * 90
+        for word in text.split():
+            width = 22 * len(word)
+            words.append(
+                OcrWord(word, 0.96, (x, y, x + width, y + _H), n if block_per_word else line)
+            )
+            x += width + 18
+    return OcrPage(1, 2480, 3508, tuple(words), "vie")
+
+
+def values(p: OcrPage, language: str = "vi") -> dict[str, str | None]:
+    return {c.key: c.value for c in extract_fields(label_pages([p], language))}
+
+
+def test_a_label_and_its_value_in_two_text_blocks_are_one_line() -> None:
+    # Tesseract put the value in another block, listed after the next line.
+    p = OcrPage(
+        1,
+        2480,
+        3508,
+        (
+            OcrWord("11.", 0.96, (231, 1702, 296, 1738), 18),
+            OcrWord("Vào", 0.96, (317, 1700, 402, 1738), 18),
+            OcrWord("viện:", 0.96, (420, 1700, 516, 1746), 18),
+            OcrWord("Tổng", 0.96, (226, 1785, 341, 1835), 17),
+            OcrWord("số", 0.96, (362, 1785, 413, 1825), 17),
+            OcrWord("03", 0.97, (638, 1701, 692, 1738), 16),
+            OcrWord("giờ", 0.97, (714, 1700, 783, 1748), 16),
+            OcrWord("24", 0.97, (802, 1701, 857, 1738), 16),
+            OcrWord("phút", 0.97, (878, 1700, 982, 1748), 16),
+            OcrWord("ngày", 0.97, (1002, 1700, 1114, 1748), 16),
+            OcrWord("22/06/2010", 0.97, (1134, 1700, 1417, 1740), 16),
+        ),
+        "vie",
+    )
+    lines = visual_lines(p.words)
+    assert [w.text for w in lines[0]][:4] == ["11.", "Vào", "viện:", "03"]
+    assert [w.text for w in lines[1]] == ["Tổng", "số"]
+    assert values(p)["encounter.admission_time"] == "2010-06-22T03:24"
+
+
+def test_a_tall_smudge_does_not_pull_lines_together() -> None:
+    words = (
+        OcrWord("©@œxm", 0.2, (246, 100, 286, 900), 0),
+        OcrWord("Nghề", 0.96, (308, 148, 436, 190), 1),
+        OcrWord("Nơi", 0.96, (308, 225, 391, 261), 2),
+    )
+    assert [len(line) for line in visual_lines(words)] == [1, 1, 1]
+
+
+def test_a_field_number_glued_to_its_label_is_split_off() -> None:
+    doc = page_doc(page([(0, 230, "16.Mã K80.2"), (1, 230, "20.Kết quả: Khỏi")]))
+    assert [t.text for t in doc][:2] == ["16.", "Mã"]
+    got = values(page([(0, 230, "Chẩn đoán ra viện: Sỏi túi mật 16.Mã K80.2")]))
+    assert got["encounter.discharge_diagnosis"] == "Sỏi túi mật"
+    assert got["encounter.discharge_icd10"] == "K80.2"
+
+
+def test_a_label_that_lost_a_space_is_still_found() -> None:
+    assert values(page([(0, 230, "Số thẻBHYT: GD4250831027113")]))["patient.insurance_number"] == (
+        "GD4250831027113"
+    )
+    got = values(page([(0, 230, "9,HIcard HT3407844242293")]), "en")
+    assert got["patient.insurance_number"] == "HT3407844242293"
+
+
+def test_the_physician_under_the_heading_after_a_scrawl() -> None:
+    got = values(
+        page(
+            [
+                (0, 1300, "BÁC SĨ ĐIỀU TRỊ"),
+                (1, 1260, "(Ký và ghi rõ họ tên)"),
+                (2, 1400, "`5"),
+                (3, 1300, "Đỗ Trọng Dũng"),
+            ]
+        )
+    )
+    assert got["encounter.attending_physician"] == "Đỗ Trọng Dũng"
+
+
+def test_a_heading_below_is_no_value() -> None:
+    got = values(page([(0, 230, "5. Occupation"), (1, 230, "Il. ENCOUNTER")]), "en")
+    assert got["patient.occupation"] is None
