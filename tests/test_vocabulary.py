@@ -18,7 +18,7 @@ from pipeline.extract.values import (
     parse_occupation,
     parse_outcome,
 )
-from pipeline.extract.vocabulary import is_known_code, is_syllable
+from pipeline.extract.vocabulary import is_known_code
 from schemas.catalogue import field_spec
 
 # --- ICD-10 codes ------------------------------------------------------------------------------
@@ -106,6 +106,7 @@ def test_english_diagnosis_snaps_to_an_icd10_title(text: str, expected: str) -> 
     parsed = parse_diagnosis(text)
     assert parsed is not None and parsed.value == expected
     assert "known_title" in parsed.checks_passed
+    assert not parsed.checks_failed
 
 
 @pytest.mark.parametrize(
@@ -121,7 +122,7 @@ def test_english_diagnosis_snaps_to_an_icd10_title(text: str, expected: str) -> 
 def test_exact_titles_stay_as_printed(text: str) -> None:
     parsed = parse_diagnosis(text)
     assert parsed is not None and parsed.value == text
-    assert "known_title" in parsed.checks_passed
+    assert "known_title" in parsed.checks_passed and not parsed.checks_failed
 
 
 @pytest.mark.parametrize(
@@ -177,6 +178,7 @@ def test_vietnamese_diagnosis_words_are_put_right(text: str, expected: str) -> N
     parsed = parse_diagnosis(text)
     assert parsed is not None and parsed.value == expected
     assert "known_terms" in parsed.checks_passed
+    assert not parsed.checks_failed
 
 
 @pytest.mark.parametrize(
@@ -198,7 +200,7 @@ def test_vietnamese_diagnosis_words_are_put_right(text: str, expected: str) -> N
 )
 def test_right_or_rare_vietnamese_diagnoses_are_not_changed(text: str) -> None:
     parsed = parse_diagnosis(text)
-    assert parsed is not None and parsed.value == text
+    assert parsed is not None and parsed.value == text and not parsed.checks_failed
 
 
 def test_unknown_words_do_not_pass_known_terms() -> None:
@@ -220,15 +222,6 @@ def test_the_code_label_after_a_diagnosis_is_dropped(text: str, expected: str) -
     assert parsed is not None and parsed.value == expected
 
 
-@pytest.mark.parametrize(
-    ("word", "ok"),
-    [("phổi", True), ("nguyễn", True), ("khuỷu", True), ("quỵ", True), ("nguôà", False),
-     ("gôé", False), ("nhiêñ", False), ("insutin", False)],
-)  # fmt: skip
-def test_what_can_be_a_vietnamese_syllable(word: str, ok: bool) -> None:
-    assert is_syllable(word) is ok
-
-
 # --- provinces in addresses -----------------------------------------------------------------
 
 
@@ -246,9 +239,21 @@ def test_what_can_be_a_vietnamese_syllable(word: str, ok: bool) -> None:
         ("5 Le Loi, Hue City, Vietnam", None),
         ("thôn 3, xã Lộc An, Lâm Đồng Province", None),
         ("phường Phú Hội, thành phố Huế", None),  # a centrally-run city since 2025
+        # marks OCR changed or lost on a province: one province has these letters
         ("157 Lê Hồng Phong, phường Quang Trung, thành phố Tân An, Long Ân",
          "157 Lê Hồng Phong, phường Quang Trung, thành phố Tân An, Long An"),
         ("Số 3, phường 2, tỉnh Vinh Phuc", "Số 3, phường 2, tỉnh Vĩnh Phúc"),
+    ],
+)  # fmt: skip
+def test_address_ending_with_a_province_passes(text: str, expected: str | None) -> None:
+    parsed = parse_address(text)
+    assert parsed is not None and parsed.value == (expected or text)
+    assert "known_province" in parsed.checks_passed and not parsed.checks_failed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("Số 3, phường Đông Ngàn, Bắc Ninb", "Số 3, phường Đông Ngàn, Bắc Ninh"),
         ("78 Tôn Đức Thắng, quận Bình Thạnh, Thành phố Hồ Chí Minh gia",
          "78 Tôn Đức Thắng, quận Bình Thạnh, Thành phố Hồ Chí Minh"),
@@ -256,9 +261,11 @@ def test_what_can_be_a_vietnamese_syllable(word: str, ok: bool) -> None:
          "Thôn Phú Xuân, xã Quảng Thành, huyện Ninh Hải, Ninh Thuận"),
     ],
 )  # fmt: skip
-def test_address_ending_with_a_province_passes(text: str, expected: str | None) -> None:
+def test_address_slips_and_scraps_after_the_province_are_put_right(
+    text: str, expected: str
+) -> None:
     parsed = parse_address(text)
-    assert parsed is not None and parsed.value == (expected or text)
+    assert parsed is not None and parsed.value == expected
     assert "known_province" in parsed.checks_passed and not parsed.checks_failed
 
 
@@ -309,17 +316,17 @@ def test_the_ethnic_group_list_holds_54_codes() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Nội tông hợp", "Nội tổng hợp"),
-        ("Truyêhà nhiêñ", "Truyền nhiễm"),
-        ("Châñ thương chỉnh hình", "Chấn thương chỉnh hình"),
-        ("Nh1", "Nhi"),
+        ("Nội tông hợp", "Nội tổng hợp"),  # one department has these letters
         ("NỘI TÔNG HỢP", "NỘI TỔNG HỢP"),
         ("Khoa Hồi sức tích cưc", "Khoa Hồi sức tích cực"),
+        ("Nh1", "Nhi"),
         ("Thận - Tiết niệu", "Thận - Tiết niệu"),
         ("Tiêu hoá", "Tiêu hoá"),  # old tone placement is a right spelling
         ("Răng hàm mặt", "Răng hàm mặt"),
-        ("Cardiologv", "Cardiology"),
         ("Infectious Diseases", "Infectious Diseases"),
+        ("Châñ thương chỉnh hình", "Chấn thương chỉnh hình"),
+        ("Truyêhà nhiêñ", "Truyền nhiễm"),  # marks garbled into letters
+        ("Cardiologv", "Cardiology"),
         ("Obstetrics and Gynaecoloqy", "Obstetrics and Gynaecology"),
     ],
 )
@@ -327,6 +334,7 @@ def test_departments_snap_to_their_names(text: str, expected: str) -> None:
     parsed = parse_department(text)
     assert parsed is not None and parsed.value == expected
     assert "known_term" in parsed.checks_passed
+    assert not parsed.checks_failed
 
 
 @pytest.mark.parametrize(
@@ -339,14 +347,15 @@ def test_departments_snap_to_their_names(text: str, expected: str) -> None:
         ("Hoc sinh", "Hoc sinh"),
         ("Học sình", "Học sinh"),
         ("Self -empLoyed", "Self-employed"),
-        ("Famer", "Farmer"),
         ("Retired", "Retired"),
+        ("Famer", "Farmer"),
     ],
 )
 def test_occupations_snap_to_their_wording(text: str, expected: str) -> None:
     parsed = parse_occupation(text)
     assert parsed is not None and parsed.value == expected
     assert "known_term" in parsed.checks_passed
+    assert not parsed.checks_failed
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
+    VocabularyMatch,
     check_address,
     correct_vietnamese_diagnosis,
     has_marks,
@@ -428,10 +429,19 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if has_marks(cleaned):
-        cleaned, known = correct_vietnamese_diagnosis(cleaned)
-        return ParsedValue(cleaned, ("has_text", "known_terms") if known else ("has_text",))
-    cleaned, known = snap_english_title(cleaned)
-    return ParsedValue(cleaned, ("has_text", "known_title") if known else ("has_text",))
+        return _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
+    return _held_against(snap_english_title(cleaned), "known_title")
+
+
+def _held_against(match: VocabularyMatch, check: str, unknown_fails: bool = False) -> ParsedValue:
+    """A value held against a vocabulary: ``check`` passed when it is known (as read, or once
+    its OCR slips were put right); failed, where ``unknown_fails``, when it is not.
+
+    A correction is not flagged as a failed check: a failed check makes the extractor prefer
+    another reading of the field that passes its checks, often a piece of the same text."""
+    passed = ("has_text", check) if match.known else ("has_text",)
+    failed = (check,) if unknown_fails and not match.known else ()
+    return ParsedValue(match.value, passed, failed)
 
 
 # Form furniture OCR leaves in free text: leaders, underlines, box walls, stray quotes.
@@ -465,17 +475,14 @@ def parse_address(text: str) -> ParsedValue | None:
     parsed = parse_place_or_title(text)
     if parsed is None:
         return None
-    value, known = check_address(parsed.value)
-    return ParsedValue(value, ("has_text",) + (("known_province",) if known else ()),
-                       () if known else ("known_province",))  # fmt: skip
+    return _held_against(check_address(parsed.value), "known_province", unknown_fails=True)
 
 
 def _known_term(text: str, vocabulary: str) -> ParsedValue | None:
     parsed = parse_place_or_title(text)
     if parsed is None:
         return None
-    value, known = snap_term(parsed.value, vocabulary)
-    return ParsedValue(value, ("has_text", "known_term") if known else ("has_text",))
+    return _held_against(snap_term(parsed.value, vocabulary), "known_term")
 
 
 def parse_department(text: str) -> ParsedValue | None:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.extract.spelling import is_syllable
 from pipeline.extract.text import fold, nfc, strip_diacritics
 
 _DIR = Path(__file__).with_name("vocabularies")
@@ -29,6 +30,15 @@ def _data(name: str) -> dict[str, Any]:
     if not {"source", "description"} <= set(data):
         raise ValueError(f"vocabularies/{name}.json must name its source and describe itself")
     return data
+
+
+@dataclass(frozen=True)
+class VocabularyMatch:
+    """A value held against a vocabulary: as it stands now (OCR slips put right) and whether
+    it is known."""
+
+    value: str
+    known: bool
 
 
 # --- spelling helpers --------------------------------------------------------------------------
@@ -174,7 +184,7 @@ _EN_QUALIFIER = re.compile(
 )
 
 
-def snap_english_title(text: str) -> tuple[str, bool]:
+def snap_english_title(text: str) -> VocabularyMatch:
     """The diagnosis with its title put right when OCR slipped a letter or two of an ICD-10
     title ("Pheumonia, unspecified"), and whether it is a known title. A qualifier before it
     ("Suspected") is kept as printed."""
@@ -186,19 +196,19 @@ def snap_english_title(text: str) -> tuple[str, bool]:
     lowered = _title_key(body)
     titles = _english_titles()
     if lowered in titles:
-        return text, True
+        return VocabularyMatch(text, True)
     if len(lowered) < 10:
-        return text, False
+        return VocabularyMatch(text, False)
     allowed = 1 if len(lowered) < 20 else 2
     found = process.extract(
         lowered, list(titles), scorer=Levenshtein.distance, score_cutoff=allowed, limit=2
     )
     if not found or (len(found) == 2 and found[1][1] == found[0][1]):
-        return text, False  # no title this close, or two: "Type I diabetes mellitus"
+        return VocabularyMatch(text, False)  # none this close, or two: "Type I diabetes …"
     title = titles[found[0][0]]
     if body[:1].islower():
         title = title[:1].lower() + title[1:]
-    return head + title, True
+    return VocabularyMatch(head + title, True)
 
 
 # --- Vietnamese diagnosis wording --------------------------------------------------------------
@@ -230,32 +240,6 @@ def _vietnamese_wording() -> _Wording:
 
 def _support(word: str, before: str | None, after: str | None, pairs: frozenset) -> int:
     return ((before, word) in pairs) + ((word, after) in pairs)
-
-
-_INITIAL = "(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnprstvx])?"
-_NUCLEUS = (
-    "(?:uyê|uya|uyu|ươi|ươu|uôi|oai|oao|oay|oeo|uây|iêu|yêu|"
-    "ai|ao|au|ay|âu|ây|eo|êu|ia|iê|iu|oa|oă|oe|oi|ôi|ơi|ua|uâ|uê|ui|uô|uơ|uy|ưa|ưi|ưu|ươ|yê|"
-    "[aăâeêioôơuưy])"
-)
-_SYLLABLE = re.compile(f"{_INITIAL}{_NUCLEUS}(?:ch|ng|nh|[cmnpt])?")
-_VOWELS = set("aăâeêioôơuưy")
-
-
-def is_syllable(word: str) -> bool:
-    """Whether a word can be a Vietnamese syllable: one tone mark at most, on a vowel, and
-    an initial, vowel and final that go together. OCR's garbled marks ("nguôà", "gôé",
-    "nhiêñ") cannot."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    tones = [i for i, c in enumerate(decomposed) if c in _TONES]
-    if len(tones) > 1:
-        return False
-    if tones:
-        base = unicodedata.normalize("NFC", decomposed[: tones[0]])
-        if not base or base[-1] not in _VOWELS:
-            return False  # a tone on a consonant: "ñ"
-    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
-    return bool(_SYLLABLE.fullmatch(letters))
 
 
 def _near_spellings(word: str, wording: _Wording) -> set[str]:
@@ -307,7 +291,7 @@ def _corrected_word(word: str, before: str | None, after: str | None, wording: _
     return chosen or word
 
 
-def correct_vietnamese_diagnosis(text: str) -> tuple[str, bool]:
+def correct_vietnamese_diagnosis(text: str) -> VocabularyMatch:
     """Vietnamese diagnosis text with misread words put right, and whether every word is in
     the vocabulary: "Viêm phôi" -> "Viêm phổi", "Đột quy" -> "Đột quỵ"; see
     ``_corrected_word`` for when a word is replaced."""
@@ -323,7 +307,7 @@ def correct_vietnamese_diagnosis(text: str) -> tuple[str, bool]:
             lowered[n] = chosen
             pieces[i] = match_case(chosen, pieces[i])
     all_known = bool(lowered) and all(w in wording.words or w.isdigit() for w in lowered)
-    return "".join(pieces), all_known
+    return VocabularyMatch("".join(pieces), all_known)
 
 
 # --- departments and occupations --------------------------------------------------------------
@@ -342,7 +326,7 @@ _LOOKALIKE_LETTERS = str.maketrans({"1": "i", "0": "o", "5": "s", "|": "l"})
 _TERM_PREFIX = re.compile(r"^\s*(?:khoa|department\s+of|dept\.?\s+of)\s+", re.I)
 
 
-def _snap_words(text: str, known: dict[str, str]) -> str | None:
+def _snap_words(text: str, known: dict[str, str], fuzzy: bool) -> str | None:
     """The known term the text is, with an OCR slip: one letter (two in a long text), or more
     where the vie model garbled a word's marks into letters ("Truyêhà nhiêñ")."""
     from rapidfuzz import fuzz, process
@@ -353,6 +337,8 @@ def _snap_words(text: str, known: dict[str, str]) -> str | None:
         return None
     if key in known:
         return known[key]
+    if not fuzzy:
+        return None
     cutoff = 80 if len(key) >= 10 else 86
     found = process.extract(key, list(known), scorer=fuzz.ratio, score_cutoff=cutoff, limit=2)
     if not found:
@@ -385,29 +371,30 @@ def _plainly_printed(printed: str, term: str) -> bool:
     return not (inner_capital or digit or torn_hyphen)
 
 
-def snap_term(text: str, vocabulary: str) -> tuple[str, bool]:
+def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
     """A department or occupation: the known spelling when the text is one with OCR slips
-    (junk after it dropped), and whether it is known. Printed without marks, it stays so."""
+    (digits or punctuation after it dropped). Printed without marks, it stays so."""
     known = _terms(vocabulary)
     prefix = _TERM_PREFIX.match(text)
     head, body = (text[: prefix.end()], text[prefix.end() :]) if prefix else ("", text)
     words = body.split()
-    for n in range(len(words), 0, -1):
+    tries = [(n, fuzzy) for fuzzy in (False, True) for n in range(len(words), 0, -1)]
+    for n, fuzzy in tries:
         rest = " ".join(words[n:])
         if n < len(words) and re.search(r"[^\W\d_]{2}", rest):
             continue  # real words follow: the text is more than a term
         printed = " ".join(words[:n]).strip(" .,;:-")
-        term = _snap_words(printed, known)
+        term = _snap_words(printed, known, fuzzy)
         if term is None:
             continue
         if same_spelling(printed, term) and _plainly_printed(printed, term):
-            return head + printed, True
+            return VocabularyMatch(head + printed, True)
         if not has_marks(printed):  # printed without marks: not ours to add them
             if _key(printed) == _key(term) and _plainly_printed(printed, term):
-                return head + printed, True
+                return VocabularyMatch(head + printed, True)
             term = strip_diacritics(term)
-        return head + match_case(term, printed), True
-    return text, False
+        return VocabularyMatch(head + match_case(term, printed), True)
+    return VocabularyMatch(text, False)
 
 
 # --- provinces ---------------------------------------------------------------------------------
@@ -472,7 +459,7 @@ def _province_spans(body: str, tokens: list[re.Match[str]]) -> list[tuple[int, i
     return spans
 
 
-def check_address(text: str) -> tuple[str, bool]:
+def check_address(text: str) -> VocabularyMatch:
     """An address with its province put right, and whether it ends with a known province
     ("…, tỉnh Vĩnh Phúc", "…, TP. Hồ Chí Minh", "…, T. Ca Mau", "…, Hanoi"). OCR slips in the
     province are snapped ("Long Ân" -> "Long An"), marks it lost are restored only when the
@@ -501,8 +488,9 @@ def check_address(text: str) -> tuple[str, bool]:
             after = body[tokens[last - 1].end() : kept_end]
             if kept_end == len(body.rstrip()):
                 after += text[len(body.rstrip()) :]  # the country, and what stood after it
-            return before + _province_as_printed(printed, name, before) + after, True
-    return text, False
+            value = before + _province_as_printed(printed, name, before) + after
+            return VocabularyMatch(value, True)
+    return VocabularyMatch(text, False)
 
 
 def _province_as_printed(printed: str, name: str, rest: str) -> str:
