@@ -178,9 +178,9 @@ def _is_other_line(doc: Doc, i: int, hit: LabelHit) -> bool:
 
 def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str = "") -> list[Span]:
     """Candidate value spans, in the order they are tried: right of the label up to the next
-    field on its line, and over the lines it wrapped onto (free text: ``wraps="first"``; a row
-    of options that may run over: ``wraps="last"``); then, when the label ends its line, in its
-    column below (labels above their values)."""
+    field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
+    options (``wraps="options"``) on its line, then with the line it may have run onto — and,
+    when the label ends its line, in its column below (labels above their values)."""
     line = hit.span[-1]._.line
     starts = {
         h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
@@ -195,7 +195,8 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str 
     if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
         wrapped = _wrapped_end(doc, stop, starts)
         if wrapped != stop:
-            ends = [wrapped, stop] if wraps == "first" else [stop, wrapped]
+            # free text runs on; a row of options is tried on its line first
+            ends = [wrapped] if wraps == "text" else [stop, wrapped]
     spans = []
     for end in ends:
         while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
@@ -268,13 +269,13 @@ def _column_below(span: Span, label: Span) -> Span:
 _NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
 #: free text that may run over into the next line; options whose row may run over
 _WRAPPING_TYPES = {
-    "text": "first",
-    "place_or_title": "first",
-    "address": "first",
-    "department": "first",
-    "occupation": "first",
-    "diagnosis": "first",
-    "outcome": "last",
+    "text": "text",
+    "place_or_title": "text",
+    "address": "text",
+    "department": "text",
+    "occupation": "text",
+    "diagnosis": "text",
+    "outcome": "options",
 }
 
 

@@ -28,7 +28,6 @@ CORROBORATING_CHECKS = frozenset(
         "known_code",
         "known_title",
         "known_term",
-        "known_province",
         "vietnamese_spelling",
         "reread_agrees",
     }

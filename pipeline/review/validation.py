@@ -21,6 +21,8 @@ _REASONS = {
     "route_known": "the route is missing (uống, tiêm tĩnh mạch, tiêm bắp, tiêm dưới da, bôi)",
     "frequency_known": "the frequency is missing, e.g. 2 lần/ngày",
     "decimal_point": "write the temperature with its decimal point, e.g. 37.4",
+    "code_read_exactly": "not a real ICD-10 code: check the letter and digits, e.g. J18.9",
+    "letter_from_digit": "an ICD-10 code starts with a letter, e.g. O82.9",
 }
 _EXPECTED = {
     "date": "a real date, e.g. 12/03/1965",
@@ -65,11 +67,13 @@ def check_value(key: str, raw: str) -> Checked:
     parsed = PARSERS.get(kind, PARSERS["text"])(text)
     if parsed is None:
         return Checked(None, f"not {_EXPECTED.get(kind, 'a value')}")
-    # what a person typed is held to formats and ranges, not to lists a name may be missing from
+    # what a person typed is held to formats and ranges, not to lists a value may be missing
+    # from (a surname, an ethnic group, a national ICD-10 extension, a new province)
     failed = [
         c for c in parsed.checks_failed
-        if c not in {"known_surname", "known_ethnic_group", "route_read_exactly",
-                     "frequency_read_exactly", "capitalised"}
+        if c not in {"known_surname", "known_ethnic_group", "known_code", "known_province",
+                     "route_read_exactly", "frequency_read_exactly", "outcome_read_exactly",
+                     "capitalised", "vietnamese_spelling"}
     ]  # fmt: skip
     if failed:
         return Checked(None, _REASONS.get(failed[0], f"failed check {failed[0]}"))
