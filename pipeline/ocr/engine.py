@@ -41,6 +41,9 @@ def check_tesseract() -> str:
             f"Tesseract language data missing: {', '.join(missing)}: install "
             + " ".join(f"tesseract-ocr-{m}" for m in missing)
         )
+    from pipeline.ocr.lines import tessdata_dir
+
+    tessdata_dir()  # field boxes are re-read in-process, with the same models
     if shutil.which("pdftoppm") is None:
         raise MissingDependency("poppler-utils (pdftoppm) is not installed: run `make demo`")
     limit_threads()

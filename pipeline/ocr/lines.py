@@ -1,0 +1,149 @@
+"""One text line read again in-process: Tesseract's API with its model kept loaded.
+
+Re-reading a field's box is a small job; starting a ``tesseract`` process per box costs more
+than reading it (0.14-0.28 s against 0.07 s once for loading the model into the API). An API
+is not thread-safe, so each thread keeps its own, one per language.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.errors import MissingDependency
+from pipeline.ocr.engine import TESSERACT_LANGUAGES, limit_threads
+
+#: Tesseract reads best when a lowercase letter is 20-30 px high; boxes cut from a 300 dpi page
+#: hold 10-pt print at about 20 px, small print less.
+TARGET_X_HEIGHT = 30
+_MAX_SCALE = 4.0
+_SINGLE_LINE, _BLOCK = 7, 6
+
+
+@dataclass(frozen=True)
+class LineReading:
+    text: str  # NFC, single spaces; "" when nothing was read
+    confidences: tuple[float, ...]  # per word, 0..1
+
+    @property
+    def confidence(self) -> float:
+        """A reading is as doubtful as its most doubtful word (as for page words)."""
+        return min(self.confidences, default=0.0)
+
+
+def _has_languages(folder: str) -> bool:
+    return all(
+        os.path.isfile(os.path.join(folder, f"{lang}.traineddata"))
+        for lang in TESSERACT_LANGUAGES.values()
+    )
+
+
+@lru_cache(maxsize=1)
+def tessdata_dir() -> str:
+    """The system's tessdata folder (the API wheel ships no models): TESSDATA_PREFIX, else the
+    folder ``tesseract --list-langs`` names, else Debian's ``/usr/share/tesseract-ocr/*/``."""
+    found: list[str] = []
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        found += [prefix, os.path.join(prefix, "tessdata")]
+    if shutil.which("tesseract"):
+        listed = subprocess.run(
+            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30
+        ).stdout
+        m = re.search(r'"([^"]+)"', listed)  # List of available languages in "/…/tessdata/"
+        if m:
+            found.append(m.group(1))
+    found += sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata"), reverse=True)
+    for folder in found:
+        if _has_languages(folder):
+            return folder.rstrip("/") + "/"
+    raise MissingDependency(
+        "no tessdata folder with the Vietnamese and English models: install tesseract-ocr-vie "
+        "tesseract-ocr-eng, or set TESSDATA_PREFIX to the folder holding them"
+    )
+
+
+_local = threading.local()
+
+
+def _api(language: str) -> Any:
+    """This thread's API for a language, created (and its model loaded) on first use. One per
+    language, not per setting: each costs 0.1-0.2 s and 13 MB, while page-segmentation mode
+    and whitelist can be set before every read."""
+    apis: dict[str, Any] = _local.__dict__.setdefault("apis", {})
+    if language not in apis:
+        limit_threads()  # before the library starts any OpenMP threads
+        from tesserocr import OEM, PyTessBaseAPI
+
+        apis[language] = PyTessBaseAPI(
+            path=tessdata_dir(), lang=TESSERACT_LANGUAGES.get(language, language), oem=OEM.LSTM_ONLY
+        )
+    return apis[language]
+
+
+def ink_band_height(grey: np.ndarray) -> int:
+    """Height of the rows where most ink is: the x-height of lowercase text, the cap height of
+    digits."""
+    ink = (grey < 128).sum(axis=1)
+    if not ink.any():
+        return 0
+    return int((ink >= 0.4 * ink.max()).sum())
+
+
+def text_lines(grey: np.ndarray) -> int:
+    """How many text lines a crop holds: bands of inked rows separated by blank rows."""
+    inked = np.concatenate(([False], (grey < 128).sum(axis=1) > 0, [False]))
+    starts = np.flatnonzero(~inked[:-1] & inked[1:])
+    ends = np.flatnonzero(inked[:-1] & ~inked[1:])
+    heights = ends - starts
+    # specks and cut-off descenders of the line above are not lines
+    return int((heights >= 0.3 * heights.max()).sum()) if heights.size else 0
+
+
+def prepare_line(grey: np.ndarray, pad: int = 16) -> tuple[np.ndarray, float]:
+    """Upscaled so that its x-height is about ``TARGET_X_HEIGHT`` (never shrunk), with a white
+    border (Tesseract misreads glyphs that touch the image edge). Returns the scale used."""
+    band = ink_band_height(grey)
+    scale = min(_MAX_SCALE, TARGET_X_HEIGHT / band) if band else 1.0
+    if scale > 1.1:
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    else:
+        scale = 1.0
+    border = cv2.BORDER_CONSTANT
+    return cv2.copyMakeBorder(grey, pad, pad, pad, pad, border, value=255), scale
+
+
+def read_line(
+    grey: np.ndarray,
+    language: str,
+    *,
+    whitelist: str = "",
+    dpi: int = 300,
+    timeout: float = 10.0,
+) -> LineReading:
+    """Read a crop of a cleaned page: one line (PSM 7), or a block (PSM 6) when the crop holds
+    wrapped lines. ``whitelist`` limits the characters (the LSTM honours it in Tesseract 5)."""
+    image, scale = prepare_line(np.ascontiguousarray(grey, dtype=np.uint8))
+    psm = _SINGLE_LINE if text_lines(grey) <= 1 else _BLOCK
+    api = _api(language)
+    api.SetPageSegMode(psm)
+    api.SetVariable("tessedit_char_whitelist", whitelist)  # Recognize applies it afresh
+    height, width = image.shape
+    api.SetImageBytes(image.tobytes(), width, height, 1, width)
+    api.SetSourceResolution(round(dpi * scale))
+    if not api.Recognize(timeout=round(timeout * 1000)):
+        return LineReading("", ())  # timed out: as if nothing was read
+    text = unicodedata.normalize("NFC", " ".join((api.GetUTF8Text() or "").split()))
+    confidences = tuple(max(0.0, min(1.0, c / 100.0)) for c in api.AllWordConfidences())
+    return LineReading(text, confidences if text else ())
