@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.extract.fields import extract_fields, label_pages
+from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
-from pipeline.extract.reread import restore_name_marks
+from pipeline.extract.reread import reread_fields, restore_vietnamese_marks
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
@@ -31,8 +31,11 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
     language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
     labelled = label_pages(ocr_pages, language)  # each page's Doc and labels, built once
     candidates = extract_fields(labelled)
+    # doubtful values read again from their boxes, then held against each other as kept
+    candidates = reread_fields(candidates, images, language, settings.ocr_timeout)
     if language == "en":
-        candidates = restore_name_marks(candidates, images, settings.ocr_timeout)
+        candidates = restore_vietnamese_marks(candidates, images, settings.ocr_timeout)
+    candidates = cross_check(candidates)
     return ChartReading(
         sha256=raw.sha256,
         language=language,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.extract.fields import cross_check
+from pipeline.extract.reread import reread_fields, restore_vietnamese_marks
+from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr import lines
 from pipeline.ocr.lines import read_line
 
@@ -16,6 +21,33 @@ pytestmark = pytest.mark.tesseract
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CCCD = "079303004512"  # province 079, born in the 2000s, female
+
+
+def chart_page(
+    tmp_path: Path, lines_: list[tuple[str, str]], size: int = 34
+) -> tuple[PageImage, list[BBox]]:
+    """A cleaned page with one "label: value" per line; the value boxes, as OCR gives them."""
+    img = Image.new("L", (1654, 120 + 80 * len(lines_)), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, size)
+    boxes = []
+    for i, (label, value) in enumerate(lines_):
+        y = 60 + 80 * i
+        draw.text((100, y), label, font=font, fill=0)
+        x = 100 + draw.textlength(label + "  ", font=font)
+        draw.text((x, y), value, font=font, fill=0)
+        x0, y0, x1, y1 = draw.textbbox((x, y), value, font=font)
+        boxes.append((int(x0), int(y0), int(x1), int(y1)))
+    path = tmp_path / "page-001.pgm"
+    cv2.imwrite(str(path), np.asarray(img))
+    return PageImage(1, path, img.width, img.height, 300), boxes
+
+
+def candidate(key: str, value: str, box: BBox, confidence: float, **checks: tuple[str, ...]):
+    return FieldCandidate(
+        key, value, value, 1, box, confidence, 1.0, "label:test", checks.get("passed", ()),
+        checks.get("failed", ()),
+    )  # fmt: skip
 
 
 def test_a_small_digit_line_is_read_upscaled_with_a_whitelist() -> None:
@@ -43,3 +75,56 @@ def test_tessdata_is_found_without_the_environment(monkeypatch: pytest.MonkeyPat
         assert Path(lines.tessdata_dir(), "vie.traineddata").is_file()
     finally:
         lines.tessdata_dir.cache_clear()
+
+
+def test_a_misread_id_is_corrected_and_a_right_one_kept(tmp_path: Path) -> None:
+    page, (box, date_box) = chart_page(tmp_path, [("Số CCCD:", CCCD), ("Ngày sinh:", "05/11/2003")])
+    misread = candidate(
+        "patient.national_id", "979303004512", box, 0.62,
+        passed=("length", "cccd_century_sex"), failed=("cccd_province",),
+    )  # fmt: skip
+    right = candidate("patient.birth_date", "2003-11-05", date_box, 0.8, passed=("real_date",))
+    fixed, kept = reread_fields([misread, right], [page], "vi", 30)
+    assert fixed.value == CCCD and not fixed.checks_failed
+    assert fixed.rule == "label:test+reread:digits" and fixed.ocr_confidence > 0.8
+    # two readings that agree: the value stands, a little surer, and says why
+    assert kept.value == "2003-11-05" and "reread_agrees" in kept.checks_passed
+    assert 0.8 < kept.ocr_confidence < 1.0
+
+
+def test_readings_that_disagree_go_to_a_person_unless_the_chart_decides(tmp_path: Path) -> None:
+    page, (box, sex_box) = chart_page(tmp_path, [("Số CCCD:", CCCD), ("Giới:", "Nữ")])
+    # a plausible misreading, as sure as the page reading usually is: neither is clearly better
+    doubtful = candidate(
+        "patient.national_id", "079203004512", box, 0.85,
+        passed=("length", "cccd_province", "cccd_century_sex"),
+    )  # fmt: skip
+    (alone,) = reread_fields([doubtful], [page], "vi", 30)
+    assert alone.value == "079203004512" and alone.checks_failed == ("reread_disagrees",)
+    # the chart's sex says which reading is right (the century-and-sex digit 3 is a woman's)
+    sex = candidate("patient.sex", "female", sex_box, 0.99, passed=("known_value",))
+    corrected, _ = cross_check(reread_fields([doubtful, sex], [page], "vi", 30))
+    assert corrected.value == CCCD and "cccd_matches_sex" in corrected.checks_passed
+
+
+def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path) -> None:
+    page, (marked, bare, english) = chart_page(
+        tmp_path,
+        [
+            ("Address:", "Thôn Trung, xã An Bình, huyện Đông Anh"),
+            ("Address:", "Thon Thuong, xa Xuan Phu, huyen Son Duong"),
+            ("Department:", "Infectious Diseases"),
+        ],
+    )
+    read_in_english = [
+        candidate("patient.address", "Thon Trung, xa An Binh, huyen Dong Anh", marked, 0.7),
+        candidate("patient.address", "Thon Thuong, xa Xuan Phu, huyen Son Duong", bare, 0.7),
+        candidate("encounter.department", "Infectious Diseases", english, 0.9),
+    ]
+    restored = restore_vietnamese_marks(read_in_english, [page], 30)
+    assert restored[0].value == "Thôn Trung, xã An Bình, huyện Đông Anh"
+    assert restored[0].rule.endswith("+reread:vie")
+    assert [c.value for c in restored[1:]] == [c.value for c in read_in_english[1:]]
+    # different letters are not the English model's missing marks: the reading stays
+    wrong = replace(read_in_english[0], value="Thon Trung, xa An Binh, huyen Dong Ang")
+    assert restore_vietnamese_marks([wrong], [page], 30)[0].value == wrong.value

@@ -377,7 +377,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 below = span[0]._.line != hit.span[-1]._.line
                 found.setdefault(spec.key, []).append((_candidate(spec, hit, span, parsed), below))
     chosen = [_choose(found[k]) if k in found else _missing(k) for k in specs]
-    return cross_check(chosen)
+    return chosen
 
 
 def _missing(key: str) -> FieldCandidate:

@@ -1,72 +1,260 @@
 """Targeted re-reading: OCR one field's box again with settings made for it.
 
+A page is read once with settings for whole pages. A value that failed a check or was read
+with low confidence is read again from its box on the cleaned page: upscaled, as one line,
+and for numbers with only the characters the field can hold. The better reading is kept
+(fewer failed checks, its own and against the chart's other fields, then more passed checks,
+then clearly higher confidence); two readings that agree are evidence, two that disagree with
+neither better send the field to a person.
+
 English charts are read with the English model, which cannot see Vietnamese tone marks, yet
-they often print Vietnamese names with them ("TRẦN NHẬT THẮNG"). The name's box is read
-again as one line with the Vietnamese model; its reading is kept when it has the same
-letters, so only the marks are taken from it.
+they often print Vietnamese names and addresses with them ("TRẦN NHẬT THẮNG"). Those boxes
+are read again with the Vietnamese model, and only the marks are taken: the reading is kept
+when its letters, folded, are the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
+import numpy as np
 
-from pipeline.extract.text import fold, single_spaces
-from pipeline.models import FieldCandidate, PageImage
-from pipeline.ocr.engine import run_tesseract
+from pipeline.extract.fields import _NUMERIC_TYPES, cross_check
+from pipeline.extract.text import fold, strip_diacritics
+from pipeline.extract.values import COMMON_SURNAMES, PARSERS
+from pipeline.models import BBox, FieldCandidate, PageImage
+from pipeline.ocr.lines import read_line
 from schemas.catalogue import field_spec
 
-_PAD = 12
+#: a value read with less confidence than this (or that failed a check) is read again
+REREAD_BELOW = 0.9
+#: a different reading with the same checks replaces the first only when this much surer
+_CLEARLY_SURER = 0.2
+#: a re-reading less sure than this is a guess: it replaces nothing and casts no doubt
+_LEAST_TRUSTED = 0.5
+#: two readings that agree: the confidence moves this share of the way to 1
+_AGREEMENT_GAIN = 0.25
+
+_DIGITS = "0123456789"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: characters a field type can hold, for Tesseract's whitelist; types not listed are re-read
+#: as one line without a whitelist
+WHITELISTS = {
+    "national_id": _DIGITS + " .-",
+    "phone": _DIGITS + " .-+()",
+    "date": _DIGITS + " /.-",
+    "datetime": _DIGITS + " /.-:h",
+    "pulse": _DIGITS,
+    "respiratory_rate": _DIGITS,
+    "temperature": _DIGITS + ".,",
+    "weight": _DIGITS + ".,",
+    "blood_pressure": _DIGITS + "/",
+    "insurance_number": _UPPER + _DIGITS + " ",
+    "icd10": _UPPER + _DIGITS + ".",
+    "record_number": _UPPER + _DIGITS + "/-.",
+}
+#: what OCR reads in place of a digit, and box walls: a first reading made of these and the
+#: whitelist is a value printed alone, so the whitelist cannot turn a word into digits
+_LOOKALIKES = set("OoDQIl|iZSsBGbgT[]'")
 _NAME_TYPES = {"person_name", "physician_name"}
+#: types of Vietnamese text an English chart may print with its marks
+_VIETNAMESE_TEXT = _NAME_TYPES | {"place_or_title", "text"}
 
 
-def read_box(
-    page: PageImage, bbox: tuple[int, int, int, int], language: str, timeout: float
-) -> tuple[str, float]:
-    """Text and the lowest word confidence of one box of a cleaned page, read as one line."""
-    grey = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
-    if grey is None:
-        return "", 0.0
-    x0, y0, x1, y1 = bbox
-    crop = grey[max(0, y0 - _PAD) : y1 + _PAD, max(0, x0 - _PAD) : x1 + _PAD]
-    path = Path(page.path).with_name(f"{page.path.stem}-box-{x0}-{y0}.png")
-    cv2.imwrite(str(path), crop)
-    try:
-        words, _ = run_tesseract(path, language, timeout, psm=7, page_number=page.number)
-    finally:
-        path.unlink(missing_ok=True)
-    if not words:
-        return "", 0.0
-    return single_spaces(" ".join(w.text for w in words)), min(w.confidence for w in words)
+def load_grey(page: PageImage) -> np.ndarray | None:
+    pixels = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
+    return None if pixels is None else np.asarray(pixels, dtype=np.uint8)
 
 
-def restore_name_marks(
+def _extend_over_ink(grey: np.ndarray, box: BBox, gap: int) -> BBox:
+    """Widen a box over ink that continues it closer than ``gap`` pixels, left and right: a
+    digit the page reading dropped from the end of its word sits that close."""
+    x0, y0, x1, y1 = box
+    inked = [bool(v) for v in np.min(grey[y0:y1], axis=0) < 128]
+
+    def walk(x: int, step: int) -> int:
+        blank, edge = 0, x
+        while 0 <= x + step < len(inked) and blank <= gap:
+            x += step
+            if inked[x]:
+                edge, blank = x, 0
+            else:
+                blank += 1
+        return edge
+
+    return walk(x0, -1), y0, walk(x1 - 1, 1) + 1, y1
+
+
+def crop_box(grey: np.ndarray, box: BBox, extend: bool = False) -> np.ndarray:
+    """A field's box with a small margin: wide enough not to cut a glyph, narrow enough not to
+    take in the lines above and below."""
+    height, width = grey.shape
+    x0, y0, x1, y1 = box
+    h = max(1, y1 - y0)
+    margin_y, margin_x = max(2, h // 10), max(4, h // 4)
+    x0, y0 = max(0, x0 - margin_x), max(0, y0 - margin_y)
+    x1, y1 = min(width, x1 + margin_x), min(height, y1 + margin_y)
+    if extend:
+        x0, y0, x1, y1 = _extend_over_ink(grey, (x0, y0, x1, y1), gap=max(3, h // 4))
+    return grey[y0:y1, x0:x1]
+
+
+def _whitelist(field_type: str, raw_text: str) -> str:
+    """The type's characters, when the first reading holds nothing else: a date written out in
+    words ("ngày 05 tháng 11 năm 1978") is re-read without one."""
+    allowed = WHITELISTS.get(field_type, "")
+    if allowed and all(ch in allowed or ch in _LOOKALIKES or ch.isspace() for ch in raw_text):
+        return allowed
+    return ""
+
+
+def _value_text(c: FieldCandidate, field_type: str) -> str:
+    """The text under the candidate's box: for numbers, the words holding digits (extraction
+    boxes only those; units and label residue stay outside)."""
+    if field_type in _NUMERIC_TYPES:
+        words = [w for w in c.raw_text.split() if any(ch.isdigit() for ch in w)]
+        return " ".join(words) or c.raw_text
+    return c.raw_text
+
+
+def _rank(c: FieldCandidate, chart: list[FieldCandidate], index: int) -> tuple[int, int]:
+    """How well a reading holds up, against its own checks and the chart's other fields:
+    fewer failed checks first, then more passed."""
+    trial = list(chart)
+    trial[index] = c
+    checked = cross_check(trial)[index]
+    return (-len(checked.checks_failed), len(checked.checks_passed))
+
+
+def _only_marks_differ(a: FieldCandidate, b: FieldCandidate) -> bool:
+    """On the dev charts, readings that differed only in tone marks were right as often from
+    the page as from the box: confidence alone does not choose between them."""
+    return strip_diacritics(a.value or "") == strip_diacritics(b.value or "")
+
+
+def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> FieldCandidate:
+    """The better of a field's first reading and its re-reading, with what their comparison
+    says."""
+    first = chart[index]
+    if second.value == first.value:
+        confidence = max(first.ocr_confidence, second.ocr_confidence)
+        confidence += (1.0 - confidence) * _AGREEMENT_GAIN
+        return replace(
+            first,
+            ocr_confidence=round(confidence, 4),
+            rule=second.rule,
+            checks_passed=first.checks_passed + ("reread_agrees",),
+        )
+    rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
+    if rank_second < rank_first or second.ocr_confidence < _LEAST_TRUSTED:
+        return first  # the re-reading is worse by its checks, or a guess: no doubt cast
+    surer = second.ocr_confidence >= first.ocr_confidence + _CLEARLY_SURER
+    if rank_second > rank_first or (surer and not _only_marks_differ(first, second)):
+        return second
+    return replace(
+        first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)
+    )
+
+
+def needs_reread(c: FieldCandidate) -> bool:
+    return bool(c.value and c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
+
+
+class _Boxes:
+    """The cleaned pages of one chart, each loaded once, cut into field boxes."""
+
+    def __init__(self, pages: Sequence[PageImage]) -> None:
+        self.pages = {p.number: p for p in pages}
+        self.pixels: dict[int, np.ndarray | None] = {}
+
+    def crop(self, c: FieldCandidate, extend: bool = False) -> tuple[np.ndarray, int] | None:
+        """The candidate's box and its page's resolution; None when the page is not at hand."""
+        page = self.pages.get(c.page or 0)
+        if page is None or c.bbox is None:
+            return None
+        if page.number not in self.pixels:
+            self.pixels[page.number] = load_grey(page)
+        pixels = self.pixels[page.number]
+        return None if pixels is None else (crop_box(pixels, c.bbox, extend), page.dpi)
+
+
+def reread_fields(
+    candidates: Sequence[FieldCandidate],
+    pages: Sequence[PageImage],
+    language: str,
+    timeout: float,
+) -> list[FieldCandidate]:
+    """Each doubtful value read again from its box; the better reading kept. Run before
+    ``cross_check``, which it uses to compare readings and which must see the kept ones."""
+    boxes = _Boxes(pages)
+    chart = list(candidates)
+    for index, c in enumerate(chart):
+        field_type = field_spec(c.key).type
+        whitelist = _whitelist(field_type, _value_text(c, field_type))
+        box = boxes.crop(c, extend=bool(whitelist)) if needs_reread(c) else None
+        if box is None:
+            continue
+        crop, dpi = box
+        line = read_line(crop, language, whitelist=whitelist, dpi=dpi, timeout=timeout)
+        parsed = PARSERS[field_type](line.text) if line.text else None
+        if parsed is None:
+            continue  # nothing of the field's kind in the box: says nothing of the first
+        second = replace(
+            c,
+            value=parsed.value,
+            raw_text=line.text,
+            ocr_confidence=round(line.confidence, 4),
+            rule=f"{c.rule}+reread:{'digits' if whitelist else 'line'}",
+            checks_passed=parsed.checks_passed,
+            checks_failed=parsed.checks_failed,
+        )
+        chart[index] = _judge(chart, index, second)
+    return chart
+
+
+def _printed_without_marks(value: str, field_type: str) -> bool:
+    """Whether the Vietnamese model's marks are noise on text printed without them: most of
+    its words came out bare, or a name's surname did ("NGUYEN" is no Vietnamese spelling)."""
+    words = [w for w in value.split() if any(ch.isalpha() for ch in w)]
+    if 2 * sum(not w.isascii() for w in words) < len(words):
+        return True
+    known = COMMON_SURNAMES.get(fold(words[0])) if field_type in _NAME_TYPES else None
+    return known is not None and words[0].lower() != known.lower()
+
+
+def _marks_from(text: str, value: str, field_type: str) -> str | None:
+    """The Vietnamese reading's value when it only adds marks to the first value's letters."""
+    parsed = PARSERS[field_type](text) if text else None
+    if parsed is None or parsed.value.isascii() or parsed.value == value:
+        return None
+    if fold(parsed.value).replace(" ", "") != fold(value).replace(" ", ""):
+        return None
+    if _printed_without_marks(parsed.value, field_type):
+        return None
+    return parsed.value
+
+
+def restore_vietnamese_marks(
     candidates: Sequence[FieldCandidate], pages: Sequence[PageImage], timeout: float
 ) -> list[FieldCandidate]:
-    by_number = {p.number: p for p in pages}
+    """On an English chart, the marks of Vietnamese names and addresses, read with the
+    Vietnamese model from their boxes."""
+    boxes = _Boxes(pages)
     out = []
     for c in candidates:
-        page = by_number.get(c.page or 0)
-        if (
-            c.value
-            and c.bbox
-            and page
-            and field_spec(c.key).type in _NAME_TYPES
-            and c.value.isascii()
-        ):
-            text, conf = read_box(page, c.bbox, "vi", timeout)
-            # the patient's name is exported in capitals; a physician's as signed
-            marked = text.upper() if field_spec(c.key).type == "person_name" else text
-            if not marked.isascii() and fold(marked).replace(" ", "") == fold(c.value).replace(
-                " ", ""
-            ):
+        field_type = field_spec(c.key).type
+        box = boxes.crop(c) if c.value and field_type in _VIETNAMESE_TEXT else None
+        if box is not None and c.value:
+            crop, dpi = box
+            reading = read_line(crop, "vi", dpi=dpi, timeout=timeout)
+            marked = _marks_from(reading.text, c.value, field_type)
+            if marked is not None:
                 c = replace(
                     c,
-                    value=single_spaces(marked),
-                    ocr_confidence=min(c.ocr_confidence, conf),
+                    value=marked,
+                    ocr_confidence=min(c.ocr_confidence, reading.confidence),
                     rule=c.rule + "+reread:vie",
                 )
         out.append(c)
