@@ -4,8 +4,9 @@ A page is read once with settings for whole pages. A value that failed a check o
 with low confidence is read again from its box on the cleaned page: upscaled, as one line,
 and for numbers with only the characters the field can hold. The better reading is kept
 (fewer failed checks, its own and against the chart's other fields, then more passed checks,
-then clearly higher confidence); two readings that agree are evidence, two that disagree with
-neither better send the field to a person.
+then clearly higher confidence); two readings that agree are evidence (the passed check
+``reread_agrees``), two that disagree with neither better send the field to a person (the
+failed check ``reread_disagrees``).
 
 English charts are read with the English model, which cannot see Vietnamese tone marks, yet
 they often print Vietnamese names and addresses with them ("TRẦN NHẬT THẮNG"). Those boxes
@@ -34,8 +35,6 @@ REREAD_BELOW = 0.9
 _CLEARLY_SURER = 0.2
 #: a re-reading less sure than this is a guess: it replaces nothing and casts no doubt
 _LEAST_TRUSTED = 0.5
-#: two readings that agree: the confidence moves this share of the way to 1
-_AGREEMENT_GAIN = 0.25
 
 _DIGITS = "0123456789"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -139,13 +138,10 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
     says."""
     first = chart[index]
     if second.value == first.value:
-        confidence = max(first.ocr_confidence, second.ocr_confidence)
-        confidence += (1.0 - confidence) * _AGREEMENT_GAIN
+        # Routing counts the agreement as corroboration; the words' confidence stays theirs
+        # (raising it too let readings that shared a wrong mark through on the dev charts).
         return replace(
-            first,
-            ocr_confidence=round(confidence, 4),
-            rule=second.rule,
-            checks_passed=first.checks_passed + ("reread_agrees",),
+            first, rule=second.rule, checks_passed=first.checks_passed + ("reread_agrees",)
         )
     rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
     if rank_second < rank_first or second.ocr_confidence < _LEAST_TRUSTED:
