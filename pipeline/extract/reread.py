@@ -59,7 +59,7 @@ WHITELISTS = {
 _LOOKALIKES = set("OoDQIl|iZSsBGbgT[]'")
 _NAME_TYPES = {"person_name", "physician_name"}
 #: types of Vietnamese text an English chart may print with its marks
-_VIETNAMESE_TEXT = _NAME_TYPES | {"place_or_title", "text"}
+_VIETNAMESE_TEXT = _NAME_TYPES | {"address", "place_or_title", "text"}
 
 
 def load_grey(page: PageImage) -> np.ndarray | None:
