@@ -52,7 +52,7 @@ bench: install
 	$(VENV)/bin/python -m pipeline.bench throughput
 
 bench-accuracy: install
-	$(VENV)/bin/python -m pipeline.bench accuracy --baseline --seed 4242
+	$(VENV)/bin/python -m pipeline.bench accuracy --baseline --charts 60 --seed 4242
 
 bench-review: install
 	$(VENV)/bin/python -m pipeline.bench review

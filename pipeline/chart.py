@@ -31,10 +31,11 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
     language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
     labelled = label_pages(ocr_pages, language)  # each page's Doc and labels, built once
     candidates = extract_fields(labelled)
-    # doubtful values read again from their boxes, then held against each other as kept
-    candidates = reread_fields(candidates, images, language, settings.ocr_timeout)
-    if language == "en":
-        candidates = restore_vietnamese_marks(candidates, images, settings.ocr_timeout)
+    if settings.reread:  # doubtful values read again from their boxes
+        candidates = reread_fields(candidates, images, language, settings.ocr_timeout)
+        if language == "en":
+            candidates = restore_vietnamese_marks(candidates, images, settings.ocr_timeout)
+    # then held against each other as kept
     candidates = cross_check(candidates)
     return ChartReading(
         sha256=raw.sha256,

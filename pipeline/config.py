@@ -42,6 +42,8 @@ class Settings:
     calibration: Path | None = None
     #: page cleanup before OCR; off (EMR_CLEANUP=off) only to measure what cleanup gains
     cleanup: bool = True
+    #: targeted re-reading of doubtful values; off (EMR_REREAD=off) only to measure its gain
+    reread: bool = True
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -82,6 +84,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         workdir=workdir,
         calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
         cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
+        reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:
