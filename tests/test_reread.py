@@ -129,3 +129,9 @@ def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path
     # different letters are not the English model's missing marks: the reading stays
     wrong = replace(read_in_english[0], value="Thon Trung, xa An Binh, huyen Dong Ang")
     assert restore_vietnamese_marks([wrong], [page], 30)[0].value == wrong.value
+    # a reading the English model garbled (digits for marked letters, marks no syllable has)
+    # takes the Vietnamese reading's letters, for a person to confirm
+    garbled = replace(read_in_english[0], value="Th6n Trung, x4 An Binh, huyén Dong Anh")
+    fixed = restore_vietnamese_marks([garbled], [page], 30)[0]
+    assert fixed.value == "Thôn Trung, xã An Bình, huyện Đông Anh"
+    assert "letters_from_second_reading" in fixed.checks_failed

@@ -16,13 +16,16 @@ when its letters, folded, are the same.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 import cv2
 import numpy as np
+from rapidfuzz import fuzz
 
 from pipeline.extract.fields import _NUMERIC_TYPES, cross_check
+from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES, PARSERS
 from pipeline.models import BBox, FieldCandidate, PageImage
@@ -232,6 +235,30 @@ def _marks_from(text: str, value: str, field_type: str) -> str | None:
     return parsed.value
 
 
+#: a word of letters with a digit inside: the English model's reading of a marked letter
+#: ("Tổ" -> "T6", "Võ" -> "V6", "xã" -> "x4")
+_DIGIT_IN_WORD = re.compile(r"\b(?=\w*[^\W\d_])\w*\d\w*\b")
+
+
+def _vietnamese_reading(text: str, value: str, field_type: str) -> str | None:
+    """The Vietnamese reading's value in place of an English reading the English model
+    garbled ("T6én Dirc Thafg" for "Tôn Đức Thắng"): only when the first reading shows the
+    garbling (words no syllable has, digits inside words), the second shows none, and the two
+    are close letter for letter."""
+    parsed = PARSERS[field_type](text) if text else None
+    if parsed is None or parsed.value.isascii() or misspelt_words(parsed.value):
+        return None
+    if not (misspelt_words(value) or _DIGIT_IN_WORD.search(value)):
+        return None
+    if _DIGIT_IN_WORD.search(parsed.value.replace(value, "")) and _DIGIT_IN_WORD.search(
+        strip_diacritics(parsed.value)
+    ):
+        return None
+    if fuzz.ratio(fold(parsed.value), fold(value)) < 80:
+        return None
+    return parsed.value
+
+
 def restore_vietnamese_marks(
     candidates: Sequence[FieldCandidate], pages: Sequence[PageImage], timeout: float
 ) -> list[FieldCandidate]:
@@ -252,6 +279,15 @@ def restore_vietnamese_marks(
                     value=marked,
                     ocr_confidence=min(c.ocr_confidence, reading.confidence),
                     rule=c.rule + "+reread:vie",
+                )
+            elif (better := _vietnamese_reading(reading.text, c.value, field_type)) is not None:
+                # other letters than the first reading's: a person confirms them
+                c = replace(
+                    c,
+                    value=better,
+                    ocr_confidence=min(c.ocr_confidence, reading.confidence),
+                    rule=c.rule + "+reread:vie-letters",
+                    checks_failed=c.checks_failed + ("letters_from_second_reading",),
                 )
         out.append(c)
     return out

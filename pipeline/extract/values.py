@@ -456,7 +456,7 @@ def parse_text(text: str) -> ParsedValue | None:
     words = single_spaces(cleaned).split()
     while words and not re.search(r"[0-9a-z]", strip_diacritics(words[-1]).lower()):
         words.pop()  # specks read as marks at the end: "Phú Thọ ˆ", "° ‹"
-    cleaned = " ".join(words).strip(" .,:;-_=*")
+    cleaned = " ".join(words).strip(" .,:;-_=*‹›«»„")
     if not re.search(r"[^\W_]", cleaned):
         return None
     return ParsedValue(cleaned, ("has_text",))
