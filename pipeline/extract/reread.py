@@ -272,7 +272,8 @@ def restore_vietnamese_marks(
         if box is not None and c.value:
             crop, dpi = box
             reading = read_line(crop, "vi", dpi=dpi, timeout=timeout)
-            marked = _marks_from(reading.text, c.value, field_type)
+            first = c.value
+            marked = _marks_from(reading.text, first, field_type)
             if marked is not None:
                 c = replace(
                     c,
@@ -280,7 +281,7 @@ def restore_vietnamese_marks(
                     ocr_confidence=min(c.ocr_confidence, reading.confidence),
                     rule=c.rule + "+reread:vie",
                 )
-            elif (better := _vietnamese_reading(reading.text, c.value, field_type)) is not None:
+            elif (better := _vietnamese_reading(reading.text, first, field_type)) is not None:
                 # other letters than the first reading's: a person confirms them
                 c = replace(
                     c,
