@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -26,11 +27,19 @@ def identify(ref: ScanRef, path: Path, sha256: str) -> RawScan:
     return RawScan(ref, sha256, detect_media_type(path, ref.key), path)
 
 
+#: spaCy's shared vocabulary (its string store) is not safe to write from two threads, and the
+#: flow reads two documents at once: the few milliseconds of label and value finding take turns.
+_SPACY = threading.Lock()
+
+
 def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
     pages = prepare_pages(raw, settings, page_dir)
     language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
-    labelled = label_pages(ocr_pages, language)  # each page's Doc and labels, built once
-    candidates = extract_fields(labelled)
+    with _SPACY:  # each page's Doc and labels, built once, read by fields and lists
+        labelled = label_pages(ocr_pages, language)
+        candidates = extract_fields(labelled)
+        medications = find_medications(labelled)
+        secondary_codes = find_secondary_codes(labelled)
     if settings.reread:  # doubtful values read again from their boxes
         candidates = reread_fields(candidates, images, language, settings.ocr_timeout)
         if language == "en":
@@ -42,8 +51,8 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         language=language,
         pages=tuple(ocr_pages),
         fields=route_fields(candidates, load_calibration(settings.calibration)),
-        medications=route_list_entries(find_medications(labelled)),
-        secondary_icd10=route_list_entries(find_secondary_codes(labelled)),
+        medications=route_list_entries(medications),
+        secondary_icd10=route_list_entries(secondary_codes),
         page_images=tuple(images),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,17 @@ from pipeline.state import find_duplicate, quarantine, save_reading
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
+
+
+def _where(exc: BaseException) -> str:
+    """File and line of the innermost frame of this project's code in the traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/pipeline/" in f.filename or "/schemas/" in f.filename]
+    if not (ours or frames):
+        return "?"
+    frame = (ours or frames)[-1]
+    parts = frame.filename.replace("\\", "/").split("/")
+    return f"{'/'.join(parts[-2:])}:{frame.lineno}"
 
 
 def migrate_document(
@@ -54,11 +66,13 @@ def migrate_document(
         except Exception as exc:
             if is_transient(exc):
                 raise
-            # The message of an unexpected error may quote page text: only its type is kept.
+            # The message of an unexpected error may quote page text: only its type and where
+            # it was raised are kept.
             log.warning(
-                "document %d failed with %s",
+                "document %d failed with %s at %s",
                 doc_id,
                 type(exc).__name__,
+                _where(exc),
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
             quarantine(

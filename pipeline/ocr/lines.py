@@ -75,6 +75,7 @@ def tessdata_dir() -> str:
 
 
 _local = threading.local()
+_LOADING = threading.Lock()
 
 
 def _api(language: str) -> Any:
@@ -86,9 +87,12 @@ def _api(language: str) -> Any:
         limit_threads()  # before the library starts any OpenMP threads
         from tesserocr import OEM, PyTessBaseAPI
 
-        apis[language] = PyTessBaseAPI(
-            path=tessdata_dir(), lang=TESSERACT_LANGUAGES.get(language, language), oem=OEM.LSTM_ONLY
-        )
+        with _LOADING:  # Tesseract's model loading shares process-wide state
+            apis[language] = PyTessBaseAPI(
+                path=tessdata_dir(),
+                lang=TESSERACT_LANGUAGES.get(language, language),
+                oem=OEM.LSTM_ONLY,
+            )
     return apis[language]
 
 
