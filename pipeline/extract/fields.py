@@ -266,7 +266,7 @@ def _column_below(span: Span, label: Span) -> Span:
 
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
-_NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
+NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
 #: free text that may run over into the next line; options whose row may run over
 _WRAPPING_TYPES = {
     "text": "text",
@@ -306,7 +306,7 @@ def _spelling(spec: FieldSpec, parsed: ParsedValue) -> ParsedValue:
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
     parsed = _spelling(spec, parsed)
     words = list(span)
-    if spec.type in _NUMERIC_TYPES:
+    if spec.type in NUMERIC_TYPES:
         words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words
     return FieldCandidate(
         key=spec.key,

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.extract.fields import _NUMERIC_TYPES, cross_check
+from pipeline.extract.fields import NUMERIC_TYPES, cross_check
 from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES, PARSERS
@@ -115,7 +115,7 @@ def _whitelist(field_type: str, raw_text: str) -> str:
 def _value_text(c: FieldCandidate, field_type: str) -> str:
     """The text under the candidate's box: for numbers, the words holding digits (extraction
     boxes only those; units and label residue stay outside)."""
-    if field_type in _NUMERIC_TYPES:
+    if field_type in NUMERIC_TYPES:
         words = [w for w in c.raw_text.split() if any(ch.isdigit() for ch in w)]
         return " ".join(words) or c.raw_text
     return c.raw_text
