@@ -99,3 +99,21 @@ def test_the_physician_under_the_heading_after_a_scrawl() -> None:
 def test_a_heading_below_is_no_value() -> None:
     got = values(page([(0, 230, "5. Occupation"), (1, 230, "Il. ENCOUNTER")]), "en")
     assert got["patient.occupation"] is None
+
+
+def test_a_stay_of_decades_is_a_misread_year() -> None:
+    from pipeline.extract.fields import cross_check
+    from pipeline.models import FieldCandidate
+
+    def reading(key: str, value: str) -> FieldCandidate:
+        return FieldCandidate(key, value, value, 1, (0, 0, 9, 9), 0.95, 1.0, "t")
+
+    def checked(discharged: str) -> FieldCandidate:
+        cands = [
+            reading("encounter.admission_time", "2007-09-14T15:04"),
+            reading("encounter.discharge_time", discharged),
+        ]
+        return cross_check(cands)[1]
+
+    assert "stay_length" in checked("2097-09-22T07:20").checks_failed  # "2007" read "2097"
+    assert "stay_length" in checked("2007-09-22T07:20").checks_passed

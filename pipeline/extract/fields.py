@@ -390,8 +390,13 @@ def _with_check(c: FieldCandidate, name: str, ok: bool) -> FieldCandidate:
     return replace(c, checks_failed=c.checks_failed + (name,))
 
 
+#: the longest inpatient stay taken as plausible without a person's look
+MAX_STAY_DAYS = 366
+
+
 def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
-    """Hold fields against each other: CCCD vs sex and birth year; birth < admission < discharge."""
+    """Hold fields against each other: CCCD vs sex and birth year; birth < admission <
+    discharge, and a stay of at most a year."""
     by_key = {c.key: c for c in cands}
 
     def value(key: str) -> str | None:
@@ -431,4 +436,11 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
                 by_key[k] = _with_check(
                     by_key[k], f"{earlier.split('.')[1]}_before_{later.split('.')[1]}", ok
                 )
+    # An inpatient stay lasts days or weeks: a year misread in one date ("2067" for "2007")
+    # leaves the order right but the stay decades long.
+    admitted, discharged = moment(chain[1]), moment(chain[2])
+    if admitted and discharged and admitted <= discharged:
+        ok = (discharged - admitted).days <= MAX_STAY_DAYS
+        for k in chain[1:]:
+            by_key[k] = _with_check(by_key[k], "stay_length", ok)
     return [by_key[c.key] for c in cands]
