@@ -122,7 +122,14 @@ def test_outcomes(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Khỏi Đỡ, giảm Không thay đổi Nặng hơn Tử vong", "1. Khỏi 2. Đỡ 3. Tử vong", "…"]
+    "text",
+    [
+        "Khỏi Đỡ, giảm Không thay đổi Nặng hơn Tử vong",
+        "1. Khỏi 2. Đỡ 3. Tử vong",
+        "…",
+        # the row ran onto the signature's date: its "3" is a month, not a choice
+        "1. Khỏi 2. Đỡ, giảm 3. Không thay đổi 4. Nặng hơn 5. Tử vong Ngày 18 tháng 3 năm 2006",
+    ],
 )
 def test_outcome_list_without_a_choice_is_no_value(text: str) -> None:
     assert parse_outcome(text) is None

@@ -616,8 +616,11 @@ def parse_outcome(text: str) -> ParsedValue | None:
     if len(ticked) == 1:
         return ParsedValue(ticked[0], ("option_ticked",))
     after = folded[found[-1][1] :]
-    codes = re.findall(r"(?<![\d.])[1-5](?![\d.])", after)
-    if len(codes) == 1:
+    found_codes = list(re.finditer(r"(?<![\d.])[1-5](?![\d.])", after))
+    codes = [m.group(0) for m in found_codes]
+    # the code ends the options' text; a digit with words after it is in what follows them
+    # ("Ngày 18 tháng 3 năm 2006")
+    if len(codes) == 1 and not re.search(r"[a-z]{2}", after[found_codes[0].end() :]):
         numbered = {}
         for start, _, outcome in found:
             number = re.search(r"([1-7])\s*[.)]?\s*$", folded[max(0, start - 4) : start])
