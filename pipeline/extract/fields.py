@@ -169,13 +169,6 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
     return end
 
 
-def _is_other_line(doc: Doc, i: int, hit: LabelHit) -> bool:
-    """The line is only a printed instruction ("(Ký, ghi rõ họ tên)") and punctuation."""
-    end = _line_end(doc, i)
-    around = [*doc[i : hit.span.start], *doc[hit.span.end : end]]
-    return hit.key == OTHER and all(t.is_punct for t in around)
-
-
 def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str = "") -> list[Span]:
     """Candidate value spans, in the order they are tried: right of the label up to the next
     field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
