@@ -30,21 +30,25 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
     return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
 
 
-def _glued(variants: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
-    """Each label also as OCR reads it when it loses a space ("Số thẻBHYT", "HIcard")."""
-    out = []
-    for words in variants:
-        for i in range(len(words) - 1):
-            out.append((*words[:i], words[i] + words[i + 1], *words[i + 2 :]))
-    return out
+@lru_cache(maxsize=256)
+def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
+    """A field's label variants (folded words), each also as OCR reads it when it loses a
+    space ("Số thẻBHYT", "HIcard")."""
+    variants = load_lexicon(language).labels[key]
+    glued = [
+        (*words[:i], words[i] + words[i + 1], *words[i + 2 :])
+        for words in variants
+        for i in range(len(words) - 1)
+    ]
+    return (*variants, *glued)
 
 
 @lru_cache(maxsize=4)
 def label_matcher(language: str) -> Matcher:
     matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
-    for key, variants in load_lexicon(language).labels.items():
+    for key in load_lexicon(language).labels:
         patterns = []
-        for variant in [*variants, *_glued(variants)]:
+        for variant in _variants(language, key):
             pattern: list[dict[str, Any]] = []
             for i, word in enumerate(variant):
                 if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
@@ -65,8 +69,7 @@ class LabelHit:
 def _label_score(span: Span, language: str, key: str) -> float:
     found = " ".join(t.norm_ for t in span if not t.is_punct)
     best = 0.0
-    variants = load_lexicon(language).labels[key]
-    for variant in [*variants, *_glued(variants)]:
+    for variant in _variants(language, key):
         target = " ".join(variant)
         if len(variant) == len(found.split()):
             best = max(best, 1.0 - Levenshtein.normalized_distance(found, target))

@@ -250,9 +250,7 @@ def _vietnamese_reading(text: str, value: str, field_type: str) -> str | None:
         return None
     if not (misspelt_words(value) or _DIGIT_IN_WORD.search(value)):
         return None
-    if _DIGIT_IN_WORD.search(parsed.value.replace(value, "")) and _DIGIT_IN_WORD.search(
-        strip_diacritics(parsed.value)
-    ):
+    if _DIGIT_IN_WORD.search(parsed.value):
         return None
     if fuzz.ratio(fold(parsed.value), fold(value)) < 80:
         return None

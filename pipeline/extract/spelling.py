@@ -13,8 +13,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from pipeline.extract.text import has_marks
+
 # Combining tone marks: huyền, sắc, ngã, hỏi, nặng.
-_TONES = {
+TONE_MARKS = {
     "\u0300": "grave",
     "\u0301": "acute",
     "\u0303": "tilde",
@@ -44,7 +46,6 @@ _RHYMES_TEXT = """
 _INITIALS = _INITIALS_TEXT.split()
 _RHYMES = set(_RHYMES_TEXT.split())
 _STOP_FINALS = ("c", "ch", "p", "t", "k")
-_MARKED = re.compile(r"[^\x00-\x7f]")
 
 
 def _split_tone(word: str) -> tuple[str, list[str]] | None:
@@ -52,11 +53,11 @@ def _split_tone(word: str) -> tuple[str, list[str]] | None:
     base: list[str] = []
     tones: list[str] = []
     for ch in unicodedata.normalize("NFD", word):
-        if ch in _TONES:
+        if ch in TONE_MARKS:
             letters = [b for b in base if not unicodedata.combining(b)]
             if not letters or letters[-1] not in "aeiouy":
                 return None
-            tones.append(_TONES[ch])
+            tones.append(TONE_MARKS[ch])
         else:
             base.append(ch)  # letters, and a vowel's own mark (circumflex, breve, horn)
     text = unicodedata.normalize("NFC", "".join(base))
@@ -91,6 +92,6 @@ def misspelt_words(text: str) -> list[str]:
     "ˆ", is not a word)."""
     out = []
     for word in re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text)):
-        if _MARKED.search(word) and re.search(r"[a-zA-Z]", word) and not is_syllable(word):
+        if has_marks(word) and re.search(r"[a-zA-Z]", word) and not is_syllable(word):
             out.append(word)
     return out

@@ -13,6 +13,11 @@ def strip_diacritics(text: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
+def has_marks(text: str) -> bool:
+    """Whether the text holds letters beyond ASCII: Vietnamese printed with its marks."""
+    return any(ch.isalpha() and not ch.isascii() for ch in text)
+
+
 def fold(text: str) -> str:
     """``"Họ,"`` -> ``"ho"``: the form labels are compared in this space."""
     return _EDGE_PUNCT.sub("", strip_diacritics(text).lower())

@@ -13,12 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
+from pipeline.extract.text import fold, has_marks, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
     VocabularyMatch,
     check_address,
     correct_vietnamese_diagnosis,
-    has_marks,
     is_known_code,
     repair_code,
     snap_english_title,

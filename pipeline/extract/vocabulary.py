@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.extract.spelling import is_syllable
-from pipeline.extract.text import fold, nfc, strip_diacritics
+from pipeline.extract.spelling import TONE_MARKS, is_syllable
+from pipeline.extract.text import fold, has_marks, nfc, strip_diacritics
 
 _DIR = Path(__file__).with_name("vocabularies")
 
@@ -43,15 +43,13 @@ class VocabularyMatch:
 
 # --- spelling helpers --------------------------------------------------------------------------
 
-_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
-
 
 def _tone_key(word: str) -> tuple[str, tuple[str, ...]]:
     """A word's letters and its tone, wherever the mark sits: "Hoà" and "Hòa" are one
     spelling (old and new tone placement), "Hỏi" and "Hối" are not."""
     decomposed = unicodedata.normalize("NFD", word.lower())
-    tones = tuple(sorted(c for c in decomposed if c in _TONES))
-    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+    tones = tuple(sorted(c for c in decomposed if c in TONE_MARKS))
+    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
     return letters, tones
 
 
@@ -70,11 +68,6 @@ def _words(text: str) -> list[str]:
 def _key(text: str) -> str:
     """Folded words, single spaces: "Thận - Tiết niệu" -> "than tiet nieu"."""
     return " ".join(fold(w) for w in _words(text))
-
-
-def has_marks(text: str) -> bool:
-    """Whether the text holds Vietnamese letters beyond ASCII (it was printed with marks)."""
-    return any(ch.isalpha() and not ch.isascii() for ch in text)
 
 
 def match_case(known: str, printed: str) -> str:
@@ -176,7 +169,7 @@ def _english_titles() -> dict[str, str]:
 def _title_key(text: str) -> str:
     """Lower case, single spaces, and American spelling: "haemorrhage" and "hemorrhage" are
     one word, each right as printed."""
-    return " ".join(text.lower().replace("ae", "e").replace("oe", "e").split())
+    return " ".join(_spelling_variant(text.lower()).split())
 
 
 _EN_QUALIFIER = re.compile(

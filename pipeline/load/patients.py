@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from pipeline.extract.text import single_spaces, strip_diacritics
+from pipeline.extract.text import has_marks, single_spaces, strip_diacritics
 from schemas.tables import (
     Encounter,
     IdentifierKind,
@@ -40,10 +40,6 @@ def name_key(name: str | None) -> str | None:
     if not name:
         return None
     return single_spaces(strip_diacritics(name).upper())
-
-
-def _has_marks(name: str) -> bool:
-    return strip_diacritics(name) != name
 
 
 @dataclass(frozen=True)
@@ -82,8 +78,8 @@ def compare(a: Patient, b: Patient) -> Verdict:
         and key_a == key_b
         and (
             a.full_name == b.full_name
-            or not _has_marks(a.full_name or "")
-            or not _has_marks(b.full_name or "")
+            or not has_marks(a.full_name or "")
+            or not has_marks(b.full_name or "")
         )
     )
     one_edit = (
