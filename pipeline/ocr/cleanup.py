@@ -28,7 +28,17 @@ class CleanPage:
 
 
 def _ink_mask(small: np.ndarray) -> np.ndarray:
+    """The page's ink without what touches its edges: a scanner's black border or the shadow
+    of a page edge is one straight band that outweighs every line of text (a band along the
+    top held the skew of a 1.6° page at 0°)."""
     _, mask = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = mask.shape
+    x, y, bw, bh = (stats[:, i] for i in range(4))
+    at_edge = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
+    at_edge[0] = False  # the background
+    if at_edge.any():
+        mask[at_edge[labels]] = 0
     return mask
 
 
