@@ -57,6 +57,15 @@ def test_deskew_finds_the_angle(angle: float) -> None:
     assert estimate_skew(page) == pytest.approx(-angle, abs=0.25)
 
 
+@pytest.mark.parametrize("edge", ["top", "bottom", "left"])
+def test_deskew_is_not_held_level_by_a_black_band_at_the_edge(edge: str) -> None:
+    # a scanner's border or a page edge's shadow, made black by bitonal scanning
+    page = rotate(render(VI_LINES), 1.5)
+    band = {"top": np.s_[:60, :], "bottom": np.s_[-60:, :], "left": np.s_[:, :60]}[edge]
+    page[band] = 0
+    assert estimate_skew(page) == pytest.approx(-1.5, abs=0.25)
+
+
 def test_words_have_boxes_and_unit_confidences(tmp_path: Path) -> None:
     pixels = clean_page(rotate(render(VI_LINES), 2.0)).pixels
     page = ocr_page(
