@@ -5,8 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
-# Tesseract with Vietnamese and English models, poppler for PDFs, the fonts the chart generator draws with
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils \
+# Tesseract with Vietnamese and English models (and the Vietnamese script model for second opinions), poppler for PDFs, the fonts the chart generator draws with
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-script-viet poppler-utils \
 	fonts-dejavu-core fonts-liberation2 fonts-noto-core
 # the browser the review desk's tests drive (Debian's build; nothing is downloaded at run time)
 TEST_APT_PACKAGES := chromium

@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
-from pipeline.extract.reread import reread_fields, restore_vietnamese_marks
+from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, second_opinion
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
@@ -34,7 +34,9 @@ _SPACY = threading.Lock()
 
 def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
     pages = prepare_pages(raw, settings, page_dir)
-    language, images, ocr_pages = read_pages(pages, settings.language, settings.ocr_timeout)
+    language, images, ocr_pages = read_pages(
+        pages, settings.language, settings.ocr_timeout, recover=settings.reread
+    )
     with _SPACY:  # each page's Doc and labels, built once, read by fields and lists
         labelled = label_pages(ocr_pages, language)
         candidates = extract_fields(labelled)
@@ -44,6 +46,7 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         candidates = reread_fields(candidates, images, language, settings.ocr_timeout)
         if language == "en":
             candidates = restore_vietnamese_marks(candidates, images, settings.ocr_timeout)
+        candidates = second_opinion(candidates, images, settings.ocr_timeout)
     # then held against each other as kept
     candidates = cross_check(candidates)
     return ChartReading(

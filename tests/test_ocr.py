@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,7 @@ from pipeline.models import PageImage
 from pipeline.ocr.cleanup import clean_page, estimate_skew, rotate
 from pipeline.ocr.engine import check_tesseract, ocr_page
 from pipeline.ocr.reader import detect_language, read_pages
+from pipeline.ocr.recover import recover_missed_text
 
 pytestmark = pytest.mark.tesseract
 
@@ -78,6 +80,24 @@ def test_words_have_boxes_and_unit_confidences(tmp_path: Path) -> None:
     tran = page.words[texts.index("TRẦN")]
     x0, y0, x1, y1 = tran.bbox
     assert 0 <= x0 < x1 <= pixels.shape[1] and 0 <= y0 < y1 <= pixels.shape[0]
+
+
+def test_print_the_page_reading_missed_is_read_again(tmp_path: Path) -> None:
+    pixels = clean_page(render(VI_LINES)).pixels
+    image = save(pixels, tmp_path / "p.png")
+    page = ocr_page(image.path, 1, pixels.shape[1], pixels.shape[0], "vi", 60)
+    assert recover_missed_text(page, image, 60) == page  # nothing was missed
+    # Tesseract's layout analysis drops the birth-date line (it does, on some pages)
+    dropped = [w for w in page.words if w.text in {"05/11/1978", "Giới:", "Nữ"}]
+    missed = replace(page, words=tuple(w for w in page.words if w not in dropped))
+    assert len(dropped) == 3
+    recovered = recover_missed_text(missed, image, 60)
+    added = recovered.words[len(missed.words) :]
+    assert sorted(w.text for w in added) == sorted(w.text for w in dropped)
+    for word in dropped:  # found where they are printed
+        again = next(w for w in added if w.text == word.text)
+        assert max(abs(a - b) for a, b in zip(again.bbox, word.bbox, strict=True)) <= 6
+    assert {w.line_id for w in added}.isdisjoint(w.line_id for w in missed.words)
 
 
 def test_an_upside_down_page_is_turned_and_read(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.fields import cross_check
-from pipeline.extract.reread import reread_fields, restore_vietnamese_marks
+from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, second_opinion
 from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr import lines
 from pipeline.ocr.lines import read_line
@@ -135,3 +135,24 @@ def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path
     fixed = restore_vietnamese_marks([garbled], [page], 30)[0]
     assert fixed.value == "Thôn Trung, xã An Bình, huyện Đông Anh"
     assert "letters_from_second_reading" in fixed.checks_failed
+
+
+def test_a_second_model_vouches_only_for_what_it_reads_too(tmp_path: Path) -> None:
+    page, (name_box, id_box, bp_box) = chart_page(
+        tmp_path, [("Họ và tên:", "TRẦN THỊ HUYỀN"), ("Số CCCD:", CCCD), ("Huyết áp:", "120/80")]
+    )
+    read = [
+        candidate("patient.full_name", "TRẦN THỊ HUYỀN", name_box, 0.95),
+        candidate("patient.national_id", CCCD, id_box, 0.95),
+        candidate("vitals.blood_pressure", "120/80", bp_box, 0.95),
+    ]
+    misread = [
+        replace(read[0], value="TRẦN THỊ HUYÊN"),  # a lost tone mark
+        replace(read[1], value="079303004572"),
+        replace(read[2], value="120/60"),  # a dotted zero read as 6
+        replace(read[2], value=None),  # nothing read: nothing to vouch for
+    ]
+    agreed = second_opinion(read, [page], 30)
+    assert all(c.checks_passed == ("second_model_agrees",) for c in agreed)
+    assert all(candidate_score(a) > candidate_score(c) for a, c in zip(agreed, read, strict=True))
+    assert [c.checks_passed for c in second_opinion(misread, [page], 30)] == [()] * 4

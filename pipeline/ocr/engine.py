@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from pipeline.ocr.tsv import parse_tsv
 log = logging.getLogger(__name__)
 
 TESSERACT_LANGUAGES = {"vi": "vie", "en": "eng"}
+#: a second, independently trained model that reads every field's box again: Tesseract's
+#: Vietnamese *script* model (trained on all languages written in Vietnamese script), whose
+#: agreement with the page reading is evidence a re-reading with the same model is not
+SECOND_OPINION_MODEL = "Vietnamese"
+#: the Debian package of each model the pipeline needs
+MODEL_PACKAGES = {"vie": "tesseract-ocr-vie", "eng": "tesseract-ocr-eng",
+                  SECOND_OPINION_MODEL: "tesseract-ocr-script-viet"}  # fmt: skip
 
 
 def limit_threads() -> None:
@@ -31,15 +39,18 @@ def check_tesseract() -> str:
     if shutil.which("tesseract") is None:
         raise MissingDependency(
             "Tesseract is not installed: run `make demo` (or apt-get install tesseract-ocr "
-            "tesseract-ocr-vie tesseract-ocr-eng)"
+            + " ".join(MODEL_PACKAGES.values())
+            + ")"
         )
     version = str(pytesseract.get_tesseract_version())
-    installed = set(pytesseract.get_languages(config=""))
-    missing = sorted(set(TESSERACT_LANGUAGES.values()) - installed)
+    # pytesseract's own list leaves out models with capitals in their names ("Vietnamese")
+    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True)
+    installed = set(listed.stdout.split())
+    missing = sorted(set(MODEL_PACKAGES) - installed)
     if missing:
         raise MissingDependency(
-            f"Tesseract language data missing: {', '.join(missing)}: install "
-            + " ".join(f"tesseract-ocr-{m}" for m in missing)
+            f"Tesseract language data missing: {', '.join(missing)}: run `make demo` (or "
+            "apt-get install " + " ".join(MODEL_PACKAGES[m] for m in missing) + ")"
         )
     from pipeline.ocr.lines import tessdata_dir
 

@@ -22,13 +22,14 @@ import cv2
 import numpy as np
 
 from pipeline.errors import MissingDependency
-from pipeline.ocr.engine import TESSERACT_LANGUAGES, limit_threads
+from pipeline.ocr.engine import MODEL_PACKAGES, TESSERACT_LANGUAGES, limit_threads
 
 #: Tesseract reads best when a lowercase letter is 20-30 px high; boxes cut from a 300 dpi page
 #: hold 10-pt print at about 20 px, small print less.
 TARGET_X_HEIGHT = 30
 _MAX_SCALE = 4.0
 _SINGLE_LINE, _BLOCK = 7, 6
+_PAD = 16  # white border, px
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,7 @@ class LineReading:
 
 def _has_languages(folder: str) -> bool:
     return all(
-        os.path.isfile(os.path.join(folder, f"{lang}.traineddata"))
-        for lang in TESSERACT_LANGUAGES.values()
+        os.path.isfile(os.path.join(folder, f"{model}.traineddata")) for model in MODEL_PACKAGES
     )
 
 
@@ -69,8 +69,9 @@ def tessdata_dir() -> str:
         if _has_languages(folder):
             return folder.rstrip("/") + "/"
     raise MissingDependency(
-        "no tessdata folder with the Vietnamese and English models: install tesseract-ocr-vie "
-        "tesseract-ocr-eng, or set TESSDATA_PREFIX to the folder holding them"
+        "no tessdata folder with the Vietnamese and English models: install "
+        + " ".join(MODEL_PACKAGES.values())
+        + ", or set TESSDATA_PREFIX to the folder holding them"
     )
 
 
@@ -115,7 +116,7 @@ def text_lines(grey: np.ndarray) -> int:
     return int((heights >= 0.3 * heights.max()).sum()) if heights.size else 0
 
 
-def prepare_line(grey: np.ndarray, pad: int = 16) -> tuple[np.ndarray, float]:
+def prepare_line(grey: np.ndarray, pad: int = _PAD) -> tuple[np.ndarray, float]:
     """Upscaled so that its x-height is about ``TARGET_X_HEIGHT`` (never shrunk), with a white
     border (Tesseract misreads glyphs that touch the image edge). Returns the scale used."""
     band = ink_band_height(grey)
@@ -128,6 +129,25 @@ def prepare_line(grey: np.ndarray, pad: int = 16) -> tuple[np.ndarray, float]:
     return cv2.copyMakeBorder(grey, pad, pad, pad, pad, border, value=255), scale
 
 
+def _recognize(
+    grey: np.ndarray, language: str, whitelist: str, dpi: int, timeout: float, psm: int | None
+) -> tuple[Any, float] | None:
+    """The thread's API after reading the crop (upscaled, bordered), and the scale used; None
+    when Tesseract timed out."""
+    image, scale = prepare_line(np.ascontiguousarray(grey, dtype=np.uint8))
+    if psm is None:
+        psm = _SINGLE_LINE if text_lines(grey) <= 1 else _BLOCK
+    api = _api(language)
+    api.SetPageSegMode(psm)
+    api.SetVariable("tessedit_char_whitelist", whitelist)  # Recognize applies it afresh
+    height, width = image.shape
+    api.SetImageBytes(image.tobytes(), width, height, 1, width)
+    api.SetSourceResolution(round(dpi * scale))
+    if not api.Recognize(timeout=round(timeout * 1000)):
+        return None
+    return api, scale
+
+
 def read_line(
     grey: np.ndarray,
     language: str,
@@ -138,16 +158,39 @@ def read_line(
 ) -> LineReading:
     """Read a crop of a cleaned page: one line (PSM 7), or a block (PSM 6) when the crop holds
     wrapped lines. ``whitelist`` limits the characters (the LSTM honours it in Tesseract 5)."""
-    image, scale = prepare_line(np.ascontiguousarray(grey, dtype=np.uint8))
-    psm = _SINGLE_LINE if text_lines(grey) <= 1 else _BLOCK
-    api = _api(language)
-    api.SetPageSegMode(psm)
-    api.SetVariable("tessedit_char_whitelist", whitelist)  # Recognize applies it afresh
-    height, width = image.shape
-    api.SetImageBytes(image.tobytes(), width, height, 1, width)
-    api.SetSourceResolution(round(dpi * scale))
-    if not api.Recognize(timeout=round(timeout * 1000)):
+    done = _recognize(grey, language, whitelist, dpi, timeout, None)
+    if done is None:
         return LineReading("", ())  # timed out: as if nothing was read
+    api, _ = done
     text = unicodedata.normalize("NFC", " ".join((api.GetUTF8Text() or "").split()))
     confidences = tuple(max(0.0, min(1.0, c / 100.0)) for c in api.AllWordConfidences())
     return LineReading(text, confidences if text else ())
+
+
+def read_words(
+    grey: np.ndarray, language: str, *, dpi: int = 300, timeout: float = 10.0
+) -> list[tuple[str, float, tuple[int, int, int, int], int]]:
+    """Read a crop as a block of text (PSM 6): its words as (text, confidence 0..1, box in the
+    crop's pixels, line number within the crop)."""
+    done = _recognize(grey, language, "", dpi, timeout, _BLOCK)
+    if done is None:
+        return []
+    from tesserocr import RIL
+
+    api, scale = done
+    words = []
+    line = -1
+    it = api.GetIterator()
+    pad = _PAD
+    while it is not None:
+        text = unicodedata.normalize("NFC", (it.GetUTF8Text(RIL.WORD) or "").strip())
+        if it.IsAtBeginningOf(RIL.TEXTLINE):
+            line += 1
+        box = it.BoundingBox(RIL.WORD)
+        if text and box is not None:
+            x0, y0, x1, y1 = (max(0, round((v - pad) / scale)) for v in box)
+            words.append((text, max(0.0, min(1.0, it.Confidence(RIL.WORD) / 100.0)),
+                          (x0, y0, x1, y1), line))  # fmt: skip
+        if not it.Next(RIL.WORD):
+            break
+    return words

@@ -15,6 +15,7 @@ from pipeline.ingest.pages import iter_pages
 from pipeline.models import OcrPage, PageImage, RawScan
 from pipeline.ocr.cleanup import CleanPage, clean_page
 from pipeline.ocr.engine import ocr_page
+from pipeline.ocr.recover import recover_missed_text
 
 # A page read upside down gives few, low-confidence words: only then is it turned and re-read.
 _UPSIDE_DOWN_SUSPECT = 0.55
@@ -118,10 +119,11 @@ def _read_upright(page: PageImage, language: str, timeout: float) -> tuple[PageI
 
 
 def read_pages(
-    pages: list[PageImage], language: str, timeout: float
+    pages: list[PageImage], language: str, timeout: float, recover: bool = True
 ) -> tuple[str, list[PageImage], list[OcrPage]]:
     """OCR every page with one language model: the batch's, or detected on the first page
-    (running ``vie+eng`` together is slower and loses diacritics)."""
+    (running ``vie+eng`` together is slower and loses diacritics); with ``recover``, print the
+    page reading missed is read again (``recover.py``)."""
     if not pages:
         return (language if language != "auto" else "vi"), [], []
     first_lang = "vi" if language == "auto" else language
@@ -136,4 +138,8 @@ def read_pages(
         image, ocr = _read_upright(page, chosen, timeout)
         images.append(image)
         ocr_pages.append(ocr)
+    if recover:
+        ocr_pages = [
+            recover_missed_text(o, i, timeout) for o, i in zip(ocr_pages, images, strict=True)
+        ]
     return chosen, images, ocr_pages

@@ -30,6 +30,7 @@ CORROBORATING_CHECKS = frozenset(
         "known_term",
         "vietnamese_spelling",
         "reread_agrees",
+        "second_model_agrees",
     }
 )
 
