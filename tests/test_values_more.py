@@ -182,6 +182,31 @@ def test_implausible_vital_signs_fail_their_check(parser: object, text: str) -> 
     assert parsed is not None and parsed.checks_failed
 
 
+@pytest.mark.parametrize(
+    ("parser", "text"),
+    [
+        (parse_pulse, "199 l/ph"),  # 109 with its 0 read as 9
+        (parse_pulse, "36"),
+        (parse_respiratory_rate, "66 lần/phút"),
+        (parse_temperature, "42,5 °C"),
+        (parse_blood_pressure, "260/90"),
+    ],
+)
+def test_possible_but_unusual_vital_signs_are_confirmed_by_a_person(
+    parser: object, text: str
+) -> None:
+    parsed = parser(text)  # type: ignore[operator]
+    assert parsed is not None and parsed.checks_failed == ("unusual_value",)
+    assert "plausible_range" in parsed.checks_passed
+    key = {
+        parse_pulse: "vitals.pulse",
+        parse_respiratory_rate: "vitals.respiratory_rate",
+        parse_temperature: "vitals.temperature",
+        parse_blood_pressure: "vitals.blood_pressure",
+    }
+    assert check_value(key[parser], text).ok  # type: ignore[index]  # what a person confirms
+
+
 def test_temperature_without_its_decimal_point_goes_to_a_person() -> None:
     parsed = parse_temperature("374")
     assert parsed is not None and parsed.value == "37.4"

@@ -661,23 +661,37 @@ def _plain_number(whole: str, fraction: str | None) -> str:
     return f"{int(whole)}.{fraction}" if fraction else str(int(whole))
 
 
-def _in_range(value: str, low: float, high: float, checks: tuple[str, ...] = ()) -> ParsedValue:
-    ok = low <= float(value) <= high
-    return ParsedValue(value, checks + (("plausible_range",) if ok else ()),
-                       () if ok else ("plausible_range",))  # fmt: skip
+def _in_range(
+    value: str,
+    low: float,
+    high: float,
+    checks: tuple[str, ...] = (),
+    usual: tuple[float, float] | None = None,
+) -> ParsedValue:
+    """``plausible_range`` passed or failed; a possible value outside the ``usual`` range of
+    an inpatient's admission also fails ``unusual_value``: such values are rare on charts and
+    are what a misread digit makes (a pulse of 109 read as 199), so a person confirms them."""
+    number = float(value)
+    ok = low <= number <= high
+    failed = () if ok else ("plausible_range",)
+    if ok and usual is not None and not usual[0] <= number <= usual[1]:
+        failed = ("unusual_value",)
+    return ParsedValue(value, checks + (("plausible_range",) if ok else ()), failed)
 
 
-def _whole_number(text: str, low: int, high: int) -> ParsedValue | None:
+def _whole_number(
+    text: str, low: int, high: int, usual: tuple[float, float] | None = None
+) -> ParsedValue | None:
     m = re.search(r"(?<![\d/.,])(\d{1,3})(?![\d/]|[.,]\d)", as_digits_in_numbers(nfc(text)))
-    return _in_range(str(int(m.group(1))), low, high) if m else None
+    return _in_range(str(int(m.group(1))), low, high, usual=usual) if m else None
 
 
 def parse_pulse(text: str) -> ParsedValue | None:
-    return _whole_number(text, 30, 250)
+    return _whole_number(text, 30, 250, usual=(40, 180))  # a newborn's runs to 180
 
 
 def parse_respiratory_rate(text: str) -> ParsedValue | None:
-    return _whole_number(text, 5, 80)
+    return _whole_number(text, 5, 80, usual=(8, 60))
 
 
 def parse_temperature(text: str) -> ParsedValue | None:
@@ -689,11 +703,12 @@ def parse_temperature(text: str) -> ParsedValue | None:
     whole, fraction = m.group(1), m.group(2)
     if re.search(r"°?\s*F\b", clean[m.end() : m.end() + 4]) and 90 <= int(whole) <= 110:
         celsius = (float(f"{whole}.{fraction or 0}") - 32) * 5 / 9
-        return _in_range(_plain_number(*f"{celsius:.1f}".split(".")), 34, 43, ("fahrenheit",))
+        celsius_text = _plain_number(*f"{celsius:.1f}".split("."))
+        return _in_range(celsius_text, 34, 43, ("fahrenheit",), usual=(35, 41.5))
     if fraction is None and len(whole) == 3 and 340 <= int(whole) <= 430:
         # "374": the decimal point was lost; the reading is likely 37.4 but a person decides.
         return ParsedValue(_plain_number(whole[:2], whole[2]), (), ("decimal_point",))
-    return _in_range(_plain_number(whole, fraction), 34, 43)
+    return _in_range(_plain_number(whole, fraction), 34, 43, usual=(35, 41.5))
 
 
 def parse_weight(text: str) -> ParsedValue | None:
@@ -712,9 +727,9 @@ def parse_blood_pressure(text: str) -> ParsedValue | None:
     sys_, dia = int(m.group(1)), int(m.group(2))
     value = f"{sys_}/{dia}"
     ok = 50 <= sys_ <= 280 and 20 <= dia <= 180 and sys_ > dia
-    return ParsedValue(
-        value, ("plausible_range",) if ok else (), () if ok else ("plausible_range",)
-    )
+    usual = 70 <= sys_ <= 230 and 30 <= dia <= 140
+    failed = ("plausible_range",) if not ok else () if usual else ("unusual_value",)
+    return ParsedValue(value, ("plausible_range",) if ok else (), failed)
 
 
 # --- medications ------------------------------------------------------------------------------

@@ -68,12 +68,13 @@ def check_value(key: str, raw: str) -> Checked:
     if parsed is None:
         return Checked(None, f"not {_EXPECTED.get(kind, 'a value')}")
     # what a person typed is held to formats and ranges, not to lists a value may be missing
-    # from (a surname, an ethnic group, a national ICD-10 extension, a new province)
+    # from (a surname, an ethnic group, a national ICD-10 extension, a new province), nor to
+    # what is only unusual (a pulse of 199 that is on the chart)
     failed = [
         c for c in parsed.checks_failed
         if c not in {"known_surname", "known_ethnic_group", "known_code", "known_province",
                      "route_read_exactly", "frequency_read_exactly", "outcome_read_exactly",
-                     "capitalised", "vietnamese_spelling"}
+                     "capitalised", "vietnamese_spelling", "unusual_value"}
     ]  # fmt: skip
     if failed:
         return Checked(None, _REASONS.get(failed[0], f"failed check {failed[0]}"))
