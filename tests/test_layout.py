@@ -117,3 +117,19 @@ def test_a_stay_of_decades_is_a_misread_year() -> None:
 
     assert "stay_length" in checked("2097-09-22T07:20").checks_failed  # "2007" read "2097"
     assert "stay_length" in checked("2007-09-22T07:20").checks_passed
+
+
+def test_a_diagnosis_wrapped_onto_the_line_of_the_next_field_is_read_whole() -> None:
+    first = "19. Ra viện - Bệnh chính: Lao phổi, không đề cập đến xác nhận về vi khuẩn"
+    p = page(
+        [
+            (0, 200, first),  # runs into the right margin
+            (1, 200, "học hoặc mô học 20. Mã bệnh: A16.2"),
+            (2, 200, "21. Phẫu thuật:"),
+        ]
+    )
+    found = values(p)
+    assert found["encounter.discharge_diagnosis"] == (
+        "Lao phổi, không đề cập đến xác nhận về vi khuẩn học hoặc mô học"
+    )
+    assert found["encounter.discharge_icd10"] == "A16.2"

@@ -161,13 +161,16 @@ def _is_heading(tokens: Span) -> bool:
 
 def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
     """Free text that ran into the right margin continues on the next line, unless that line
-    starts another field or a section."""
+    starts another field or a section; up to another field printed after it on that line."""
     for _ in range(2):
         if end >= len(doc) or doc[end - 1]._.bbox[2] < 0.85 * _right_margin(doc):
             break
         next_end = _line_end(doc, end)
-        if any(i in starts for i in range(end, next_end)) or _is_heading(doc[end:next_end]):
+        if end in starts or _is_heading(doc[end:next_end]):
             break
+        later = [i for i in range(end + 1, next_end) if i in starts]
+        if later:
+            return later[0]  # "học hoặc mô học 20. Mã bệnh: A16.2"
         end = next_end
     return end
 
