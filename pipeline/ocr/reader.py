@@ -16,6 +16,7 @@ from pipeline.models import OcrPage, PageImage, RawScan
 from pipeline.ocr.cleanup import CleanPage, clean_page
 from pipeline.ocr.engine import ocr_page
 from pipeline.ocr.recover import recover_missed_text
+from pipeline.ocr.ticks import mark_ticks
 
 # A page read upside down gives few, low-confidence words: only then is it turned and re-read.
 _UPSIDE_DOWN_SUSPECT = 0.55
@@ -123,7 +124,8 @@ def read_pages(
 ) -> tuple[str, list[PageImage], list[OcrPage]]:
     """OCR every page with one language model: the batch's, or detected on the first page
     (running ``vie+eng`` together is slower and loses diacritics); with ``recover``, print the
-    page reading missed is read again (``recover.py``)."""
+    page reading missed is read again (``recover.py``) and ticked boxes are marked in the
+    words (``ticks.py``)."""
     if not pages:
         return (language if language != "auto" else "vi"), [], []
     first_lang = "vi" if language == "auto" else language
@@ -140,6 +142,7 @@ def read_pages(
         ocr_pages.append(ocr)
     if recover:
         ocr_pages = [
-            recover_missed_text(o, i, timeout) for o, i in zip(ocr_pages, images, strict=True)
+            mark_ticks(recover_missed_text(o, i, timeout), i)
+            for o, i in zip(ocr_pages, images, strict=True)
         ]
     return chosen, images, ocr_pages
