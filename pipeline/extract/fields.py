@@ -375,7 +375,19 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 )
                 below = span[0]._.line != hit.span[-1]._.line
                 found.setdefault(spec.key, []).append((_candidate(spec, hit, span, parsed), below))
-    chosen = [_choose(found[k]) if k in found else _missing(k) for k in specs]
+    return [_choose_one(found[k]) if k in found else _missing(k) for k in specs]
+
+
+def _choose_one(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
+    """The chosen reading. A patient's name given again with another name elsewhere on the
+    chart (a name under a signature, a relative's name under a label like the patient's) may
+    be the wrong person's: it fails ``readings_differ`` and a person decides. (Other fields'
+    second readings are mostly headings and stray words under a loose label: no evidence.)"""
+    chosen = _choose(found)
+    if chosen.key != "patient.full_name":
+        return chosen
+    if any(c.value != chosen.value and not c.checks_failed for c, _ in found):
+        return _with_check(chosen, "readings_differ", False)
     return chosen
 
 

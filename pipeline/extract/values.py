@@ -322,14 +322,31 @@ def _name_tokens(text: str) -> list[str]:
     return tokens
 
 
+#: name words whose one spelling has marks: common surnames, and the middle names of most
+#: Vietnamese names
+_MARKED_NAME_WORDS = {
+    key: word
+    for key, word in {**COMMON_SURNAMES, "van": "Văn", "thi": "Thị"}.items()
+    if not word.isascii()
+}
+
+
 def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """The surname snapped to its one real spelling; which checks the name passed."""
+    """The surname snapped to its one real spelling; which checks the name passed. A name
+    printed with marks has them on every word that takes them: "PHẠM VAN PHAT" lost some
+    (``marks_mixed``). A surname printed bare (English charts) is not held as known: the
+    marks its other words lost cannot be seen."""
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
     passed, failed = ["letters_only"], list[str]()
+    marked = [not t.isascii() for t in tokens]
+    if any(marked) and any(t.isascii() and fold(t) in _MARKED_NAME_WORDS for t in tokens):
+        failed.append("marks_mixed")
     if surname:
         if not tokens[0].isascii():  # printed without marks (English charts) stays so
             tokens[0] = surname.upper() if tokens[0].isupper() else surname
-        passed.append("known_surname")
+            passed.append("known_surname")
+        elif surname.isascii():
+            passed.append("known_surname")
     else:
         failed.append("known_surname")
     return tokens, passed, failed
