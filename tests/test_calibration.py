@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from pipeline.models import Decision, FieldCandidate
-from pipeline.review.calibration import Calibration, fit, fit_field, samples_from_reviews
+from pipeline.review.calibration import (
+    Calibration,
+    Reading,
+    fit,
+    fit_field,
+    samples_from_reviews,
+)
 from pipeline.review.routing import candidate_score, route_fields
 from tests.batch import Batch
 
@@ -43,6 +49,29 @@ def test_a_small_perfect_sample_does_not_prove_a_high_target() -> None:
     fitted = fit_field([(0.99, True)] * 40, 0.995)
     assert fitted.threshold is None  # 40 right of 40 is not evidence of 99.5 %
     assert fit_field([(0.99, True)] * 500, 0.995).threshold == 0.99
+
+
+def test_a_readings_evidence_is_weighed_by_what_it_says_of_the_field(tmp_path: Path) -> None:
+    # a second model's agreement says much more than OCR confidence on this field
+    rng = np.random.default_rng(5)
+    rows = []
+    for _ in range(3000):
+        agrees = bool(rng.random() < 0.7)
+        confidence = float(rng.uniform(0.8, 1.0))
+        right = bool(rng.random() < (0.999 if agrees else 0.85))
+        rows.append((Reading(confidence, 1.0, ("second_model_agrees",) if agrees else ()), right))
+    fitted = fit_field(rows, 0.995)
+    assert fitted.weights is not None and fitted.weights["passed:second_model_agrees"] > 0
+    vouched = Reading(0.82, 1.0, ("second_model_agrees",))
+    alone = Reading(0.99, 1.0)
+    assert vouched.raw_score() < alone.raw_score()  # the fixed score had them the other way
+    assert fitted.threshold is not None
+    assert fitted.score(vouched) >= fitted.threshold > fitted.score(alone)
+    assert fitted.probability(fitted.score(alone)) < 0.9
+    path = tmp_path / "c.json"
+    Calibration(0.995, {"patient.phone": fitted}).save(path)
+    loaded = Calibration.load(path).fields["patient.phone"]
+    assert loaded.score(vouched) == fitted.score(vouched) and loaded.weights == fitted.weights
 
 
 def test_routing_uses_the_calibration(tmp_path: Path) -> None:

@@ -1,11 +1,14 @@
-"""Calibration: turn a field's raw score into the probability that its value is right, and
-derive each field's routing threshold from a target precision for auto-accepted values.
+"""Calibration: turn what is known of a reading into the probability that its value is right,
+and derive each field's routing threshold from a target precision for auto-accepted values.
 
 Fitted on labelled charts — synthetic charts with their truth, or charts reviewers finished
 (a confirmation is a right reading, a correction or "missing" a wrong one) — and written as a
-data file the pipeline loads. Isotonic regression keeps the mapping monotone: a higher score
-never means a lower probability. The thresholds come from one probability cut for all fields,
-set where the auto-accepted readings together reach the target precision.
+data file the pipeline loads. Per field, a logistic regression weighs the reading's evidence
+(OCR confidence, label match, each check passed or failed: a second model's agreement says
+more for an ID than for a name) into one score, and isotonic regression turns the score into
+a probability, monotone: a higher score never means a lower probability. The thresholds come
+from one probability cut for all fields, set where the auto-accepted readings together reach
+the target precision.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
+from pipeline.models import FieldCandidate
 from schemas.catalogue import field_keys
 from schemas.tables import Batch, Document, ExtractedField
 
@@ -32,16 +36,68 @@ FIELD_FLOOR = 4
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What routing knows of one reading of a field, as stored with it."""
+
+    ocr_confidence: float
+    label_score: float
+    checks_passed: tuple[str, ...] = ()
+    checks_failed: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, c: FieldCandidate) -> Reading:
+        return cls(c.ocr_confidence, c.label_score, tuple(c.checks_passed), tuple(c.checks_failed))
+
+    def raw_score(self) -> float:
+        from pipeline.review.routing import reading_score
+
+        return reading_score(
+            self.ocr_confidence, self.label_score, self.checks_passed, self.checks_failed
+        )
+
+    def features(self) -> dict[str, float]:
+        """The evidence, by name: what the logistic regression weighs."""
+        out = {
+            "confidence": self.ocr_confidence,
+            "confidence_squared": self.ocr_confidence**2,
+            "label": self.label_score,
+            "failed_checks": float(min(len(self.checks_failed), 2)),
+            "raw_score": self.raw_score(),
+        }
+        out.update({f"passed:{name}": 1.0 for name in self.checks_passed})
+        out.update({f"failed:{name}": 1.0 for name in self.checks_failed})
+        return out
+
+
+#: a labelled reading: the reading (or, for a field without its evidence, a score) and whether
+#: its value was right
+Sample = tuple["Reading | float", bool]
+
+
+@dataclass(frozen=True)
 class FieldCalibration:
-    #: isotonic breakpoints: raw score -> probability right (interpolated between)
+    #: isotonic breakpoints: score -> probability right (interpolated between)
     scores: tuple[float, ...]
     probabilities: tuple[float, ...]
-    #: auto-accept a reading when its raw score is at least this (None: never)
+    #: auto-accept a reading when its score is at least this (None: never)
     threshold: float | None
     samples: int
     #: on the calibration set: share auto-accepted, and their (smoothed) precision
     automation: float
     precision: float
+    #: the logistic regression that makes a reading's score (none: the raw score is used)
+    weights: dict[str, float] | None = None
+    intercept: float = 0.0
+
+    def score(self, reading: Reading | float) -> float:
+        if isinstance(reading, float | int):
+            return float(reading)
+        if self.weights is None:
+            return reading.raw_score()
+        z = self.intercept + sum(
+            self.weights.get(name, 0.0) * value for name, value in reading.features().items()
+        )
+        return round(1.0 / (1.0 + float(np.exp(-z))), 4)
 
     def probability(self, score: float) -> float:
         return float(np.interp(score, self.scores, self.probabilities))
@@ -76,6 +132,8 @@ class Calibration:
                 f["samples"],
                 f["automation"],
                 f["precision"],
+                f.get("weights"),
+                float(f.get("intercept", 0.0)),
             )
             for key, f in data["fields"].items()
         }
@@ -123,7 +181,11 @@ def _curve(samples: Sequence[tuple[float, bool]]) -> tuple[np.ndarray, np.ndarra
 
 
 def _field_at(
-    samples: Sequence[tuple[float, bool]], xs: np.ndarray, ys: np.ndarray, cut: float | None
+    samples: Sequence[tuple[float, bool]],
+    xs: np.ndarray,
+    ys: np.ndarray,
+    cut: float | None,
+    model: tuple[dict[str, float], float] | None,
 ) -> FieldCalibration:
     """The field's threshold for a probability cut: the lowest score whose probability reaches
     it; with the share of its labelled readings accepted and their smoothed precision."""
@@ -137,25 +199,70 @@ def _field_at(
         len(samples),
         round(len(accepted) / len(samples), 4),
         round((sum(accepted) + 1) / (len(accepted) + 2), 5) if accepted else 1.0,
+        model[0] if model else None,
+        model[1] if model else 0.0,
     )
 
 
+#: the logistic regression's regularisation (scikit-learn's C), and its folds: each reading's
+#: score for the isotonic step comes from a model fitted without it
+_C, _FOLDS = 3.0, 5
+
+
+def _weigh(rows: Sequence[Sample]) -> tuple[list[float], tuple[dict[str, float], float] | None]:
+    """Scores for a field's labelled readings and the model that makes them. Readings with
+    their evidence are weighed by a logistic regression (scored out of fold, so that the
+    isotonic step sees scores as new readings get them); bare scores are kept as they are."""
+    readings = [r for r, _ in rows]
+    right = np.array([ok for _, ok in rows], dtype=int)
+    if not all(isinstance(r, Reading) for r in readings) or len(set(right)) < 2:
+        plain = [r if isinstance(r, float | int) else r.raw_score() for r in readings]
+        return [float(x) for x in plain], None
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    vectorizer = DictVectorizer(sparse=False)
+    x = vectorizer.fit_transform([r.features() for r in readings if isinstance(r, Reading)])
+    model = LogisticRegression(C=_C, max_iter=5000)
+    folds = min(_FOLDS, int(np.bincount(right).min()))
+    if folds >= 2:
+        split = StratifiedKFold(folds, shuffle=True, random_state=0)
+        held_out = cross_val_predict(model, x, right, cv=split, method="predict_proba")[:, 1]
+    else:  # too few wrong (or right) readings to hold any out
+        held_out = model.fit(x, right).predict_proba(x)[:, 1]
+    model.fit(x, right)
+    weights = {
+        name: round(float(w), 6)
+        for name, w in zip(vectorizer.get_feature_names_out(), model.coef_[0], strict=True)
+        if abs(w) > 1e-9
+    }
+    return [round(float(p), 4) for p in held_out], (weights, round(float(model.intercept_[0]), 6))
+
+
 def fit(
-    samples: Mapping[str, Sequence[tuple[float, bool]]],
+    samples: Mapping[str, Sequence[Sample]],
     target: float = DEFAULT_TARGET,
     source: str = "",
     min_samples: int = MIN_SAMPLES,
 ) -> Calibration:
-    """Per field, the probability of being right at each score; then one probability cut for
-    all fields — the lowest at which the readings it accepts, counted together, still reach
-    ``target`` precision (add-one smoothed) — so that the fields whose scores say most are
-    trusted most. No field is auto-accepted below ``FIELD_FLOOR`` times the target's doubt."""
-    curves = {key: _curve(rows) for key, rows in samples.items() if len(rows) >= min_samples}
+    """Per field, a score for each reading and the probability of being right at each score;
+    then one probability cut for all fields — the lowest at which the readings it accepts,
+    counted together, still reach ``target`` precision (add-one smoothed) — so that the fields
+    whose scores say most are trusted most. No field is auto-accepted below ``FIELD_FLOOR``
+    times the target's doubt."""
+    scored: dict[str, list[tuple[float, bool]]] = {}
+    models: dict[str, tuple[dict[str, float], float] | None] = {}
+    for key, rows in samples.items():
+        if len(rows) >= min_samples:
+            scores, models[key] = _weigh(rows)
+            scored[key] = list(zip(scores, (ok for _, ok in rows), strict=True))
+    curves = {key: _curve(rows) for key, rows in scored.items()}
     pooled = sorted(
         (
             (float(np.interp(score, *curves[key])), right)
             for key in curves
-            for score, right in samples[key]
+            for score, right in scored[key]
         ),
         key=lambda pr: -pr[0],
     )
@@ -170,17 +277,17 @@ def fit(
             break
         if (correct + 1) / (accepted + 2) >= target:
             cut = p
-    fields = {key: _field_at(samples[key], *curves[key], cut) for key in curves}
+    fields = {key: _field_at(scored[key], *curves[key], cut, models[key]) for key in curves}
     return Calibration(target, fields, source)
 
 
-def fit_field(samples: Sequence[tuple[float, bool]], target: float) -> FieldCalibration:
+def fit_field(samples: Sequence[Sample], target: float) -> FieldCalibration:
     """One field calibrated on its own."""
     return fit({"field": samples}, target, min_samples=1).fields["field"]
 
 
-def group(rows: Iterable[tuple[str, float, bool]]) -> dict[str, list[tuple[float, bool]]]:
-    out: dict[str, list[tuple[float, bool]]] = {}
+def group(rows: Iterable[tuple[str, Reading | float, bool]]) -> dict[str, list[Sample]]:
+    out: dict[str, list[Sample]] = {}
     for key, score, right in rows:
         out.setdefault(key, []).append((score, right))
     return out
@@ -189,9 +296,7 @@ def group(rows: Iterable[tuple[str, float, bool]]) -> dict[str, list[tuple[float
 # --- labelled readings -----------------------------------------------------------------------
 
 
-def samples_from_truth(
-    session: Session, batch: str, truth_dir: Path
-) -> dict[str, list[tuple[float, bool]]]:
+def samples_from_truth(session: Session, batch: str, truth_dir: Path) -> dict[str, list[Sample]]:
     """Readings of a migrated batch of synthetic charts, labelled by their truth files."""
     truth = {
         p.stem: json.loads(p.read_text(encoding="utf-8"))["fields"]
@@ -206,9 +311,7 @@ def samples_from_truth(
     return group(rows)
 
 
-def samples_from_reviews(
-    session: Session, batch: str | None = None
-) -> dict[str, list[tuple[float, bool]]]:
+def samples_from_reviews(session: Session, batch: str | None = None) -> dict[str, list[Sample]]:
     """Readings people decided: confirmed is right; corrected or 'not on the chart' is wrong.
     Auto-accepted readings are left out: nobody checked them."""
     rows = []
@@ -220,10 +323,8 @@ def samples_from_reviews(
     return group(rows)
 
 
-def _score(f: ExtractedField) -> float:
-    from pipeline.review.routing import reading_score
-
-    return reading_score(f.ocr_confidence, f.label_score, f.checks_passed, f.checks_failed)
+def _score(f: ExtractedField) -> Reading:
+    return Reading(f.ocr_confidence, f.label_score, tuple(f.checks_passed), tuple(f.checks_failed))
 
 
 def _readings(session: Session, batch: str | None) -> Iterable[tuple[Document, ExtractedField]]:

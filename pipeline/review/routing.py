@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipeline.models import Decision, FieldCandidate, RoutedField
-from pipeline.review.calibration import Calibration
+from pipeline.review.calibration import Calibration, Reading
 from schemas.catalogue import field_spec, list_spec
 
 # A failed validator or cross-check makes a value much less likely to be right.
@@ -83,9 +83,9 @@ def route_fields(
 ) -> tuple[RoutedField, ...]:
     routed = []
     for c in candidates:
-        score = candidate_score(c)
         fitted = calibration.fields.get(c.key) if calibration else None
         if fitted is not None:
+            score = fitted.score(Reading.of(c))
             confidence = round(fitted.probability(score), 4) if c.value is not None else 0.0
             threshold = fitted.threshold if fitted.threshold is not None else 1.01
             accept = c.value is not None and fitted.threshold is not None and score >= threshold
@@ -93,7 +93,7 @@ def route_fields(
             # the labelled data said about its score.
             accept = accept and not c.checks_failed
         else:
-            confidence = score
+            confidence = score = candidate_score(c)
             threshold = field_spec(c.key).threshold
             accept = score >= threshold
         if accept:
