@@ -133,3 +133,16 @@ def test_a_diagnosis_wrapped_onto_the_line_of_the_next_field_is_read_whole() -> 
         "Lao phổi, không đề cập đến xác nhận về vi khuẩn học hoặc mô học"
     )
     assert found["encounter.discharge_icd10"] == "A16.2"
+
+
+def test_a_code_glued_to_its_label_is_split_off() -> None:
+    for line, code in [
+        ("Ra viện - Bệnh chính: Viêm túi mật cấp MãICD-I0K 8 1. 0", "K81.0"),
+        ("MãB08. 4", "B08.4"),
+        ("14.ICD-10082 . 9", "O82.9"),
+    ]:
+        assert values(page([(0, 200, line)]))["encounter.discharge_icd10"] == code, line
+    # a name that starts like a label is not cut
+    assert values(page([(0, 200, "Họ và tên: LÊ MINH MAI")]))["patient.full_name"] == (
+        "LÊ MINH MAI"
+    )
