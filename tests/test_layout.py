@@ -146,3 +146,12 @@ def test_a_code_glued_to_its_label_is_split_off() -> None:
     assert values(page([(0, 200, "Họ và tên: LÊ MINH MAI")]))["patient.full_name"] == (
         "LÊ MINH MAI"
     )
+
+
+def test_a_relatives_name_and_address_are_not_the_patients() -> None:
+    relative = (1, 200, "Họ tên, địa chỉ người nhà khi cần báo tin: Nguyễn Thanh An (vợ)")
+    found = values(page([(0, 200, "Địa chỉ: Thôn Đông, xã Hưng Đạo, Hà Giang"), relative]))
+    assert found["patient.address"] == "Thôn Đông, xã Hưng Đạo, Hà Giang"
+    # the patient's address lost by OCR: the relative's is not taken in its place
+    alone = values(page([(0, 200, "Họ và tên: TRẦN VĂN AN"), relative]))
+    assert alone["patient.address"] is None and alone["patient.full_name"] == "TRẦN VĂN AN"
