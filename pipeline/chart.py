@@ -14,7 +14,12 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
-from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, second_opinion
+from pipeline.extract.reread import (
+    PageBoxes,
+    reread_fields,
+    restore_vietnamese_marks,
+    second_opinion,
+)
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
@@ -43,10 +48,11 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         medications = find_medications(labelled)
         secondary_codes = find_secondary_codes(labelled)
     if settings.reread:  # doubtful values read again from their boxes
-        candidates = reread_fields(candidates, images, language, settings.ocr_timeout)
+        boxes = PageBoxes(images)  # each page loaded once for all three
+        candidates = reread_fields(candidates, boxes, language, settings.ocr_timeout)
         if language == "en":
-            candidates = restore_vietnamese_marks(candidates, images, settings.ocr_timeout)
-        candidates = second_opinion(candidates, images, settings.ocr_timeout)
+            candidates = restore_vietnamese_marks(candidates, boxes, settings.ocr_timeout)
+        candidates = second_opinion(candidates, boxes, settings.ocr_timeout)
     # then held against each other as kept
     candidates = cross_check(candidates)
     return ChartReading(

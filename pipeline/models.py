@@ -22,6 +22,11 @@ def union_bbox(boxes: list[BBox] | tuple[BBox, ...]) -> BBox:
     )
 
 
+def overlaps(a: BBox, b: BBox) -> bool:
+    """Whether two boxes share any pixel."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 class Decision(StrEnum):
     AUTO_ACCEPTED = "auto_accepted"
     NEEDS_REVIEW = "needs_review"

@@ -88,12 +88,12 @@ def test_print_the_page_reading_missed_is_read_again(tmp_path: Path) -> None:
     pixels = clean_page(render(VI_LINES)).pixels
     image = save(pixels, tmp_path / "p.png")
     page = ocr_page(image.path, 1, pixels.shape[1], pixels.shape[0], "vi", 60)
-    assert recover_missed_text(page, image, 60) == page  # nothing was missed
+    assert recover_missed_text(page, pixels, 60) == page  # nothing was missed
     # Tesseract's layout analysis drops the birth-date line (it does, on some pages)
     dropped = [w for w in page.words if w.text in {"05/11/1978", "Giới:", "Nữ"}]
     missed = replace(page, words=tuple(w for w in page.words if w not in dropped))
     assert len(dropped) == 3
-    recovered = recover_missed_text(missed, image, 60)
+    recovered = recover_missed_text(missed, pixels, 60)
     added = recovered.words[len(missed.words) :]
     assert sorted(w.text for w in added) == sorted(w.text for w in dropped)
     for word in dropped:  # found where they are printed
@@ -133,7 +133,7 @@ def test_a_ticked_box_is_put_into_the_words_before_its_option(tmp_path: Path) ->
         for w in page.words
     )
     assert "Nữ" in [w.text for w in lost]
-    marked = mark_ticks(replace(page, words=lost), image)
+    marked = mark_ticks(replace(page, words=lost), grey)
     row = sorted((w for w in marked.words if abs(w.bbox[1] - box[1]) < 20), key=lambda w: w.bbox[0])
     text = " ".join(w.text for w in row)
     assert TICK in text and PARSERS["sex"](text).value == "female"  # type: ignore[union-attr]
@@ -141,8 +141,8 @@ def test_a_ticked_box_is_put_into_the_words_before_its_option(tmp_path: Path) ->
         w.text for w in page.words if w.bbox[1] > 200
     ]  # the boxed value is left as read
     # a reading that shows the tick already is left alone
-    assert mark_ticks(page, image) == page
-    assert [w.text for w in mark_ticks(marked, image).words].count(TICK) == 1
+    assert mark_ticks(page, grey) == page
+    assert [w.text for w in mark_ticks(marked, grey).words].count(TICK) == 1
 
 
 def test_an_upside_down_page_is_turned_and_read(tmp_path: Path) -> None:

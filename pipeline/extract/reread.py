@@ -168,12 +168,17 @@ def needs_reread(c: FieldCandidate) -> bool:
     return bool(c.value and c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
 
 
-class _Boxes:
-    """The cleaned pages of one chart, each loaded once, cut into field boxes."""
+class PageBoxes:
+    """The cleaned pages of one chart, each loaded once, cut into field boxes: made once per
+    chart and handed to each re-reading step."""
 
     def __init__(self, pages: Sequence[PageImage]) -> None:
         self.pages = {p.number: p for p in pages}
         self.pixels: dict[int, np.ndarray | None] = {}
+
+    @classmethod
+    def of(cls, pages: Sequence[PageImage] | PageBoxes) -> PageBoxes:
+        return pages if isinstance(pages, PageBoxes) else cls(pages)
 
     def crop(self, c: FieldCandidate, extend: bool = False) -> tuple[np.ndarray, int] | None:
         """The candidate's box and its page's resolution; None when the page is not at hand."""
@@ -188,13 +193,13 @@ class _Boxes:
 
 def reread_fields(
     candidates: Sequence[FieldCandidate],
-    pages: Sequence[PageImage],
+    pages: Sequence[PageImage] | PageBoxes,
     language: str,
     timeout: float,
 ) -> list[FieldCandidate]:
     """Each doubtful value read again from its box; the better reading kept. Run before
     ``cross_check``, which it uses to compare readings and which must see the kept ones."""
-    boxes = _Boxes(pages)
+    boxes = PageBoxes.of(pages)
     chart = list(candidates)
     for index, c in enumerate(chart):
         field_type = field_spec(c.key).type
@@ -265,11 +270,11 @@ def _vietnamese_reading(text: str, value: str, field_type: str) -> str | None:
 
 
 def restore_vietnamese_marks(
-    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage], timeout: float
+    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | PageBoxes, timeout: float
 ) -> list[FieldCandidate]:
     """On an English chart, the marks of Vietnamese names and addresses, read with the
     Vietnamese model from their boxes."""
-    boxes = _Boxes(pages)
+    boxes = PageBoxes.of(pages)
     out = []
     for c in candidates:
         field_type = field_spec(c.key).type
@@ -300,11 +305,11 @@ def restore_vietnamese_marks(
 
 
 def second_opinion(
-    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage], timeout: float
+    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | PageBoxes, timeout: float
 ) -> list[FieldCandidate]:
     """Each value's box read by the second model; the value gains ``second_model_agrees``
     when that reading parses to the same value."""
-    boxes = _Boxes(pages)
+    boxes = PageBoxes.of(pages)
     out = []
     for c in candidates:
         field_type = field_spec(c.key).type

@@ -322,12 +322,11 @@ def _name_tokens(text: str) -> list[str]:
     return tokens
 
 
-#: name words whose one spelling has marks: common surnames, and the middle names of most
-#: Vietnamese names
-_MARKED_NAME_WORDS = {
-    key: word
-    for key, word in {**COMMON_SURNAMES, "van": "Văn", "thi": "Thị"}.items()
-    if not word.isascii()
+#: name words (folded) whose one spelling has marks: common surnames, and the middle names of
+#: most Vietnamese names (Văn, Thị)
+_MARKED_NAME_WORDS = {key for key, word in COMMON_SURNAMES.items() if has_marks(word)} | {
+    "van",
+    "thi",
 }
 
 
@@ -338,14 +337,15 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     marks its other words lost cannot be seen."""
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
     passed, failed = ["letters_only"], list[str]()
-    marked = [not t.isascii() for t in tokens]
-    if any(marked) and any(t.isascii() and fold(t) in _MARKED_NAME_WORDS for t in tokens):
+    if any(has_marks(t) for t in tokens) and any(
+        not has_marks(t) and fold(t) in _MARKED_NAME_WORDS for t in tokens
+    ):
         failed.append("marks_mixed")
     if surname:
         if not tokens[0].isascii():  # printed without marks (English charts) stays so
             tokens[0] = surname.upper() if tokens[0].isupper() else surname
             passed.append("known_surname")
-        elif surname.isascii():
+        elif not has_marks(surname):  # "Mai", "Cao": bare as printed and as spelt
             passed.append("known_surname")
     else:
         failed.append("known_surname")
@@ -744,9 +744,10 @@ def parse_blood_pressure(text: str) -> ParsedValue | None:
     sys_, dia = int(m.group(1)), int(m.group(2))
     value = f"{sys_}/{dia}"
     ok = 50 <= sys_ <= 280 and 20 <= dia <= 180 and sys_ > dia
-    usual = 70 <= sys_ <= 230 and 30 <= dia <= 140
-    failed = ("plausible_range",) if not ok else () if usual else ("unusual_value",)
-    return ParsedValue(value, ("plausible_range",) if ok else (), failed)
+    if not ok:
+        return ParsedValue(value, (), ("plausible_range",))
+    usual = 70 <= sys_ <= 230 and 30 <= dia <= 140  # as _in_range's usual ranges
+    return ParsedValue(value, ("plausible_range",), () if usual else ("unusual_value",))
 
 
 # --- medications ------------------------------------------------------------------------------

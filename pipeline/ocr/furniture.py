@@ -11,6 +11,19 @@ import cv2
 import numpy as np
 
 
+def frame_sides(mine: np.ndarray, t: int) -> float:
+    """How full the least full side of a component's box is, looking ``t`` px in from each
+    edge: a frame's four sides are all nearly full, a letter's are not."""
+    return float(
+        min(
+            mine[:t].any(axis=0).mean(),
+            mine[-t:].any(axis=0).mean(),
+            mine[:, :t].any(axis=1).mean(),
+            mine[:, -t:].any(axis=1).mean(),
+        )
+    )
+
+
 def _box_borders(
     ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, scale: float
 ) -> np.ndarray:
@@ -25,14 +38,7 @@ def _box_borders(
             continue
         x, y, bw, bh = stats[i, 0], stats[i, 1], stats[i, 2], stats[i, 3]
         mine = labels[y : y + bh, x : x + bw] == i
-        t = max(2, int(5 * scale))
-        sides = (
-            mine[:t].any(axis=0).mean(),
-            mine[-t:].any(axis=0).mean(),
-            mine[:, :t].any(axis=1).mean(),
-            mine[:, -t:].any(axis=1).mean(),
-        )
-        if min(sides) >= 0.85:
+        if frame_sides(mine, max(2, int(5 * scale))) >= 0.85:
             out[y : y + bh, x : x + bw][mine] = 255
     return out
 

@@ -181,14 +181,13 @@ def read_words(
     words = []
     line = -1
     it = api.GetIterator()
-    pad = _PAD
     while it is not None:
         text = unicodedata.normalize("NFC", (it.GetUTF8Text(RIL.WORD) or "").strip())
         if it.IsAtBeginningOf(RIL.TEXTLINE):
             line += 1
         box = it.BoundingBox(RIL.WORD)
         if text and box is not None:
-            x0, y0, x1, y1 = (max(0, round((v - pad) / scale)) for v in box)
+            x0, y0, x1, y1 = (max(0, round((v - _PAD) / scale)) for v in box)
             words.append((text, max(0.0, min(1.0, it.Confidence(RIL.WORD) / 100.0)),
                           (x0, y0, x1, y1), line))  # fmt: skip
         if not it.Next(RIL.WORD):

@@ -141,8 +141,14 @@ def read_pages(
         images.append(image)
         ocr_pages.append(ocr)
     if recover:
-        ocr_pages = [
-            mark_ticks(recover_missed_text(o, i, timeout), i)
-            for o, i in zip(ocr_pages, images, strict=True)
-        ]
+        ocr_pages = [_recover(o, i, timeout) for o, i in zip(ocr_pages, images, strict=True)]
     return chosen, images, ocr_pages
+
+
+def _recover(ocr: OcrPage, image: PageImage, timeout: float) -> OcrPage:
+    """Missed print read again, then ticked boxes marked, on the page image loaded once."""
+    pixels = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
+    if pixels is None:
+        return ocr
+    grey = np.asarray(pixels, dtype=np.uint8)
+    return mark_ticks(recover_missed_text(ocr, grey, timeout), grey)

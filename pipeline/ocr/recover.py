@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline.models import BBox, OcrPage, OcrWord, PageImage
+from pipeline.models import BBox, OcrPage, OcrWord, overlaps
 from pipeline.ocr.lines import read_words
 
 #: how far around a read word its ink may reach (accents, leader dots touching it), px at 300 dpi
@@ -57,12 +57,7 @@ def _blocks(pieces: list[BBox]) -> list[BBox]:
         out: list[BBox] = []
         for box in grown:
             for i, other in enumerate(out):
-                if (
-                    box[0] < other[2]
-                    and other[0] < box[2]
-                    and box[1] < other[3]
-                    and other[1] < box[3]
-                ):
+                if overlaps(box, other):
                     out[i] = (min(box[0], other[0]), min(box[1], other[1]),
                               max(box[2], other[2]), max(box[3], other[3]))  # fmt: skip
                     merged = True
@@ -73,13 +68,12 @@ def _blocks(pieces: list[BBox]) -> list[BBox]:
     return grown
 
 
-def recover_missed_text(page: OcrPage, image: PageImage, timeout: float) -> OcrPage:
-    """The page with the words of its missed print added (each piece read with the page's
-    model; the page's own words masked out so that nothing is read twice)."""
-    pixels = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
-    if pixels is None or not page.words:
+def recover_missed_text(page: OcrPage, grey: np.ndarray, timeout: float) -> OcrPage:
+    """The page (its words, and its cleaned image ``grey``) with the words of its missed print
+    added (each piece read with the page's model; the page's own words masked out so that
+    nothing is read twice)."""
+    if not page.words:
         return page
-    grey = np.asarray(pixels, dtype=np.uint8)
     pieces = missed_print(grey, page.words)
     if not pieces:
         return page

@@ -14,7 +14,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline.models import BBox, OcrPage, OcrWord, PageImage
+from pipeline.models import BBox, OcrPage, OcrWord, overlaps
+from pipeline.ocr.furniture import frame_sides
 
 TICK = "☒"
 #: a tick box is about as high as a capital letter: 22-80 px at 300 dpi, nearly square
@@ -36,15 +37,8 @@ def ticked_boxes(grey: np.ndarray) -> list[BBox]:
             _MIN_SIDE <= w <= _MAX_SIDE and _MIN_SIDE <= h <= _MAX_SIDE and 0.7 <= w / h <= 1.4
         ):
             continue
-        mine = labels[y : y + h, x : x + w] == i
         t = max(2, min(w, h) // 8)
-        sides = (
-            mine[:t].any(axis=0).mean(),
-            mine[-t:].any(axis=0).mean(),
-            mine[:, :t].any(axis=1).mean(),
-            mine[:, -t:].any(axis=1).mean(),
-        )
-        if min(sides) < _SIDE_FULL:
+        if frame_sides(labels[y : y + h, x : x + w] == i, t) < _SIDE_FULL:
             continue
         inside = ink[y + 2 * t : y + h - 2 * t, x + 2 * t : x + w - 2 * t] > 0
         if not inside.size or inside.mean() < _INSIDE_INKED:
@@ -56,19 +50,15 @@ def ticked_boxes(grey: np.ndarray) -> list[BBox]:
     return boxes
 
 
-def _overlap(a: BBox, b: BBox) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def mark_ticks(page: OcrPage, image: PageImage) -> OcrPage:
-    """The page with a "☒" word where each ticked box is, unless its reading already shows a
-    tick; a word read over the box keeps only the part right of it."""
-    pixels = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
-    if pixels is None or not page.words:
+def mark_ticks(page: OcrPage, grey: np.ndarray) -> OcrPage:
+    """The page (its words, and its cleaned image ``grey``) with a "☒" word where each ticked
+    box is, unless its reading already shows a tick; a word read over the box keeps only the
+    part right of it."""
+    if not page.words:
         return page
     words = list(page.words)
-    for box in ticked_boxes(np.asarray(pixels, dtype=np.uint8)):
-        over = [i for i, w in enumerate(words) if _overlap(w.bbox, box)]
+    for box in ticked_boxes(grey):
+        over = [i for i, w in enumerate(words) if overlaps(w.bbox, box)]
         if any(words[i].text[0] in _TICK_START for i in over):
             continue  # read as a tick already ("XNam", "[x]")
         if any(_inside_word(words[i].bbox, box) or _boxed(words[i].bbox, box) for i in over):
