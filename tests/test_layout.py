@@ -155,3 +155,15 @@ def test_a_relatives_name_and_address_are_not_the_patients() -> None:
     # the patient's address lost by OCR: the relative's is not taken in its place
     alone = values(page([(0, 200, "Họ và tên: TRẦN VĂN AN"), relative]))
     assert alone["patient.address"] is None and alone["patient.full_name"] == "TRẦN VĂN AN"
+
+
+def test_a_sex_whose_label_was_garbled_is_found_by_its_options() -> None:
+    for line, sex in [
+        ("3.Giớ:i Nam xNữ Tuổi: 30", "female"),
+        ("CỚI: 1. Nam 2. Nữ 1 4. Dân tộc: Kinh", "male"),
+    ]:
+        found = values(page([(0, 200, "Họ và tên: LÊ MINH MAI"), (1, 200, line)]))
+        assert found["patient.sex"] == sex, line
+    # a place named "Nam" is no option
+    found = values(page([(0, 200, "Địa chỉ: Xã Nam Hà, Hà Nam")]))
+    assert found["patient.sex"] is None

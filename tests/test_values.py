@@ -159,6 +159,22 @@ def test_sex_from_marked_options(text: str, expected: str | None) -> None:
     assert (parsed.value if parsed else None) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("BÙI THỊ NHI", True),
+        ("NGUYEN THI QUYEN", True),  # bare, as English charts print it
+        ("NGUYỄN NGỌC PHƯƠNG QUYÊN", True),
+        ("BÙI THỊ NHT", False),  # no syllable, marked or bare
+        ("TRAN VAN KIÉN", False),
+    ],
+)
+def test_a_vietnamese_names_words_are_syllables(text: str, ok: bool) -> None:
+    parsed = parse_person_name(text)
+    assert parsed is not None and ("name_syllables" not in parsed.checks_failed) == ok
+    assert "name_syllables" not in parse_person_name("KATE TAYLOR").checks_failed  # type: ignore[union-attr]
+
+
 def test_english_names_keep_their_spelling() -> None:
     parsed = parse_person_name("NGUYEN MINH PHUONG")
     assert parsed is not None and parsed.value == "NGUYEN MINH PHUONG"

@@ -259,6 +259,8 @@ def test_address_ending_with_a_province_passes(text: str, expected: str | None) 
          "78 Tôn Đức Thắng, quận Bình Thạnh, Thành phố Hồ Chí Minh"),
         ("Thôn Phú Xuân, xã Quảng Thành, huyện Ninh Hải, Ninh Thuận ° XIN",
          "Thôn Phú Xuân, xã Quảng Thành, huyện Ninh Hải, Ninh Thuận"),
+        ("60 Lý Thường Kiệt, phường Quang Trung, tỉnh Thái Nguyên (© Œœ ¬1 ƠI C2 B2 Đ",
+         "60 Lý Thường Kiệt, phường Quang Trung, tỉnh Thái Nguyên"),  # a stamp's edge
     ],
 )  # fmt: skip
 def test_address_slips_and_scraps_after_the_province_are_put_right(

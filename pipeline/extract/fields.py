@@ -375,7 +375,43 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 )
                 below = span[0]._.line != hit.span[-1]._.line
                 found.setdefault(spec.key, []).append((_candidate(spec, hit, span, parsed), below))
+    if "patient.sex" in specs and "patient.sex" not in found:
+        found.update(_sex_options(pages, specs["patient.sex"]))
     return [_choose_one(found[k]) if k in found else _missing(k) for k in specs]
+
+
+#: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female")
+_SEX_OPTIONS = ({"nam"}, {"nu", "nư", "nữ"}), ({"male"}, {"female"})
+#: how loosely a value found by its options alone, its label lost, counts as labelled
+_OPTIONS_ONLY = 0.5
+
+
+def _sex_options(
+    pages: Sequence[LabelledPage], spec: FieldSpec
+) -> dict[str, list[tuple[FieldCandidate, bool]]]:
+    """A sex whose label OCR garbled past matching ("CỚI: 1. Nam 2. Nữ", "3.Giớ:i Nam xNữ")
+    is still found by its row of options: both options on one line, a few words apart, read
+    from the first to the line's end."""
+    for page in pages:
+        doc = page.doc
+        for t in doc:
+            word = t.norm_.strip(".:;,")
+            pair = next((p for p in _SEX_OPTIONS if word in p[0]), None)
+            if pair is None:
+                continue
+            end = _line_end(doc, t.i)
+            near = [u for u in doc[t.i + 1 : min(end, t.i + 5)] if u.norm_.strip(".:;,")]
+            if not any(u.norm_.strip(".:;,").lstrip("x") in pair[1] for u in near):
+                continue
+            start = t.i - 1 if t.i and doc[t.i - 1]._.line == t._.line else t.i
+            span = doc[start:end]  # with what stands before the first option: its tick
+            parsed = PARSERS[spec.type](span.text)
+            if parsed is None:
+                continue
+            hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
+            c = _candidate(spec, hit, span, parsed)
+            return {spec.key: [(replace(c, rule="options:sex"), False)]}
+    return {}
 
 
 def _choose_one(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:

@@ -87,6 +87,31 @@ def is_syllable(word: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def _bare_rhymes() -> frozenset[str]:
+    from pipeline.extract.text import strip_diacritics
+
+    return frozenset(strip_diacritics(r) for r in _RHYMES)
+
+
+def could_be_syllable(word: str) -> bool:
+    """A word as printed or read without its marks ("NGUYEN", "QUYEN") that some marks would
+    make a syllable; a marked word must be one as it is."""
+    from pipeline.extract.text import fold
+
+    if has_marks(word):
+        return is_syllable(word)
+    bare = fold(word)
+    if not bare.isalpha() or not bare.isascii():
+        return False
+    for initial in (*(fold(i) for i in _INITIALS), ""):
+        if bare.startswith(initial) and len(bare) > len(initial):
+            rest = bare[len(initial) :]
+            if rest in _bare_rhymes() or (initial == "g" and "i" + rest in _bare_rhymes()):
+                return True
+    return False
+
+
 def misspelt_words(text: str) -> list[str]:
     """Words carrying Vietnamese marks that no Vietnamese syllable has (a stray mark alone,
     "ˆ", is not a word)."""

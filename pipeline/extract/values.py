@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from pipeline.extract.spelling import could_be_syllable
 from pipeline.extract.text import fold, has_marks, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
     VocabularyMatch,
@@ -334,7 +335,8 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     """The surname snapped to its one real spelling; which checks the name passed. A name
     printed with marks has them on every word that takes them: "PHẠM VAN PHAT" lost some
     (``marks_mixed``). A surname printed bare (English charts) is not held as known: the
-    marks its other words lost cannot be seen."""
+    marks its other words lost cannot be seen. A Vietnamese name's every word is a syllable,
+    marked or bare: "BÙI THỊ NHT" lost a letter (``name_syllables``)."""
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
     passed, failed = ["letters_only"], list[str]()
     if any(has_marks(t) for t in tokens) and any(
@@ -349,6 +351,8 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
             passed.append("known_surname")
     else:
         failed.append("known_surname")
+    if surname and not all(could_be_syllable(t) for t in tokens):
+        failed.append("name_syllables")
     return tokens, passed, failed
 
 

@@ -428,11 +428,12 @@ _SUFFIX = {"province", "city", "municipality"}
 
 def _province_spans(body: str, tokens: list[re.Match[str]]) -> list[tuple[int, int, int]]:
     """Where the province may be: (first token, token after it, end of the kept text), for the
-    last one to four words, maybe before an English "Province"/"City" or a scrap of another
-    field's text of up to two short words in the same segment."""
+    last one to four words, maybe before an English "Province"/"City" or scraps of another
+    field's text or a stamp, up to six short words in the same segment ("° XIN", "(© Œœ 1
+    ƠI C2 B2 Đ")."""
     spans = []
     prefixes = {p[-1] for p in _province_prefixes()}
-    for junk in (0, 1, 2):
+    for junk in range(7):
         end = len(tokens) - junk
         if end < 1 or any(len(t.group(0)) > 3 for t in tokens[end:]):
             break

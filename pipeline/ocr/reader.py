@@ -16,6 +16,7 @@ from pipeline.models import OcrPage, PageImage, RawScan
 from pipeline.ocr.cleanup import CleanPage, clean_page
 from pipeline.ocr.engine import ocr_page
 from pipeline.ocr.recover import recover_missed_text
+from pipeline.ocr.stops import unprinted_stops
 from pipeline.ocr.ticks import mark_ticks
 
 # A page read upside down gives few, low-confidence words: only then is it turned and re-read.
@@ -124,8 +125,8 @@ def read_pages(
 ) -> tuple[str, list[PageImage], list[OcrPage]]:
     """OCR every page with one language model: the batch's, or detected on the first page
     (running ``vie+eng`` together is slower and loses diacritics); with ``recover``, print the
-    page reading missed is read again (``recover.py``) and ticked boxes are marked in the
-    words (``ticks.py``)."""
+    page reading missed is read again (``recover.py``), ticked boxes are marked in the
+    words (``ticks.py``) and full stops the page does not show are taken off (``stops.py``)."""
     if not pages:
         return (language if language != "auto" else "vi"), [], []
     first_lang = "vi" if language == "auto" else language
@@ -146,9 +147,10 @@ def read_pages(
 
 
 def _recover(ocr: OcrPage, image: PageImage, timeout: float) -> OcrPage:
-    """Missed print read again, then ticked boxes marked, on the page image loaded once."""
+    """Missed print read again, then ticked boxes marked and full stops the page does not
+    show taken off, on the page image loaded once."""
     pixels = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
     if pixels is None:
         return ocr
     grey = np.asarray(pixels, dtype=np.uint8)
-    return mark_ticks(recover_missed_text(ocr, grey, timeout), grey)
+    return unprinted_stops(mark_ticks(recover_missed_text(ocr, grey, timeout), grey), grey)

@@ -1,0 +1,53 @@
+"""Full stops Tesseract wrote where the page has none.
+
+The ``vie`` model's language model ends some abbreviations with a full stop it was not shown:
+the address "TP Hà Nội" comes out as "TP. Hà Nội", and a word at the end of a line gains one
+("Kinh."). A word that ends in a letter and a full stop is held against its own ink: a printed
+full stop is the rightmost piece of ink in the word's box, small and low. Where the rightmost
+piece is a letter, the stop is taken off the word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from pipeline.models import BBox, OcrPage
+
+#: a full stop is at most this share of the word's height, either way, and below its middle
+_DOT_SIZE, _DOT_LOW = 0.4, 0.45
+#: below this height (px) a word is too small to judge its ink
+_MIN_HEIGHT = 16
+
+
+def unprinted_stops(page: OcrPage, grey: np.ndarray) -> OcrPage:
+    """The page with a final "." taken off each word whose box shows no full stop."""
+    words = [
+        replace(w, text=w.text[:-1]) if _invented_stop(w.text, grey, w.bbox) else w
+        for w in page.words
+    ]
+    return page if words == list(page.words) else replace(page, words=tuple(words))
+
+
+def _invented_stop(text: str, grey: np.ndarray, box: BBox) -> bool:
+    return (
+        len(text) >= 2 and text.endswith(".") and text[-2].isalpha() and _ends_in_letter(grey, box)
+    )
+
+
+def _ends_in_letter(grey: np.ndarray, box: BBox) -> bool:
+    x0, y0, x1, y1 = box
+    if y1 - y0 < _MIN_HEIGHT:
+        return False
+    crop = grey[max(0, y0 - 2) : y1 + 3, max(0, x0) : x1 + 3]
+    ink = (crop < 128).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    pieces = [stats[i] for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= 4]
+    if not pieces:
+        return False  # nothing to judge by
+    x, y, w, h, _ = (int(v) for v in max(pieces, key=lambda s: s[0] + s[2]))
+    height = crop.shape[0]
+    is_dot = w <= _DOT_SIZE * height and h <= _DOT_SIZE * height and y >= _DOT_LOW * height
+    return not is_dot
