@@ -12,7 +12,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.fields import cross_check
-from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, second_opinion
+from pipeline.extract.reread import (
+    reread_fields,
+    restore_vietnamese_marks,
+    second_opinion,
+    unbox_cells,
+)
 from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr import lines
 from pipeline.ocr.lines import read_line
@@ -156,3 +161,33 @@ def test_a_second_model_vouches_only_for_what_it_reads_too(tmp_path: Path) -> No
     assert all(c.checks_passed == ("second_model_agrees",) for c in agreed)
     assert all(candidate_score(a) > candidate_score(c) for a, c in zip(agreed, read, strict=True))
     assert [c.checks_passed for c in second_opinion(misread, [page], 30)] == [()] * 4
+
+
+def test_a_card_number_in_character_cells_is_read_out_of_its_cells(tmp_path: Path) -> None:
+    """Cleanup erases the cells' top and bottom lines but not their short walls, which the page
+    reading takes for "1"s and "|"s; the re-reading sets the characters side by side."""
+    img = Image.new("L", (1654, 200), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 34)
+    draw.text((100, 60), "Số thẻ BHYT:", font=font, fill=0)
+    draw.text((400, 60), "GB 4 8 4", font=font, fill=0)
+    x = 400 + int(draw.textlength("GB 4 8 4 ", font=font))
+    for digit in "5252009735":
+        draw.line((x, 50, x, 110), fill=0, width=3)  # a wall taller than the digits
+        draw.text((x + 14, 60), digit, font=font, fill=0)
+        x += 50
+    draw.line((x, 50, x, 110), fill=0, width=3)
+    path = tmp_path / "page-001.pgm"
+    cv2.imwrite(str(path), np.asarray(img))
+    page = PageImage(1, path, img.width, img.height, 300)
+    misread = candidate(
+        "patient.insurance_number", "GB4845252010097", (400, 55, x, 108), 0.3,
+        passed=("format",),
+    )  # fmt: skip
+    misread = replace(misread, raw_text="GB 4 8 4 |5|2|5|2|0|10|0|9|7|3|5|")
+    (fixed,) = reread_fields([misread], [page], "vi", 30)
+    assert fixed.value == "GB4845252009735"  # the 15 characters a card holds, no walls
+    # characters without cells are left as they are
+    plain = np.full((60, 400), 255, np.uint8)
+    cv2.putText(plain, "079303004512", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    assert unbox_cells(plain) is plain

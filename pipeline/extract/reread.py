@@ -36,6 +36,7 @@ from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES, PARSERS
 from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr.engine import SECOND_OPINION_MODEL
+from pipeline.ocr.furniture import frame_sides
 from pipeline.ocr.lines import read_line
 from schemas.catalogue import field_spec
 
@@ -66,7 +67,7 @@ WHITELISTS = {
 }
 #: what OCR reads in place of a digit, and box walls: a first reading made of these and the
 #: whitelist is a value printed alone, so the whitelist cannot turn a word into digits
-_LOOKALIKES = set("OoDQIl|iZSsBGbgT[]'")
+_LOOKALIKES = set("OoDQIl|iZSsBGbgT[]{}/'.")
 _NAME_TYPES = {"person_name", "physician_name"}
 #: types of Vietnamese text an English chart may print with its marks
 _VIETNAMESE_TEXT = _NAME_TYPES | {"address", "place_or_title", "text"}
@@ -108,6 +109,59 @@ def crop_box(grey: np.ndarray, box: BBox, extend: bool = False) -> np.ndarray:
     if extend:
         x0, y0, x1, y1 = _extend_over_ink(grey, (x0, y0, x1, y1), gap=max(3, h // 4))
     return grey[y0:y1, x0:x1]
+
+
+#: a character cell's wall is a stroke this thin for its height, and this much taller than the
+#: characters in the cells
+_WALL_WIDTH, _WALL_HEIGHT = 0.2, 1.2
+
+
+def _is_wall(labels: np.ndarray, stat: np.ndarray, i: int, text_height: float) -> bool:
+    """A cell's wall (a thin stroke), or a whole cell's frame, taller than the characters."""
+    x, y, w, h = (int(v) for v in stat[:4])
+    if h < _WALL_HEIGHT * text_height:
+        return False
+    if w <= _WALL_WIDTH * h:
+        return True
+    return frame_sides(labels[y : y + h, x : x + w] == i, max(2, h // 10)) >= 0.8
+
+
+def unbox_cells(crop: np.ndarray) -> np.ndarray:
+    """A code or card number printed one character per cell ("|5|2|0|0|9|") keeps the cells'
+    walls after cleanup (each is too short to be a form line). Tesseract reads them as "1",
+    "I" or "|", merges two cells, and loses its way on the wide spacing. Walls are thin strokes
+    taller than the characters (or a cell's whole frame): where two or more are found, they
+    are erased and the characters set side by side at a normal spacing, as typed."""
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    sizes = [(int(stats[i, 2]), int(stats[i, 3])) for i in range(1, count)]
+    glyphs = [h for w, h in sizes if w >= 0.3 * h and h >= 8]
+    if not glyphs:
+        return crop
+    text_height = float(np.median(glyphs))
+    walls = {i for i in range(1, count) if _is_wall(labels, stats[i], i, text_height)}
+    if len(walls) < 2:
+        return crop
+    wall = np.isin(labels, list(walls)).astype(np.uint8)
+    clean = crop.copy()
+    clean[cv2.dilate(wall, np.ones((3, 3), np.uint8), iterations=2) > 0] = 255  # and their blur
+    # the characters: columns of ink, each piece joined to those it overlaps; specks dropped
+    spans = sorted(
+        (int(stats[i, 0]), int(stats[i, 0] + stats[i, 2]))
+        for i in range(1, count)
+        if i not in walls and max(stats[i, 2], stats[i, 3]) >= 0.35 * text_height
+    )
+    columns: list[list[int]] = []
+    for x0, x1 in spans:
+        if columns and x0 <= columns[-1][1]:
+            columns[-1][1] = max(columns[-1][1], x1)
+        else:
+            columns.append([x0, x1])
+    gap = np.full((crop.shape[0], max(2, round(0.3 * text_height))), 255, dtype=crop.dtype)
+    pieces = [gap]
+    for x0, x1 in columns:
+        pieces += [clean[:, x0:x1], gap]
+    return np.hstack(pieces)
 
 
 def _whitelist(field_type: str, raw_text: str) -> str:
@@ -181,14 +235,19 @@ class PageBoxes:
         return pages if isinstance(pages, PageBoxes) else cls(pages)
 
     def crop(self, c: FieldCandidate, extend: bool = False) -> tuple[np.ndarray, int] | None:
-        """The candidate's box and its page's resolution; None when the page is not at hand."""
+        """The candidate's box and its page's resolution; None when the page is not at hand.
+        ``extend`` (values read with a whitelist) widens the box over ink that continues it
+        and takes characters out of their cells."""
         page = self.pages.get(c.page or 0)
         if page is None or c.bbox is None:
             return None
         if page.number not in self.pixels:
             self.pixels[page.number] = load_grey(page)
         pixels = self.pixels[page.number]
-        return None if pixels is None else (crop_box(pixels, c.bbox, extend), page.dpi)
+        if pixels is None:
+            return None
+        crop = crop_box(pixels, c.bbox, extend)
+        return (unbox_cells(crop) if extend else crop), page.dpi
 
 
 def reread_fields(
