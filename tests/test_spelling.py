@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract.spelling import is_syllable, misspelt_words
+from pipeline.extract.spelling import is_syllable, misspelt_words, restack_marks
 from pipeline.extract.values import parse_text
 
 REAL = (
@@ -43,3 +43,27 @@ def test_words_without_marks_and_stray_specks_are_left_alone() -> None:
 def test_specks_after_free_text_are_dropped() -> None:
     parsed = parse_text("Xóm 7, xã Phú Thịnh, huyện Lâm Thao, Phú Thọ ˆ")
     assert parsed is not None and parsed.value == "Xóm 7, xã Phú Thịnh, huyện Lâm Thao, Phú Thọ"
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [
+        ("Câù", "Cầu"),  # the tone on the next letter
+        ("Giâý", "Giấy"),
+        ("Nguyêñ", "Nguyễn"),
+        ("NGUYÊÑ", "NGUYỄN"),
+        ("Trâà", "Trần"),  # the "n" read as the vowel carrying the tone
+        ("Thăúg", "Thắng"),
+        ("Tât", None),  # the tone lost, not moved: nothing to put back
+    ],
+)
+def test_stacked_marks_pulled_apart_are_put_back(read: str, printed: str | None) -> None:
+    assert restack_marks(read) == printed
+
+
+def test_a_restacked_value_goes_to_a_person() -> None:
+    from pipeline.extract.fields import parse_value
+
+    parsed = parse_value("address", "12 Lê Lợi, quận Câù Giâý, Hà Nội")
+    assert parsed is not None and parsed.value == "12 Lê Lợi, quận Cầu Giấy, Hà Nội"
+    assert parsed.checks_failed == ("marks_restacked",)

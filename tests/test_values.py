@@ -175,6 +175,28 @@ def test_a_vietnamese_names_words_are_syllables(text: str, ok: bool) -> None:
     assert "name_syllables" not in parse_person_name("KATE TAYLOR").checks_failed  # type: ignore[union-attr]
 
 
+def test_a_patients_name_in_mixed_case_is_doubted() -> None:
+    # forms ask for it in capitals; "Nguyễn Thu Nga" is a clinician's name under a signature
+    parsed = parse_person_name("Nguyễn Thu Nga")
+    assert parsed is not None and "in_capitals" in parsed.checks_failed
+    assert "in_capitals" not in parse_person_name("NGUYỄN THU NGA").checks_failed  # type: ignore[union-attr]
+
+
+def test_a_stray_letter_after_a_name_is_dropped() -> None:
+    assert parse_person_name("PHAN CÔNG THÁI K").value == "PHAN CÔNG THÁI"  # type: ignore[union-attr]
+    assert parse_person_name("NGUYỄN THỊ Y").value == "NGUYỄN THỊ Y"  # type: ignore[union-attr]
+
+
+def test_a_marked_name_gets_back_the_marks_its_fixed_words_lost() -> None:
+    parsed = parse_person_name("PHAM THỊ YẾN")
+    assert parsed is not None and parsed.value == "PHẠM THỊ YẾN"
+    assert "marks_mixed" in parsed.checks_failed  # a person checks all the same
+    assert parse_person_name("NGUYỄN VAN AN").value == "NGUYỄN VĂN AN"  # type: ignore[union-attr]
+    # last, "VAN" may be "Vân"; a bare name stays bare
+    assert parse_person_name("NGUYỄN THỊ VAN").value == "NGUYỄN THỊ VAN"  # type: ignore[union-attr]
+    assert parse_person_name("PHAM VAN AN").value == "PHAM VAN AN"  # type: ignore[union-attr]
+
+
 def test_english_names_keep_their_spelling() -> None:
     parsed = parse_person_name("NGUYEN MINH PHUONG")
     assert parsed is not None and parsed.value == "NGUYEN MINH PHUONG"

@@ -261,6 +261,12 @@ def test_address_ending_with_a_province_passes(text: str, expected: str | None) 
          "Thôn Phú Xuân, xã Quảng Thành, huyện Ninh Hải, Ninh Thuận"),
         ("60 Lý Thường Kiệt, phường Quang Trung, tỉnh Thái Nguyên (© Œœ ¬1 ƠI C2 B2 Đ",
          "60 Lý Thường Kiệt, phường Quang Trung, tỉnh Thái Nguyên"),  # a stamp's edge
+        # the next field, its label unread
+        ("Số 19 Hai Bà Trưng, phường Tân Lập, Quảng Ninh 7, CCCD/CMND 022019143654",
+         "Số 19 Hai Bà Trưng, phường Tân Lập, Quảng Ninh"),
+        # the words that open an address's parts, their tone lost
+        ("Sô 306 Phan Đình Phùng, phường 4, Quân 1, Thành phô Hồ Chí Minh",
+         "Số 306 Phan Đình Phùng, phường 4, Quận 1, Thành phố Hồ Chí Minh"),
     ],
 )  # fmt: skip
 def test_address_slips_and_scraps_after_the_province_are_put_right(
@@ -277,6 +283,7 @@ def test_address_slips_and_scraps_after_the_province_are_put_right(
         "224 Lê Thánh Tông, phường Hòa Khánh, thành phố Sóc Trăng, Sóc",  # cut short
         "Số 12 ngõ 4 phố Huế",  # no province at the end
         "Th6n D6ng, xa Long Hoa, huyén Gia Lam, TP Ha NGi",
+        "Số 3, Quận 1, 7, CCCD 022019143654",  # no province before the next field
     ],
 )
 def test_address_without_a_known_province_fails_the_check(text: str) -> None:

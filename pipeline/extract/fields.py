@@ -17,7 +17,7 @@ from spacy.util import filter_spans
 
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
-from pipeline.extract.spelling import misspelt_words
+from pipeline.extract.spelling import misspelt_words, restack_marks
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
@@ -292,10 +292,28 @@ _SPELLED_TYPES = {
 }
 
 
-def _spelling(spec: FieldSpec, parsed: ParsedValue) -> ParsedValue:
-    if spec.type not in _SPELLED_TYPES or not isinstance(parsed.value, str):
+def parse_value(field_type: str, text: str) -> ParsedValue | None:
+    """A value of the type read from its text, with its checks, spelling included: every
+    reading of a field (the page's, a re-reading's, a second model's) is parsed here."""
+    parsed = PARSERS[field_type](text)
+    return None if parsed is None else _spelling(field_type, parsed)
+
+
+def _spelling(field_type: str, parsed: ParsedValue) -> ParsedValue:
+    """Marked words must be syllables; a word whose stacked marks OCR pulled apart ("Câù") is
+    put back together ("Cầu"), and a person checks (``marks_restacked``)."""
+    if field_type not in _SPELLED_TYPES or not isinstance(parsed.value, str):
         return parsed
-    if misspelt_words(parsed.value):
+    wrong = misspelt_words(parsed.value)
+    if wrong:
+        fixed = {w: restack_marks(w) for w in wrong}
+        if all(fixed.values()):
+            value = re.sub(
+                r"[^\W\d_]+", lambda m: fixed.get(m.group(0)) or m.group(0), parsed.value
+            )
+            return replace(
+                parsed, value=value, checks_failed=parsed.checks_failed + ("marks_restacked",)
+            )
         return replace(parsed, checks_failed=parsed.checks_failed + ("vietnamese_spelling",))
     if not parsed.value.isascii():
         return replace(parsed, checks_passed=parsed.checks_passed + ("vietnamese_spelling",))
@@ -303,7 +321,6 @@ def _spelling(spec: FieldSpec, parsed: ParsedValue) -> ParsedValue:
 
 
 def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
-    parsed = _spelling(spec, parsed)
     words = list(span)
     if spec.type in NUMERIC_TYPES:
         words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words
@@ -366,7 +383,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 continue
             readings = []
             for span in _value_tokens(doc, hit, hits, _WRAPPING_TYPES.get(spec.type, "")):
-                parsed = PARSERS[spec.type](span.text)
+                parsed = parse_value(spec.type, span.text)
                 if parsed is not None:
                     readings.append((span, parsed))
             if readings:  # the first reading that passes its checks, else the first
@@ -405,13 +422,17 @@ def _sex_options(
                 continue
             start = t.i - 1 if t.i and doc[t.i - 1]._.line == t._.line else t.i
             span = doc[start:end]  # with what stands before the first option: its tick
-            parsed = PARSERS[spec.type](span.text)
+            parsed = parse_value(spec.type, span.text)
             if parsed is None:
                 continue
             hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
             c = _candidate(spec, hit, span, parsed)
             return {spec.key: [(replace(c, rule="options:sex"), False)]}
     return {}
+
+
+#: a name elsewhere that fails only these is still a clean reading of a name
+_NAME_DOUBTS = {"in_capitals"}
 
 
 def _choose_one(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
@@ -422,7 +443,7 @@ def _choose_one(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
     chosen = _choose(found)
     if chosen.key != "patient.full_name":
         return chosen
-    if any(c.value != chosen.value and not c.checks_failed for c, _ in found):
+    if any(c.value != chosen.value and set(c.checks_failed) <= _NAME_DOUBTS for c, _ in found):
         return _with_check(chosen, "readings_differ", False)
     return chosen
 

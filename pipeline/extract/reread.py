@@ -30,10 +30,10 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.extract.fields import NUMERIC_TYPES, cross_check
+from pipeline.extract.fields import NUMERIC_TYPES, cross_check, parse_value
 from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
-from pipeline.extract.values import COMMON_SURNAMES, PARSERS
+from pipeline.extract.values import COMMON_SURNAMES
 from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr.engine import SECOND_OPINION_MODEL
 from pipeline.ocr.furniture import frame_sides
@@ -268,7 +268,7 @@ def reread_fields(
             continue
         crop, dpi = box
         line = read_line(crop, language, whitelist=whitelist, dpi=dpi, timeout=timeout)
-        parsed = PARSERS[field_type](line.text) if line.text else None
+        parsed = parse_value(field_type, line.text) if line.text else None
         if parsed is None:
             continue  # nothing of the field's kind in the box: says nothing of the first
         second = replace(
@@ -296,9 +296,11 @@ def _printed_without_marks(value: str, field_type: str) -> bool:
 
 def _marks_from(text: str, value: str, field_type: str) -> str | None:
     """The Vietnamese reading's value when it only adds marks to the first value's letters."""
-    parsed = PARSERS[field_type](text) if text else None
+    parsed = parse_value(field_type, text) if text else None
     if parsed is None or parsed.value.isascii() or parsed.value == value:
         return None
+    if "marks_mixed" in parsed.checks_failed:
+        return None  # marks on some words only: the model's noise on bare print
     if fold(parsed.value).replace(" ", "") != fold(value).replace(" ", ""):
         return None
     if _printed_without_marks(parsed.value, field_type):
@@ -316,7 +318,7 @@ def _vietnamese_reading(text: str, value: str, field_type: str) -> str | None:
     garbled ("T6én Dirc Thafg" for "Tôn Đức Thắng"): only when the first reading shows the
     garbling (words no syllable has, digits inside words), the second shows none, and the two
     are close letter for letter."""
-    parsed = PARSERS[field_type](text) if text else None
+    parsed = parse_value(field_type, text) if text else None
     if parsed is None or parsed.value.isascii() or misspelt_words(parsed.value):
         return None
     if not (misspelt_words(value) or _DIGIT_IN_WORD.search(value)):
@@ -378,7 +380,7 @@ def second_opinion(
             crop, dpi = box
             line = read_line(crop, SECOND_OPINION_MODEL, whitelist=whitelist, dpi=dpi,
                              timeout=timeout)  # fmt: skip
-            parsed = PARSERS[field_type](line.text) if line.text else None
+            parsed = parse_value(field_type, line.text) if line.text else None
             if parsed is not None and parsed.value == c.value:
                 c = replace(c, checks_passed=c.checks_passed + ("second_model_agrees",))
         out.append(c)

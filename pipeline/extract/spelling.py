@@ -48,18 +48,33 @@ _RHYMES = set(_RHYMES_TEXT.split())
 _STOP_FINALS = ("c", "ch", "p", "t", "k")
 
 
+#: a vowel's own marks (circumflex, breve, horn): a vowel that has one takes the tone
+_VOWEL_MARKS = {"\u0302", "\u0306", "\u031b"}
+
+
 def _split_tone(word: str) -> tuple[str, list[str]] | None:
-    """The word without its tone marks, and the tones; None if a tone sits on a consonant."""
+    """The word without its tone marks, and the tones; None if a tone sits on a consonant, or
+    on a bare vowel beside one with its own mark ("Câù": the tone belongs on the "â")."""
     base: list[str] = []
     tones: list[str] = []
+    toned: list[int] = []  # which letter each tone sits on
     for ch in unicodedata.normalize("NFD", word):
         if ch in TONE_MARKS:
             letters = [b for b in base if not unicodedata.combining(b)]
             if not letters or letters[-1] not in "aeiouy":
                 return None
             tones.append(TONE_MARKS[ch])
+            toned.append(len(letters) - 1)
         else:
             base.append(ch)  # letters, and a vowel's own mark (circumflex, breve, horn)
+    marked, letter = set(), -1
+    for ch in base:
+        if not unicodedata.combining(ch):
+            letter += 1
+        elif ch in _VOWEL_MARKS:
+            marked.add(letter)
+    if marked and any(i not in marked for i in toned):
+        return None
     text = unicodedata.normalize("NFC", "".join(base))
     return text, tones
 
@@ -110,6 +125,35 @@ def could_be_syllable(word: str) -> bool:
             if rest in _bare_rhymes() or (initial == "g" and "i" + rest in _bare_rhymes()):
                 return True
     return False
+
+
+#: vowels that carry their own mark (circumflex, breve, horn) and so take the tone mark
+_MODIFIED_VOWELS = set("âăêôơưÂĂÊÔƠƯ")
+
+
+def restack_marks(word: str) -> str | None:
+    """A syllable whose stacked marks the ``vie`` model pulled apart: the tone mark of "ầ",
+    "ễ", "ấ" put on the next letter ("Câù" for "Cầu", "Nguyêñ" for "Nguyễn"), or that letter,
+    an "n", read as the vowel carrying it ("Trâà" for "Trần", "Thăúg" for "Thắng"). The tone
+    goes back on the marked vowel; None when that makes no syllable. ("Châñ" becomes
+    "Chẫn", where "Chấn" was printed: the mark itself may be wrong, so a person checks.)"""
+    nfc_chars = list(unicodedata.normalize("NFC", word))
+    for i, ch in enumerate(nfc_chars[:-1]):
+        if ch not in _MODIFIED_VOWELS:
+            continue
+        nxt = unicodedata.normalize("NFD", nfc_chars[i + 1])
+        tones = [m for m in nxt if m in TONE_MARKS]
+        if len(tones) != 1:
+            return None
+        base = "".join(m for m in nxt if m not in TONE_MARKS)
+        toned = unicodedata.normalize("NFC", unicodedata.normalize("NFD", ch) + tones[0])
+        for letter in (base, "N" if base.isupper() else "n"):
+            fixed = "".join(nfc_chars[:i]) + toned + letter + "".join(nfc_chars[i + 2 :])
+            fixed = unicodedata.normalize("NFC", fixed)
+            if is_syllable(fixed):
+                return fixed
+        return None
+    return None
 
 
 def misspelt_words(text: str) -> list[str]:

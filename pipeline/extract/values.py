@@ -17,6 +17,7 @@ from pipeline.extract.spelling import could_be_syllable
 from pipeline.extract.text import fold, has_marks, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
     VocabularyMatch,
+    address_units,
     check_address,
     correct_vietnamese_diagnosis,
     is_known_code,
@@ -314,7 +315,7 @@ def _upper_run(tokens: list[str]) -> list[str]:
 def _name_tokens(text: str) -> list[str]:
     tokens = []
     for raw in nfc(text).split():
-        token = raw.strip(".,:;()[]\"'`-_*")
+        token = raw.strip(".,:;()[]{}|\"'`-_*")  # and a box's wall: "PHƯƠNG|"
         if not token:
             continue
         if not _NAME_TOKEN.match(token):
@@ -334,7 +335,8 @@ _MARKED_NAME_WORDS = {key for key, word in COMMON_SURNAMES.items() if has_marks(
 def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     """The surname snapped to its one real spelling; which checks the name passed. A name
     printed with marks has them on every word that takes them: "PHẠM VAN PHAT" lost some
-    (``marks_mixed``). A surname printed bare (English charts) is not held as known: the
+    (``marks_mixed``): its surname and middle "Văn"/"Thị" get their one spelling back, and a
+    person checks. A surname printed bare (English charts) is not held as known: the
     marks its other words lost cannot be seen. A Vietnamese name's every word is a syllable,
     marked or bare: "BÙI THỊ NHT" lost a letter (``name_syllables``)."""
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
@@ -343,6 +345,7 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
         not has_marks(t) and fold(t) in _MARKED_NAME_WORDS for t in tokens
     ):
         failed.append("marks_mixed")
+        tokens = _marks_put_back(tokens)
     if surname:
         if not tokens[0].isascii():  # printed without marks (English charts) stays so
             tokens[0] = surname.upper() if tokens[0].isupper() else surname
@@ -356,11 +359,39 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     return tokens, passed, failed
 
 
+_MIDDLE_NAMES = {"van": "Văn", "thi": "Thị"}
+
+
+def _marks_put_back(tokens: list[str]) -> list[str]:
+    """In a marked name, the words with one marked spelling that lost it: the surname, and
+    "Văn"/"Thị" between surname and given name (last, "VAN" may be "Vân")."""
+    out = list(tokens)
+    for i, t in enumerate(out):
+        if has_marks(t):
+            continue
+        known = (
+            COMMON_SURNAMES.get(fold(t)) if i == 0
+            else _MIDDLE_NAMES.get(fold(t)) if i < len(out) - 1
+            else None
+        )  # fmt: skip
+        if known:
+            out[i] = known.upper() if t.isupper() else known
+    return out
+
+
 def parse_person_name(text: str) -> ParsedValue | None:
+    """The patient's name, which forms ask for in capitals ("In hoa"): a name in mixed case is
+    more often a clinician's under a signature ("Họ và tên: Nguyễn Thu Nga") read where the
+    patient's was lost (``in_capitals`` fails). A stray letter read after it is dropped."""
     tokens = _upper_run(_name_tokens(text))
+    if len(tokens) > 2 and len(tokens[-1]) == 1 and not could_be_syllable(tokens[-1]):
+        tokens = tokens[:-1]  # "PHAN CÔNG THÁI K"
     if len(tokens) < 2:
         return None
+    capitals = all(t.isupper() for t in tokens)
     tokens, passed, failed = _checked_name(tokens)
+    if not capitals:
+        failed.append("in_capitals")
     name = single_spaces(" ".join(tokens)).upper()
     return ParsedValue(name, tuple(passed), tuple(failed))
 
@@ -445,7 +476,7 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     cleaned = _CODE_TAIL.sub("", nfc(text))
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
-    cleaned = single_spaces(cleaned.strip(" .,:;-_/|‹›„“”\"'`~"))
+    cleaned = single_spaces(cleaned.strip(" .,:;-_/|‹›„“”\"'`~¡!¿?"))
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if has_marks(cleaned):
@@ -476,7 +507,7 @@ def parse_text(text: str) -> ParsedValue | None:
     words = single_spaces(cleaned).split()
     while words and not re.search(r"[0-9a-z]", strip_diacritics(words[-1]).lower()):
         words.pop()  # specks read as marks at the end: "Phú Thọ ˆ", "° ‹"
-    cleaned = " ".join(words).strip(" .,:;-_=*‹›«»„")
+    cleaned = " ".join(words).strip(" .,:;-_=*‹›«»„¡!¿")
     if not re.search(r"[^\W_]", cleaned):
         return None
     return ParsedValue(cleaned, ("has_text",))
@@ -495,7 +526,19 @@ def parse_address(text: str) -> ParsedValue | None:
     parsed = parse_place_or_title(text)
     if parsed is None:
         return None
-    return _held_against(check_address(parsed.value), "known_province", unknown_fails=True)
+    value = address_units(parsed.value)
+    checked = check_address(value)
+    if not checked.known:  # the next field, its label unread, after the province
+        for m in _NEXT_FIELD.finditer(value):
+            cut = check_address(value[: m.start()])
+            if cut.known:
+                checked = cut
+                break
+    return _held_against(checked, "known_province", unknown_fails=True)
+
+
+#: where another field starts inside a line of free text: its number ("7, CCCD", "5. Nghề")
+_NEXT_FIELD = re.compile(r"\s+\d{1,2}\s?[.,]\s+(?=[^\W\d_])")
 
 
 def _known_term(text: str, vocabulary: str) -> ParsedValue | None:

@@ -453,6 +453,31 @@ def _province_spans(body: str, tokens: list[re.Match[str]]) -> list[tuple[int, i
     return spans
 
 
+#: the words that open a part of a Vietnamese address, each with its one spelling: OCR of
+#: stacked marks drops a tone ("Sô 12", "thành phô", "Quân 1", "huyên")
+_ADDRESS_UNITS = {
+    fold(u): u for u in ("Số", "thành phố", "thị xã", "thị trấn", "phường", "quận", "huyện", "tỉnh")
+}
+
+
+def address_units(text: str) -> str:
+    """An address marked as Vietnamese is printed, with the word that opens each of its parts
+    ("Sô 306 Phan Đình Phùng, …, Thành phô Hồ Chí Minh") spelt as it must be."""
+    if not _mostly_marked(text):
+        return text
+
+    def snap(m: re.Match[str]) -> str:
+        lead, words = m.group(1), m.group(2)
+        for n in (2, 1):
+            head = " ".join(words.split()[:n])
+            known = _ADDRESS_UNITS.get(fold(head))
+            if known and len(head.split()) == n and not same_spelling(head, known):
+                return lead + match_case(known, head) + words[len(head) :]
+        return m.group(0)
+
+    return re.sub(r"(^|,\s*)([^\W\d_]+(?:\s+[^\W\d_]+)?)", snap, text)
+
+
 def check_address(text: str) -> VocabularyMatch:
     """An address with its province put right, and whether it ends with a known province
     ("…, tỉnh Vĩnh Phúc", "…, TP. Hồ Chí Minh", "…, T. Ca Mau", "…, Hanoi"). OCR slips in the

@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline.models import BBox, OcrPage
+from pipeline.models import BBox, OcrPage, OcrWord
 
 #: a full stop is at most this share of the word's height, either way, and below its middle
 _DOT_SIZE, _DOT_LOW = 0.4, 0.45
@@ -23,26 +23,33 @@ _MIN_HEIGHT = 16
 
 
 def unprinted_stops(page: OcrPage, grey: np.ndarray) -> OcrPage:
-    """The page with a final "." taken off each word whose box shows no full stop."""
-    words = [
-        replace(w, text=w.text[:-1]) if _invented_stop(w.text, grey, w.bbox) else w
-        for w in page.words
-    ]
+    """The page with a final "." taken off each word whose ink shows no full stop."""
+    words = []
+    for w in page.words:
+        ends_in_stop = len(w.text) >= 2 and w.text.endswith(".") and w.text[-2].isalpha()
+        if ends_in_stop and _ends_in_letter(grey, w.bbox, _room_right(page, w)):
+            w = replace(w, text=w.text[:-1])
+        words.append(w)
     return page if words == list(page.words) else replace(page, words=tuple(words))
 
 
-def _invented_stop(text: str, grey: np.ndarray, box: BBox) -> bool:
-    return (
-        len(text) >= 2 and text.endswith(".") and text[-2].isalpha() and _ends_in_letter(grey, box)
-    )
+def _room_right(page: OcrPage, word: OcrWord) -> int:
+    """Where the word's ink may end: a printed stop can lie just outside the word's box, up to
+    half its height on, but not in the next word of its line."""
+    x0, y0, x1, y1 = word.bbox
+    end = x1 + (y1 - y0) // 2
+    for w in page.words:
+        if w.line_id == word.line_id and x1 <= w.bbox[0] < end:
+            end = w.bbox[0] - 1
+    return end
 
 
-def _ends_in_letter(grey: np.ndarray, box: BBox) -> bool:
+def _ends_in_letter(grey: np.ndarray, box: BBox, right: int) -> bool:
     x0, y0, x1, y1 = box
     if y1 - y0 < _MIN_HEIGHT:
         return False
-    crop = grey[max(0, y0 - 2) : y1 + 3, max(0, x0) : x1 + 3]
-    ink = (crop < 128).astype(np.uint8)
+    crop = grey[max(0, y0 - 2) : y1 + 3, max(0, x0) : max(x1 + 1, right)]
+    ink = (crop < 160).astype(np.uint8)  # a small stop comes out light
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     pieces = [stats[i] for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= 4]
     if not pieces:
