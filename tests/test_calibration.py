@@ -74,6 +74,26 @@ def test_a_readings_evidence_is_weighed_by_what_it_says_of_the_field(tmp_path: P
     assert loaded.score(vouched) == fitted.score(vouched) and loaded.weights == fitted.weights
 
 
+def test_a_failed_check_never_raises_a_score() -> None:
+    # in this labelled set a repair (failing "marks_restacked") happened to be right more often
+    # than not: learnt freely, failing the check would raise a reading's score
+    rng = np.random.default_rng(7)
+    rows = []
+    for _ in range(2000):
+        repaired = bool(rng.random() < 0.3)
+        agrees = bool(rng.random() < 0.6)
+        right = bool(rng.random() < (0.999 if repaired else 0.95 if agrees else 0.8))
+        passed = ("second_model_agrees",) if agrees else ()
+        rows.append((Reading(0.9, 1.0, passed, ("marks_restacked",) if repaired else ()), right))
+    fitted = fit_field(rows, 0.99)
+    assert fitted.weights is not None
+    assert fitted.weights.get("failed:marks_restacked", 0.0) <= 0.0
+    assert fitted.weights.get("failed_checks", 0.0) <= 0.0
+    assert fitted.weights["passed:second_model_agrees"] > 0
+    failing = Reading(0.9, 1.0, ("second_model_agrees",), ("marks_restacked",))
+    assert fitted.score(failing) <= fitted.score(Reading(0.9, 1.0, ("second_model_agrees",)))
+
+
 def test_routing_uses_the_calibration(tmp_path: Path) -> None:
     calibration = fit({"patient.sex": readings(6000, seed=3)}, 0.98)
     path = tmp_path / "c.json"

@@ -5,7 +5,8 @@ Fitted on labelled charts — synthetic charts with their truth, or charts revie
 (a confirmation is a right reading, a correction or "missing" a wrong one) — and written as a
 data file the pipeline loads. Per field, a logistic regression weighs the reading's evidence
 (OCR confidence, label match, each check passed or failed: a second model's agreement says
-more for an ID than for a name) into one score, and isotonic regression turns the score into
+more for an ID than for a name) into one score, each weight held to its sign (a failed check
+never raises a score), and isotonic regression turns the score into
 a probability, monotone: a higher score never means a lower probability. The thresholds come
 from one probability cut for all fields, set where the auto-accepted readings together reach
 the target precision.
@@ -204,40 +205,76 @@ def _field_at(
     )
 
 
-#: the logistic regression's regularisation (scikit-learn's C), and its folds: each reading's
-#: score for the isotonic step comes from a model fitted without it
+#: the logistic regression's regularisation (as scikit-learn's C), and its folds: each
+#: reading's score for the isotonic step comes from a model fitted without it
 _C, _FOLDS = 3.0, 5
+
+
+def _sign(name: str) -> tuple[float | None, float | None]:
+    """The bounds of a piece of evidence's weight: a failed check can only lower the score, a
+    passed check, confidence or label match only raise it. Learnt freely, a failed check that
+    happened to go with right readings in the labelled set (a repair that worked there) would
+    raise the scores of readings it fails elsewhere."""
+    if name.startswith("failed") or name == "failed_checks":
+        return (None, 0.0)
+    return (0.0, None)
+
+
+def _fit_logistic(
+    x: np.ndarray, y: np.ndarray, bounds: list[tuple[float | None, float | None]]
+) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression with each weight held to its sign (L-BFGS-B)."""
+    from scipy.optimize import minimize
+
+    n, k = x.shape
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:k], theta[k]
+        z = x @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        # log(1 + e^z) - y z, summed; its gradient; plus the penalty |w|^2 / 2C
+        value = float(np.sum(np.logaddexp(0.0, z) - y * z) + w @ w / (2 * _C))
+        grad = np.append(x.T @ (p - y) + w / _C, np.sum(p - y))
+        return value, grad
+
+    result = minimize(loss, np.zeros(k + 1), jac=True, method="L-BFGS-B",
+                      bounds=[*bounds, (None, None)])  # fmt: skip
+    return result.x[:k], float(result.x[k])
 
 
 def _weigh(rows: Sequence[Sample]) -> tuple[list[float], tuple[dict[str, float], float] | None]:
     """Scores for a field's labelled readings and the model that makes them. Readings with
-    their evidence are weighed by a logistic regression (scored out of fold, so that the
-    isotonic step sees scores as new readings get them); bare scores are kept as they are."""
+    their evidence are weighed by a logistic regression, each weight held to its sign (scored
+    out of fold, so that the isotonic step sees scores as new readings get them); bare scores
+    are kept as they are."""
     readings = [r for r, _ in rows]
-    right = np.array([ok for _, ok in rows], dtype=int)
+    right = np.array([ok for _, ok in rows], dtype=float)
     if not all(isinstance(r, Reading) for r in readings) or len(set(right)) < 2:
         plain = [r if isinstance(r, float | int) else r.raw_score() for r in readings]
         return [float(x) for x in plain], None
     from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
     vectorizer = DictVectorizer(sparse=False)
     x = vectorizer.fit_transform([r.features() for r in readings if isinstance(r, Reading)])
-    model = LogisticRegression(C=_C, max_iter=5000)
-    folds = min(_FOLDS, int(np.bincount(right).min()))
+    names = list(vectorizer.get_feature_names_out())
+    bounds = [_sign(name) for name in names]
+
+    def predict(w: np.ndarray, b: float, rows_x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(rows_x @ w + b)))
+
+    held_out = np.empty(len(right))
+    folds = min(_FOLDS, int(np.bincount(right.astype(int)).min()))
     if folds >= 2:
         split = StratifiedKFold(folds, shuffle=True, random_state=0)
-        held_out = cross_val_predict(model, x, right, cv=split, method="predict_proba")[:, 1]
-    else:  # too few wrong (or right) readings to hold any out
-        held_out = model.fit(x, right).predict_proba(x)[:, 1]
-    model.fit(x, right)
-    weights = {
-        name: round(float(w), 6)
-        for name, w in zip(vectorizer.get_feature_names_out(), model.coef_[0], strict=True)
-        if abs(w) > 1e-9
-    }
-    return [round(float(p), 4) for p in held_out], (weights, round(float(model.intercept_[0]), 6))
+        for train, test in split.split(x, right):
+            w, b = _fit_logistic(x[train], right[train], bounds)
+            held_out[test] = predict(w, b, x[test])
+    w, b = _fit_logistic(x, right, bounds)
+    if folds < 2:  # too few wrong (or right) readings to hold any out
+        held_out = predict(w, b, x)
+    weights = {name: round(float(v), 6) for name, v in zip(names, w, strict=True) if abs(v) > 1e-9}
+    return [round(float(p), 4) for p in held_out], (weights, round(b, 6))
 
 
 def fit(
