@@ -183,13 +183,15 @@ def _curve(samples: Sequence[tuple[float, bool]]) -> tuple[np.ndarray, np.ndarra
 
 def _field_at(
     samples: Sequence[tuple[float, bool]],
+    total: int,
     xs: np.ndarray,
     ys: np.ndarray,
     cut: float | None,
     model: tuple[dict[str, float], float] | None,
 ) -> FieldCalibration:
     """The field's threshold for a probability cut: the lowest score whose probability reaches
-    it; with the share of its labelled readings accepted and their smoothed precision."""
+    it; with the share of its ``total`` labelled readings accepted and their smoothed
+    precision."""
     reaching = xs[ys >= cut] if cut is not None else xs[:0]
     threshold = float(reaching.min()) if len(reaching) else None
     accepted = [r for s, r in samples if threshold is not None and s >= threshold]
@@ -197,8 +199,8 @@ def _field_at(
         tuple(float(x) for x in xs),
         tuple(round(float(y), 6) for y in ys),
         threshold,
-        len(samples),
-        round(len(accepted) / len(samples), 4),
+        total,
+        round(len(accepted) / total, 4),
         round((sum(accepted) + 1) / (len(accepted) + 2), 5) if accepted else 1.0,
         model[0] if model else None,
         model[1] if model else 0.0,
@@ -288,13 +290,21 @@ def fit(
     counted together, still reach ``target`` precision (add-one smoothed) — so that the fields
     whose scores say most are trusted most. No field is auto-accepted below ``FIELD_FLOOR``
     times the target's doubt."""
-    scored: dict[str, list[tuple[float, bool]]] = {}
+    scored: dict[str, list[tuple[float, bool]]] = {}  # the readings routing may accept
+    totals: dict[str, int] = {}
     models: dict[str, tuple[dict[str, float], float] | None] = {}
     for key, rows in samples.items():
         if len(rows) >= min_samples:
             scores, models[key] = _weigh(rows)
-            scored[key] = list(zip(scores, (ok for _, ok in rows), strict=True))
-    curves = {key: _curve(rows) for key, rows in scored.items()}
+            # A reading that failed a check always goes to a person (routing), so only the
+            # others say how sure a score is for what may be accepted.
+            scored[key] = [
+                (score, ok)
+                for score, (reading, ok) in zip(scores, rows, strict=True)
+                if not (isinstance(reading, Reading) and reading.checks_failed)
+            ]
+            totals[key] = len(rows)
+    curves = {key: _curve(rows) for key, rows in scored.items() if rows}
     pooled = sorted(
         (
             (float(np.interp(score, *curves[key])), right)
@@ -314,7 +324,9 @@ def fit(
             break
         if (correct + 1) / (accepted + 2) >= target:
             cut = p
-    fields = {key: _field_at(scored[key], *curves[key], cut, models[key]) for key in curves}
+    fields = {
+        key: _field_at(scored[key], totals[key], *curves[key], cut, models[key]) for key in curves
+    }
     return Calibration(target, fields, source)
 
 
