@@ -167,3 +167,15 @@ def test_a_sex_whose_label_was_garbled_is_found_by_its_options() -> None:
     # a place named "Nam" is no option
     found = values(page([(0, 200, "Địa chỉ: Xã Nam Hà, Hà Nam")]))
     assert found["patient.sex"] is None
+
+
+def test_a_code_garbled_past_parsing_keeps_its_box_for_a_re_reading() -> None:
+    (c,) = [
+        c
+        for c in extract_fields(label_pages([page([(0, 200, "16. ICD-10: 'Ki8j5|..")])], "vi"))
+        if c.key == "encounter.discharge_icd10"
+    ]
+    assert c.value is None and c.bbox is not None and c.rule.endswith(":unread")
+    # free text is not kept so: only codes and numbers printed in cells
+    found = extract_fields(label_pages([page([(0, 200, "Nghề nghiệp: 123")])], "vi"))
+    assert all(c.bbox is None for c in found if c.value is None)

@@ -187,6 +187,12 @@ def test_a_card_number_in_character_cells_is_read_out_of_its_cells(tmp_path: Pat
     misread = replace(misread, raw_text="GB 4 8 4 |5|2|5|2|0|10|0|9|7|3|5|")
     (fixed,) = reread_fields([misread], [page], "vi", 30)
     assert fixed.value == "GB4845252009735"  # the 15 characters a card holds, no walls
+    # the page reading garbled it past parsing: the box's reading is the value
+    unread = replace(
+        misread, value=None, raw_text="GB 4 8 4 ISI2I5I2I0I0I9I7I3I5I", checks_passed=()
+    )
+    (found,) = reread_fields([unread], [page], "vi", 30)
+    assert found.value == "GB4845252009735" and found.rule.endswith("+reread:digits")
     # characters without cells are left as they are
     plain = np.full((60, 400), 255, np.uint8)
     cv2.putText(plain, "079303004512", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)

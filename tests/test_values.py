@@ -212,6 +212,10 @@ def test_boxed_codes_and_numbers_lose_their_cell_walls() -> None:
     assert bhyt is not None and bhyt.value == "GD4081955096849"
     icd = parse_icd10("K9 2 2")
     assert icd is not None and icd.value == "K92.2" and "boxed_code" in icd.checks_failed
+    for text, code in [("KI5lI6 . 7", "K56.7"), ("BO 1.9", "B01.9"), ("S/7|2!. 0", "S72.0")]:
+        icd = parse_icd10(text)  # the walls read as letters between the cells
+        assert icd is not None and icd.value == code and "boxed_code" in icd.checks_failed
+    assert parse_icd10("[11.9").value == "I11.9"  # type: ignore[union-attr]
 
 
 def test_name_label_residue_is_not_part_of_the_name() -> None:

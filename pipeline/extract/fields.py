@@ -375,6 +375,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     """One candidate per extracted field; value ``None`` when the chart gave none."""
     specs = {s.key: s for s in extracted_fields()}
     found: dict[str, list[tuple[FieldCandidate, bool]]] = {}  # candidate, found below label
+    unreadable: dict[str, FieldCandidate] = {}
     for page in pages:
         doc, hits = page.doc, page.hits
         for hit in hits:
@@ -382,10 +383,13 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             if spec is None:
                 continue
             readings = []
-            for span in _value_tokens(doc, hit, hits, _WRAPPING_TYPES.get(spec.type, "")):
+            spans = _value_tokens(doc, hit, hits, _WRAPPING_TYPES.get(spec.type, ""))
+            for span in spans:
                 parsed = parse_value(spec.type, span.text)
                 if parsed is not None:
                     readings.append((span, parsed))
+            if not readings and spans and spec.type in CELL_TYPES:
+                unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
             if readings:  # the first reading that passes its checks, else the first
                 span, parsed = next(
                     ((s, p) for s, p in readings if not p.checks_failed), readings[0]
@@ -394,7 +398,28 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 found.setdefault(spec.key, []).append((_candidate(spec, hit, span, parsed), below))
     if "patient.sex" in specs and "patient.sex" not in found:
         found.update(_sex_options(pages, specs["patient.sex"]))
-    return [_choose_one(found[k]) if k in found else _missing(k) for k in specs]
+    return [
+        _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
+    ]
+
+
+#: codes and numbers printed one character per cell, which the page reading garbles past
+#: parsing ("ICD-10: 'Ki8j5|..", "GB 487 GS0700151"): their box is kept for a re-reading
+CELL_TYPES = {"insurance_number", "icd10", "national_id"}
+
+
+def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
+    """A value under its label that did not parse: no value yet, but its box and text."""
+    return FieldCandidate(
+        key=spec.key,
+        value=None,
+        raw_text=span.text,
+        page=span[0]._.page,
+        bbox=union_bbox([t._.bbox for t in span]),
+        ocr_confidence=round(min(t._.conf for t in span), 4),
+        label_score=hit.score,
+        rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}:unread",
+    )
 
 
 #: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female")

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.extract.fields import NUMERIC_TYPES, cross_check, parse_value
+from pipeline.extract.fields import CELL_TYPES, NUMERIC_TYPES, cross_check, parse_value
 from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES
@@ -219,7 +219,9 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
 
 
 def needs_reread(c: FieldCandidate) -> bool:
-    return bool(c.value and c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
+    if c.value is None:  # a code under its label the page reading garbled past parsing
+        return c.bbox is not None and field_spec(c.key).type in CELL_TYPES
+    return bool(c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
 
 
 class PageBoxes:
@@ -263,6 +265,8 @@ def reread_fields(
     for index, c in enumerate(chart):
         field_type = field_spec(c.key).type
         whitelist = _whitelist(field_type, _value_text(c, field_type))
+        if c.value is None:
+            whitelist = WHITELISTS[field_type] if field_type in CELL_TYPES else ""
         box = boxes.crop(c, extend=bool(whitelist)) if needs_reread(c) else None
         if box is None:
             continue
@@ -280,7 +284,8 @@ def reread_fields(
             checks_passed=parsed.checks_passed,
             checks_failed=parsed.checks_failed,
         )
-        chart[index] = _judge(chart, index, second)
+        # a value the page reading did not give at all: the box's reading is the only one
+        chart[index] = second if c.value is None else _judge(chart, index, second)
     return chart
 
 

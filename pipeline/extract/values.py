@@ -417,7 +417,7 @@ def parse_physician_name(text: str) -> ParsedValue | None:
 
 # A code stands alone (not inside "24/105/24"); a leading 1 or | is the letter I misread, a
 # leading 0, 5, 8, 2 or 6 the letter it looks like (O, S, B, Z, G) when that makes a real code.
-_ICD = re.compile(r"(?<![\w/.-])([A-Z1|0-9][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?(?![\w/-])")
+_ICD = re.compile(r"(?<![\w/.-])([A-Z1|\[0-9][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?(?![\w/-])")
 
 
 def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
@@ -442,7 +442,7 @@ def parse_icd10(text: str) -> ParsedValue | None:
     upper = nfc(text).upper()
     for m in _ICD.finditer(upper.replace("(", " ").replace(")", " ")):
         first = m.group(1)[0]
-        letter = {"1": "I", "|": "I"}.get(first) or first.translate(_LETTER_LOOKALIKES)
+        letter = {"1": "I", "|": "I", "[": "I"}.get(first) or first.translate(_LETTER_LOOKALIKES)
         code = letter + as_digits(m.group(1)[1:])
         if m.group(2):
             code += "." + as_digits(m.group(2))
@@ -450,10 +450,11 @@ def parse_icd10(text: str) -> ParsedValue | None:
             parsed = _known_icd10(code, read_as=first)
             if parsed:
                 return parsed
-    # A code in character boxes reads "K 9 2 | 2": one cell per character, the dot implied.
-    boxed = re.match(r"[\s|/'\[\]]*([A-Z])((?:[\s|/'\[\].]*\d){2,4})", upper)
+    # A code in character boxes reads "K 9 2 | 2", "KI5lI6 . 7": one cell per character, the
+    # dot implied, the cells' walls read as "|", "I", "l" between them (an "O" is a zero).
+    boxed = re.match(r"[\s|/'\[\]]*([A-Z])((?:[\s|/'\[\].,:;IL!]*[\dO]){2,4})", upper)
     if boxed:
-        digits = re.sub(r"\D", "", boxed.group(2))
+        digits = re.sub(r"\D", "", boxed.group(2).replace("O", "0"))
         code = boxed.group(1) + digits[:2] + ("." + digits[2:] if len(digits) > 2 else "")
         parsed = _known_icd10(code, read_as=code[0])
         if parsed:
