@@ -10,6 +10,7 @@ from pipeline.extract.values import (
     parse_insurance_number,
     parse_national_id,
     parse_person_name,
+    parse_record_number,
     parse_sex,
 )
 
@@ -238,3 +239,16 @@ def test_one_option_beside_other_marks_goes_to_a_person() -> None:
 def test_diagnosis_words_ending_like_a_label_are_kept() -> None:
     parsed = parse_diagnosis("Liver cell carcinoma")
     assert parsed is not None and parsed.value == "Liver cell carcinoma"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("BA19- 39609", "BA19-39609"),  # spaced around its dash
+        ("BA16 -68870", "BA16-68870"),
+        ("BAO8-28671", "BA08-28671"),  # an O after its letters is a zero
+        ("2017/54772", "2017/54772"),
+    ],
+)
+def test_record_numbers_as_ocr_spaces_them(text: str, number: str) -> None:
+    assert parse_record_number(text).value == number  # type: ignore[union-attr]

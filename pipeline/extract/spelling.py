@@ -13,7 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pipeline.extract.text import has_marks
+from pipeline.extract.text import fold, has_marks, strip_diacritics
 
 # Combining tone marks: huyền, sắc, ngã, hỏi, nặng.
 TONE_MARKS = {
@@ -104,16 +104,12 @@ def is_syllable(word: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _bare_rhymes() -> frozenset[str]:
-    from pipeline.extract.text import strip_diacritics
-
     return frozenset(strip_diacritics(r) for r in _RHYMES)
 
 
 def could_be_syllable(word: str) -> bool:
     """A word as printed or read without its marks ("NGUYEN", "QUYEN") that some marks would
     make a syllable; a marked word must be one as it is."""
-    from pipeline.extract.text import fold
-
     if has_marks(word):
         return is_syllable(word)
     bare = fold(word)
@@ -161,6 +157,6 @@ def misspelt_words(text: str) -> list[str]:
     "ˆ", is not a word)."""
     out = []
     for word in re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text)):
-        if has_marks(word) and re.search(r"[a-zA-Z]", word) and not is_syllable(word):
+        if has_marks(word) and re.search(r"[a-z]", fold(word)) and not is_syllable(word):
             out.append(word)
     return out

@@ -481,6 +481,8 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if has_marks(cleaned):
+        # specks read between words: "Bệnh.thương hàn", "không đề`cập"
+        cleaned = single_spaces(re.sub(r"[`´]|(?<=[^\W\d_])\.(?=[^\W\d_])", " ", cleaned))
         return _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
     return _held_against(snap_english_title(cleaned), "known_title")
 
@@ -527,7 +529,8 @@ def parse_address(text: str) -> ParsedValue | None:
     parsed = parse_place_or_title(text)
     if parsed is None:
         return None
-    value = address_units(parsed.value)
+    # a unit's abbreviation with a colon for its stop: "P: Minh Khai"
+    value = address_units(re.sub(r"\b(P|Q|X|H|T|TP):(?=\s)", r"\1.", parsed.value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
         for m in _NEXT_FIELD.finditer(value):
@@ -591,9 +594,12 @@ def parse_ethnicity(text: str) -> ParsedValue | None:
 
 
 def parse_record_number(text: str) -> ParsedValue | None:
-    """A chart number as printed ("BA24-09747", "2017/54772"): the first word holding digits."""
-    for raw in nfc(text).split():
-        token = raw.strip(".,:;()[]|_'\"")
+    """A chart number as printed ("BA24-09747", "2017/54772"): the first word holding digits,
+    its parts joined where OCR spaced them around the dash ("BA19- 39609") and an "O" after
+    its letters read as the zero it is ("BAO8-28671")."""
+    joined = re.sub(r"(?<=\w)\s*([-/])\s*(?=\w)", r"\1", nfc(text))
+    for raw in joined.split():
+        token = re.sub(r"(?<=^[A-Z]{2})[OQ](?=\d)", "0", raw.strip(".,:;()[]|_'\""))
         if sum(ch.isdigit() for ch in token) >= 3 and re.fullmatch(r"[\w/.\-]+", token):
             return ParsedValue(token, ("has_digits",))
     return None
@@ -784,7 +790,9 @@ def parse_weight(text: str) -> ParsedValue | None:
 
 
 def parse_blood_pressure(text: str) -> ParsedValue | None:
-    """``SYS/DIA`` in mmHg, both in physiological ranges and systolic above diastolic."""
+    """``SYS/DIA`` in mmHg, both in physiological ranges and systolic above diastolic. A
+    reading by cuff is written to the nearest 5 mmHg (``rounded_reading``): an 8 or 9 where
+    a 0 was printed is the commonest slip, and both models make it."""
     m = re.search(r"(?<!\d)(\d{2,3})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)",
                   as_digits_in_numbers(nfc(text)))  # fmt: skip
     if not m:
@@ -795,7 +803,8 @@ def parse_blood_pressure(text: str) -> ParsedValue | None:
     if not ok:
         return ParsedValue(value, (), ("plausible_range",))
     usual = 70 <= sys_ <= 230 and 30 <= dia <= 140  # as _in_range's usual ranges
-    return ParsedValue(value, ("plausible_range",), () if usual else ("unusual_value",))
+    passed = ("plausible_range",) + (("rounded_reading",) if sys_ % 5 == dia % 5 == 0 else ())
+    return ParsedValue(value, passed, () if usual else ("unusual_value",))
 
 
 # --- medications ------------------------------------------------------------------------------
