@@ -67,3 +67,8 @@ def test_a_restacked_value_goes_to_a_person() -> None:
     parsed = parse_value("address", "12 Lê Lợi, quận Câù Giâý, Hà Nội")
     assert parsed is not None and parsed.value == "12 Lê Lợi, quận Cầu Giấy, Hà Nội"
     assert parsed.checks_failed == ("marks_restacked",)
+
+
+def test_a_word_of_marked_letters_only_is_checked_too() -> None:
+    assert misspelt_words("thành phố Châu Đôé, tỉnh An Giang") == ["Đôé"]
+    assert misspelt_words("Đồng Nai ˆ") == []

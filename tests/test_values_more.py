@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.extract.values import (
     parse_blood_pressure,
+    parse_diagnosis,
     parse_ethnicity,
     parse_medication,
     parse_outcome,
@@ -319,3 +320,19 @@ def test_reviewers_values_for_new_fields_and_list_entries() -> None:
     entry = check_value("medications.1", "Paracetamol 500mg uống 3 lần/ngày").value
     assert entry is not None and json.loads(entry)["strength"] == "500 mg"
     assert check_value("medications.1", "Paracetamol").reason
+
+
+def test_a_blood_pressure_to_the_nearest_5_mmhg_is_a_rounded_reading() -> None:
+    assert "rounded_reading" in parse_blood_pressure("120/80 mmHg").checks_passed  # type: ignore[union-attr]
+    odd = parse_blood_pressure("120/89 mmHg")  # a printed 0 read as 9, or a monitor's reading
+    assert odd is not None and odd.value == "120/89" and "rounded_reading" not in odd.checks_passed
+    assert not odd.checks_failed  # no fault: the calibration weighs what the rounding says
+
+
+def test_specks_between_a_diagnosis_words_are_dropped() -> None:
+    parsed = parse_diagnosis("Lao phổi, không đề`cập đến xác nhận về`vi khuẩn học")
+    assert (
+        parsed is not None and parsed.value == "Lao phổi, không đề cập đến xác nhận về vi khuẩn học"
+    )
+    assert parse_diagnosis("Bệnh.thương hàn").value == "Bệnh thương hàn"  # type: ignore[union-attr]
+    assert parse_diagnosis("Crohn's disease").value == "Crohn's disease"  # type: ignore[union-attr]

@@ -267,6 +267,8 @@ def test_address_ending_with_a_province_passes(text: str, expected: str | None) 
         # the words that open an address's parts, their tone lost
         ("Sô 306 Phan Đình Phùng, phường 4, Quân 1, Thành phô Hồ Chí Minh",
          "Số 306 Phan Đình Phùng, phường 4, Quận 1, Thành phố Hồ Chí Minh"),
+        ("Số 307 Bà Triệu, P: Minh Khai, Q. Đống Đa, TP Hà Nội",
+         "Số 307 Bà Triệu, P. Minh Khai, Q. Đống Đa, TP Hà Nội"),  # a colon for the stop
     ],
 )  # fmt: skip
 def test_address_slips_and_scraps_after_the_province_are_put_right(
