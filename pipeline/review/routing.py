@@ -68,8 +68,8 @@ def candidate_score(c: FieldCandidate) -> float:
 
 
 def _reasons(c: FieldCandidate) -> tuple[str, ...]:
-    if c.value is None:
-        return ("not found on the chart",)
+    if c.value is None:  # a box kept without a value: its label found, the value unreadable
+        return ("value unreadable" if c.bbox else "not found on the chart",)
     reasons = [f"failed check: {name}" for name in c.checks_failed]
     if c.ocr_confidence < 0.85:
         reasons.append("low OCR confidence")
