@@ -461,8 +461,9 @@ _ADDRESS_UNITS = {
 
 
 def address_units(text: str) -> str:
-    """An address marked as Vietnamese is printed, with the word that opens each of its parts
-    ("Sô 306 Phan Đình Phùng, …, Thành phô Hồ Chí Minh") spelt as it must be."""
+    """An address printed with its Vietnamese marks, with the word that opens each of its
+    parts spelt as it must be ("Sô 306 …, Thành phô Hồ Chí Minh" -> "Số 306 …, Thành phố Hồ
+    Chí Minh"). Bare addresses (English charts) are left as printed."""
     if not _mostly_marked(text):
         return text
 
