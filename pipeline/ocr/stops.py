@@ -3,8 +3,8 @@
 The ``vie`` model's language model ends some abbreviations with a full stop it was not shown:
 the address "TP Hà Nội" comes out as "TP. Hà Nội", and a word at the end of a line gains one
 ("Kinh."). A word that ends in a letter and a full stop is held against its own ink: a printed
-full stop is the rightmost piece of ink in the word's box, small and low. Where the rightmost
-piece is a letter, the stop is taken off the word.
+full stop is the rightmost piece of ink in the word's box or just right of it, small and low.
+Where the rightmost piece is a letter, the stop is taken off the word.
 """
 
 from __future__ import annotations

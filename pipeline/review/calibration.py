@@ -6,10 +6,10 @@ Fitted on labelled charts — synthetic charts with their truth, or charts revie
 data file the pipeline loads. Per field, a logistic regression weighs the reading's evidence
 (OCR confidence, label match, each check passed or failed: a second model's agreement says
 more for an ID than for a name) into one score, each weight held to its sign (a failed check
-never raises a score), and isotonic regression turns the score into
-a probability, monotone: a higher score never means a lower probability. The thresholds come
-from one probability cut for all fields, set where the auto-accepted readings together reach
-the target precision.
+never raises a score), and isotonic regression turns the score into a probability, monotone:
+a higher score never means a lower probability. The thresholds come from one probability cut
+for all fields, set where the auto-accepted readings together reach the target precision;
+both learn from the readings routing may accept (those that failed no check).
 """
 
 from __future__ import annotations
