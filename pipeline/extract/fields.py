@@ -320,13 +320,17 @@ def _spelling(field_type: str, parsed: ParsedValue) -> ParsedValue:
     return parsed
 
 
-def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) -> FieldCandidate:
+def _candidate(
+    spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue | None
+) -> FieldCandidate:
+    """The value read under a label; with ``parsed`` None, the box and text of a value that
+    did not parse."""
     words = list(span)
     if spec.type in NUMERIC_TYPES:
         words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words
     return FieldCandidate(
         key=spec.key,
-        value=parsed.value,
+        value=parsed.value if parsed else None,
         raw_text=span.text,
         page=span[0]._.page,
         bbox=union_bbox([t._.bbox for t in words]),
@@ -334,8 +338,8 @@ def _candidate(spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue) 
         ocr_confidence=round(min(t._.conf for t in words), 4),
         label_score=hit.score,
         rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
-        checks_passed=parsed.checks_passed,
-        checks_failed=parsed.checks_failed,
+        checks_passed=parsed.checks_passed if parsed else (),
+        checks_failed=parsed.checks_failed if parsed else (),
     )
 
 
@@ -410,16 +414,8 @@ CELL_TYPES = {"insurance_number", "icd10", "national_id"}
 
 def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     """A value under its label that did not parse: no value yet, but its box and text."""
-    return FieldCandidate(
-        key=spec.key,
-        value=None,
-        raw_text=span.text,
-        page=span[0]._.page,
-        bbox=union_bbox([t._.bbox for t in span]),
-        ocr_confidence=round(min(t._.conf for t in span), 4),
-        label_score=hit.score,
-        rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}:unread",
-    )
+    c = _candidate(spec, hit, span, None)
+    return replace(c, rule=c.rule + ":unread")
 
 
 #: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female")
