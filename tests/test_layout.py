@@ -179,3 +179,23 @@ def test_a_code_garbled_past_parsing_keeps_its_box_for_a_re_reading() -> None:
     # free text is not kept so: only codes and numbers printed in cells
     found = extract_fields(label_pages([page([(0, 200, "Nghề nghiệp: 123")])], "vi"))
     assert all(c.bbox is None for c in found if c.value is None)
+
+
+def test_a_value_with_a_stop_is_not_taken_for_the_next_fields_number() -> None:
+    found = values(
+        page(
+            [
+                (0, 200, "16. Mạch (lần/phút): 87. 17. Nhiệt độ: 36.7 °C"),
+                (1, 200, "19. Nhịp thở (lần/phút): 16."),
+                (2, 200, "20. Cân nặng (kg): 21. Huyết áp: 120/80"),
+            ]
+        )
+    )
+    assert found["vitals.pulse"] == "87"
+    assert found["vitals.respiratory_rate"] == "16"  # a number ending its line is the value
+    assert found["vitals.weight"] is None  # "21." is the next field's number, not a weight
+
+
+def test_a_sex_from_its_options_with_a_garbled_female_and_a_boxed_code() -> None:
+    found = values(page([(0, 200, "Họ và tên: LÊ MINH MAI"), (1, 200, "CỚI: 1. Nam 2. Nứử 1")]))
+    assert found["patient.sex"] == "male"

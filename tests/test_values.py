@@ -148,6 +148,8 @@ def test_diagnosis_text_drops_code_and_leaders() -> None:
     [
         ("1. Nam 2. Nữ 1", "male"),
         ("1.Nam 2.Nữ 2", "female"),
+        ("3. Giới tính: 1. Nam 2.Nữ .1j", "male"),  # the code box's wall read as "j"
+        ("1. Nam 2. Nứử [2]", "female"),  # Nữ's marks read as letters
         ("☒ Nam ☐ Nữ", "male"),
         ("Nam X Nữ", "female"),
         ("Nam lXINữ", "female"),  # the box's walls read as letters around the tick

@@ -18,6 +18,7 @@ from spacy.util import filter_spans
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
 from pipeline.extract.spelling import misspelt_words, restack_marks
+from pipeline.extract.text import fold
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
@@ -111,6 +112,28 @@ def _letters(span: Span) -> str:
 _ENUMERATOR = re.compile(r"^\(?\d{1,2}[.)]$|^[IVX]{1,4}\.$")
 
 
+def _field_number(doc: Doc, i: int) -> int | None:
+    """The number printed before a label ("16." in "16. Mạch"), if token ``i`` is one."""
+    m = re.fullmatch(r"\(?(\d{1,2})[.)]?", doc[i].text) if i >= 0 else None
+    return int(m.group(1)) if m else None
+
+
+def _next_number(doc: Doc, i: int, own: int | None) -> bool:
+    """Is token ``i``, ending a value, the next field's number rather than the value ("87." in
+    "16. Mạch: 87. 17. Nhiệt độ")? A Roman numeral always is (a section's); a number is when
+    it is the label's number plus one, or when words follow it on its line (the next label,
+    matched or not). A number ending its line is the value, its stop a leader's remnant."""
+    text = doc[i].text
+    if not _ENUMERATOR.match(text):
+        return False
+    if not text.lstrip("(")[0].isdigit():
+        return True
+    if own is not None and _field_number(doc, i) == own + 1:
+        return True
+    after = doc[i + 1] if i + 1 < len(doc) else None
+    return after is not None and after._.line == doc[i]._.line and after.text[0].isalpha()
+
+
 def starts_field(doc: Doc, hit: LabelHit) -> bool:
     """Is this label really the start of another field, or words inside a value (the BP label
     "huyết áp" inside the diagnosis "Tăng huyết áp")? A field starts after an enumerator
@@ -197,8 +220,9 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str 
             # free text runs on; a row of options is tried on its line first
             ends = [wrapped] if wraps == "text" else [stop, wrapped]
     spans = []
+    own = _field_number(doc, hit.span.start - 1)
     for end in ends:
-        while end > start and (_ENUMERATOR.match(doc[end - 1].text) or doc[end - 1].is_punct):
+        while end > start and (doc[end - 1].is_punct or _next_number(doc, end - 1, own)):
             end -= 1  # the next field's number ("2.") is not part of this value
         if end > start:
             spans.append(doc[start:end])
@@ -418,8 +442,9 @@ def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     return replace(c, rule=c.rule + ":unread")
 
 
-#: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female")
-_SEX_OPTIONS = ({"nam"}, {"nu", "nư", "nữ"}), ({"male"}, {"female"})
+#: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female"),
+#: with "Nữ" also as OCR reads its marks ("Nứử" -> "nuu")
+_SEX_OPTIONS = ({"nam"}, {"nu", "nuu"}), ({"male"}, {"female"})
 #: how loosely a value found by its options alone, its label lost, counts as labelled
 _OPTIONS_ONLY = 0.5
 
@@ -433,13 +458,13 @@ def _sex_options(
     for page in pages:
         doc = page.doc
         for t in doc:
-            word = t.norm_.strip(".:;,")
+            word = fold(t.text)
             pair = next((p for p in _SEX_OPTIONS if word in p[0]), None)
             if pair is None:
                 continue
             end = _line_end(doc, t.i)
-            near = [u for u in doc[t.i + 1 : min(end, t.i + 5)] if u.norm_.strip(".:;,")]
-            if not any(u.norm_.strip(".:;,").lstrip("x") in pair[1] for u in near):
+            near = [fold(u.text) for u in doc[t.i + 1 : min(end, t.i + 5)]]
+            if not any(re.sub(r"^\d*x?", "", u) in pair[1] for u in near):
                 continue
             start = t.i - 1 if t.i and doc[t.i - 1]._.line == t._.line else t.i
             span = doc[start:end]  # with what stands before the first option: its tick

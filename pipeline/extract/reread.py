@@ -319,20 +319,43 @@ _DIGIT_IN_WORD = re.compile(r"\b(?=\w*[^\W\d_])\w*\d\w*\b")
 
 
 def _vietnamese_reading(text: str, value: str, field_type: str) -> str | None:
-    """The Vietnamese reading's value in place of an English reading the English model
-    garbled ("T6én Dirc Thafg" for "Tôn Đức Thắng"): only when the first reading shows the
-    garbling (words no syllable has, digits inside words), the second shows none, and the two
-    are close letter for letter."""
+    """The Vietnamese reading's value in place of an English reading of marked print, which
+    the English model garbles ("T6én Dirc Thafg", "Ton Dic Thang" for "Tôn Đức Thắng"): when
+    the second reading is spelt right and marked throughout and the two are close letter for
+    letter."""
+    text = _aligned(text, value)
     parsed = parse_value(field_type, text) if text else None
     if parsed is None or parsed.value.isascii() or misspelt_words(parsed.value):
         return None
-    if not (misspelt_words(value) or _DIGIT_IN_WORD.search(value)):
+    if _DIGIT_IN_WORD.search(parsed.value) or _printed_without_marks(parsed.value, field_type):
         return None
-    if _DIGIT_IN_WORD.search(parsed.value):
+    # The first reading must show the garbling (words no syllable has, digits inside words);
+    # a mostly bare address will do, but not a bare name: on bare capitals the Vietnamese model
+    # makes up marks ("NGUYEN THI GIANG" -> "NGUYỄN THỊ GIANG").
+    bare = field_type not in _NAME_TYPES and _printed_without_marks(value, field_type)
+    if not (misspelt_words(value) or _DIGIT_IN_WORD.search(value) or bare):
         return None
     if fuzz.ratio(fold(parsed.value), fold(value)) < 80:
         return None
     return parsed.value
+
+
+def _aligned(text: str, value: str) -> str:
+    """The part of a re-reading that lines up with the first value, in whole words: a label or
+    stamp the wider box took in beside it ("6. Home address: ...", "... 7. National ID") is
+    left out."""
+    folded = strip_diacritics(text).lower()
+    if len(folded) != len(text) or len(text) <= len(value):
+        return text
+    at = fuzz.partial_ratio_alignment(strip_diacritics(value).lower(), folded)
+    if at is None or at.score < 80:
+        return text
+    start, end = at.dest_start, at.dest_end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end]
 
 
 def restore_vietnamese_marks(

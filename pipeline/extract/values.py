@@ -207,6 +207,10 @@ _MALE, _FEMALE = {"nam", "male", "m"}, {"nu", "female", "f"}
 _TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
 _BOXED_TICK = re.compile(r"[\[\](|li1]*[xv][\[\](|li1]*")
 _GLUED_TICK = re.compile(r"([\[\](|li1]*[xv][\[\](|li1]*)(nam|nu|male|female)")
+#: the option's number written in its box, the walls read as letters: "1", "[2]", "1j", "|1|"
+_BOXED_CODE = re.compile(r"[\[\](|lij!]*([12])[\[\])|lij!]*")
+#: "Nữ" with its marks read as extra letters ("Nứử" -> "nuu")
+_GARBLED_FEMALE = re.compile(r"nu{1,2}")
 
 
 def parse_sex(text: str) -> ParsedValue | None:
@@ -215,7 +219,7 @@ def parse_sex(text: str) -> ParsedValue | None:
     words = []
     for token in re.split(r"[\s.:;,]+", nfc(text)):
         word = "x" if token in _TICKS else fold(token)
-        word = re.sub(r"^\d+(?=[a-z])", "", word)  # "1.Nam" -> "nam"
+        word = re.sub(r"^\d+(?=[a-z]{2})", "", word)  # "1Nam" -> "nam"
         glued = _GLUED_TICK.fullmatch(word)
         if glued:  # a tick and its box read glued to the option: "XMale", "lXINữ"
             words.extend(["x", glued.group(2)])
@@ -224,7 +228,7 @@ def parse_sex(text: str) -> ParsedValue | None:
         elif word:
             words.append(word)
     male = [i for i, w in enumerate(words) if w in _MALE]
-    female = [i for i, w in enumerate(words) if w in _FEMALE]
+    female = [i for i, w in enumerate(words) if w in _FEMALE or _GARBLED_FEMALE.fullmatch(w)]
     # One option alone is the answer, unless other marks beside it may be the other option
     # garbled ("Nam lXlNũ"): then a person looks.
     others = () if len(words) == 1 else ("single_option",)
@@ -235,7 +239,7 @@ def parse_sex(text: str) -> ParsedValue | None:
     if not (male and female):
         return None
     after = words[max(male[0], female[0]) + 1 :]
-    codes = [w for w in after if w in {"1", "2"}]
+    codes = [m.group(1) for m in map(_BOXED_CODE.fullmatch, after) if m]
     if len(codes) == 1:
         return ParsedValue("male" if codes[0] == "1" else "female", ("option_code",))
     ticked = [
