@@ -61,6 +61,41 @@ def test_datetimes(text: str, expected: str) -> None:
     assert not parsed.checks_failed
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12/93/1965", "1965-03-12"),  # a worn 0 read as 9
+        ("12/03/2615", "2015-03-12"),  # 6 for 0 in the year
+        ("12/83/1965", "1965-03-12"),
+        ("12 tháng 83 năm 1965", "1965-03-12"),
+        ("10⁄41⁄1980", "1980-11-10"),  # 4 for 1
+    ],
+)
+def test_a_date_out_of_range_by_one_slipped_digit_is_read_for_a_person_to_check(
+    text: str, expected: str
+) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed.value == expected
+    assert "digits_repaired" in parsed.checks_failed
+
+
+def test_only_a_number_out_of_range_is_repaired() -> None:
+    assert parse_date("12/13/1965") is None  # no digit of 13 slips
+    assert parse_date("31/02/1965") is None  # day and month in range: no real date, no repair
+
+
+def test_a_time_out_of_range_by_one_slipped_digit() -> None:
+    parsed = parse_datetime("97 giờ 52 phút ngày 19/09/1996")
+    assert parsed is not None and parsed.value == "1996-09-19T07:52"
+    assert parsed.checks_failed == ("digits_repaired",)
+
+
+def test_vietnamese_long_dates_as_ocr_reads_them() -> None:
+    for text in ["2 tháäg 10 năm 1998", "2 tháng-10 năm 1998"]:
+        parsed = parse_date(text)
+        assert parsed is not None and parsed.value == "1998-10-02", text
+
+
 def test_datetime_without_time_is_flagged() -> None:
     parsed = parse_datetime("15/06/2012")
     assert parsed is not None and "time_found" in parsed.checks_failed

@@ -74,7 +74,10 @@ _MONTHS_EN = {
 _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
-_VI_LONG = re.compile(rf"({_NUM}{{1,2}})\s*thang\s*({_NUM}{{1,2}})\s*nam\s*({_NUM}{{4}})")
+# "15 tháng 6 năm 2012", also as OCR reads it: "2 tháäg 10 năm", "8 tháng-1 năm"
+_VI_LONG = re.compile(
+    rf"({_NUM}{{1,2}})\s*-?\s*th[a-z]{{1,2}}g\s*-?\s*({_NUM}{{1,2}})\s*-?\s*nam\s*({_NUM}{{4}})"
+)
 _EN_SEP = r"(?:\s+|\s*[-/.]\s*)"  # "31 Aug 1942", "31-Aug-1942"
 _EN_LONG = re.compile(rf"(\d{{1,2}}){_EN_SEP}([a-z]{{3}})[a-z]*\.?,?{_EN_SEP}(\d{{4}})")
 _EN_LONG_MDY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
@@ -96,63 +99,109 @@ def _fold_value(text: str) -> str:
     return " ".join(fold(strip_diacritics(text.translate(_SEPARATORS))).split())
 
 
-def find_date(text: str) -> tuple[date, tuple[int, int]] | None:
-    """The first real calendar date in the text, and where it was found in the folded text."""
+#: digits OCR reads for a worn or dotted 0 and for a 1: "18/92/2009", "10/70/2006", "2618",
+#: "10/41/1980"
+_DIGIT_SLIPS = {"9": "0", "8": "0", "6": "0", "7": "1", "4": "1"}
+
+
+def _slipped(digits: str, low: int, high: int) -> list[str]:
+    """A number out of its range as it reads, else the readings one slipped digit away that
+    are in range ("92" -> "02" for a month)."""
+    if low <= int(digits) <= high:
+        return [digits]
+    return [
+        fixed
+        for i, ch in enumerate(digits)
+        if ch in _DIGIT_SLIPS
+        and low <= int(fixed := digits[:i] + _DIGIT_SLIPS[ch] + digits[i + 1 :]) <= high
+    ]
+
+
+def _repaired_date(y: str, m: str, d: str) -> date | None:
+    """The one real date a day, month or year out of range reads as with one digit slipped
+    back in each; None when none does or more than one would."""
+    y, m, d = as_digits(y), as_digits(m), as_digits(d)
+    if not (y + m + d).isdigit():
+        return None
+    dates = {
+        day
+        for yy in _slipped(y, 1900, 2030)
+        for mm in _slipped(m, 1, 12)
+        for dd in _slipped(d, 1, 31)
+        if (day := _make_date(yy, mm, dd))
+    }
+    return dates.pop() if len(dates) == 1 else None
+
+
+def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
+    """The first real calendar date in the text, where it was found in the folded text, and
+    whether a slipped digit had to be put back for it to be one (``_DIGIT_SLIPS``)."""
     folded = _fold_value(text) if text else ""
-    found: list[tuple[int, date, tuple[int, int]]] = []
+    found: list[tuple[int, date, tuple[int, int], bool]] = []
     for pattern, order in ((_DMY, "dmy"), (_YMD, "ymd"), (_VI_LONG, "dmy")):
         for m in pattern.finditer(folded):
             parts = dict(zip(order, m.groups(), strict=True))
             d = _make_date(parts["y"], parts["m"], parts["d"])
-            if d:
-                found.append((m.start(), d, m.span()))
+            if d and 1900 <= d.year <= 2030:
+                found.append((m.start(), d, m.span(), False))
+            elif repaired := _repaired_date(parts["y"], parts["m"], parts["d"]):
+                found.append((m.start(), repaired, m.span(), True))
+            elif d:  # a year out of range, for parse_date to flag
+                found.append((m.start(), d, m.span(), False))
     for m in _EN_LONG.finditer(folded):
         month = _MONTHS_EN.get(m.group(2))
         if month:
             d = _make_date(m.group(3), str(month), m.group(1))
             if d:
-                found.append((m.start(), d, m.span()))
+                found.append((m.start(), d, m.span(), False))
     for m in _EN_LONG_MDY.finditer(folded):
         month = _MONTHS_EN.get(m.group(1))
         if month:
             d = _make_date(m.group(3), str(month), m.group(2))
             if d:
-                found.append((m.start(), d, m.span()))
+                found.append((m.start(), d, m.span(), False))
     if not found:
         return None
-    _, d, span = min(found, key=lambda f: f[0])
-    return d, span
+    _, d, span, repaired = min(found, key=lambda f: (f[3], f[0]))
+    return d, span, repaired
 
 
 def parse_date(text: str) -> ParsedValue | None:
     found = find_date(text)
     if not found:
         return None
-    d, _ = found
+    d, _, repaired = found
     checks = ("real_date",)
+    failed = ("digits_repaired",) if repaired else ()
     if not 1900 <= d.year <= 2030:
-        return ParsedValue(d.isoformat(), checks, ("plausible_year",))
-    return ParsedValue(d.isoformat(), checks + ("plausible_year",))
+        return ParsedValue(d.isoformat(), checks, failed + ("plausible_year",))
+    return ParsedValue(d.isoformat(), checks + ("plausible_year",), failed)
 
 
 def parse_datetime(text: str) -> ParsedValue | None:
     found = find_date(text)
     if not found:
         return None
-    d, (start, end) = found
+    d, (start, end), repaired = found
+    failed = ("digits_repaired",) if repaired else ()
     folded = _fold_value(text)
     outside = folded[:start] + " " + folded[end:]
     hour = minute = None
     for pattern in (_TIME_COLON, _TIME_VI):
         m = pattern.search(outside)
         if m:
-            hour = int(as_digits(m.group(1)))
-            minute = int(as_digits(m.group(2))) if m.group(2) else 0
+            hour_text = as_digits(m.group(1))
+            minute_text = as_digits(m.group(2)) if m.group(2) else "0"
+            hours, minutes = _slipped(hour_text, 0, 23), _slipped(minute_text, 0, 59)
+            if len(hours) == 1 and len(minutes) == 1:
+                hour, minute = int(hours[0]), int(minutes[0])
+                if (hours[0], minutes[0]) != (hour_text, minute_text):
+                    failed = failed if repaired else failed + ("digits_repaired",)
             break
-    if hour is None or minute is None or not (0 <= hour < 24 and 0 <= minute < 60):
-        return ParsedValue(f"{d.isoformat()}T00:00", ("real_date",), ("time_found",))
+    if hour is None or minute is None:
+        return ParsedValue(f"{d.isoformat()}T00:00", ("real_date",), failed + ("time_found",))
     value = datetime(d.year, d.month, d.day, hour, minute).strftime("%Y-%m-%dT%H:%M")
-    return ParsedValue(value, ("real_date", "time_found"))
+    return ParsedValue(value, ("real_date", "time_found"), failed)
 
 
 # --- identity --------------------------------------------------------------------------------
