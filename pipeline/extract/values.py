@@ -144,8 +144,8 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
             d = _make_date(parts["y"], parts["m"], parts["d"])
             if d and 1900 <= d.year <= 2030:
                 found.append((m.start(), d, m.span(), False))
-            elif repaired := _repaired_date(parts["y"], parts["m"], parts["d"]):
-                found.append((m.start(), repaired, m.span(), True))
+            elif fixed := _repaired_date(parts["y"], parts["m"], parts["d"]):
+                found.append((m.start(), fixed, m.span(), True))
             elif d:  # a year out of range, for parse_date to flag
                 found.append((m.start(), d, m.span(), False))
     for m in _EN_LONG.finditer(folded):
@@ -162,8 +162,8 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
                 found.append((m.start(), d, m.span(), False))
     if not found:
         return None
-    _, d, span, repaired = min(found, key=lambda f: (f[3], f[0]))
-    return d, span, repaired
+    _, first, span, repaired = min(found, key=lambda f: (f[3], f[0]))
+    return first, span, repaired
 
 
 def parse_date(text: str) -> ParsedValue | None:
@@ -183,7 +183,7 @@ def parse_datetime(text: str) -> ParsedValue | None:
     if not found:
         return None
     d, (start, end), repaired = found
-    failed = ("digits_repaired",) if repaired else ()
+    failed: tuple[str, ...] = ("digits_repaired",) if repaired else ()
     folded = _fold_value(text)
     outside = folded[:start] + " " + folded[end:]
     hour = minute = None
