@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.values import PARSERS
 from pipeline.models import OcrPage, PageImage
-from pipeline.ocr.cleanup import clean_page, estimate_skew, rotate
+from pipeline.ocr.cleanup import clean_page, estimate_skew, rotate, undot_zeros
 from pipeline.ocr.engine import check_tesseract, ocr_page
 from pipeline.ocr.reader import detect_language, read_pages
 from pipeline.ocr.recover import recover_missed_text
@@ -231,3 +231,26 @@ def test_cleanup_can_be_switched_off_to_measure_it(tmp_path: Path) -> None:
     as_scanned = prepare_pages(raw, raw_settings, tmp_path / "raw")[0]
     cleaned = prepare_pages(raw, settings_from_env({}), tmp_path / "clean")[0]
     assert as_scanned.skew_degrees == 0.0 and abs(cleaned.skew_degrees + 2.0) < 0.3
+
+
+def test_dotted_zeros_are_read_as_zeros(tmp_path: Path) -> None:
+    mono = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 28)
+    serif = ImageFont.truetype(FONT, 40)
+    img = Image.new("L", (1654, 400), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((120, 100), "CCCD: 001090603004", font=mono, fill=0)
+    draw.text((120, 200), "Chẩn đoán: Viêm phổi, 0 ổ", font=serif, fill=0)
+    # the cells of a boxed code: a cell's stop and a tick are no zero's dot
+    draw.rectangle((120, 290, 160, 350), outline=0, width=3)
+    draw.text((128, 292), ".", font=serif, fill=0)
+    draw.rectangle((200, 300, 250, 350), outline=0, width=3)
+    draw.text((210, 298), "X", font=serif, fill=0)
+    # a little blur, as a scan gives: Tesseract then reads the dotted zeros as 9s and 6s
+    pixels = cv2.GaussianBlur(np.asarray(img), (0, 0), 1.0)
+    undotted = undot_zeros(pixels)
+    assert (undotted[180:] == pixels[180:]).all()
+    assert (undotted[100:160] < 160).sum() < (pixels[100:160] < 160).sum()
+    cleaned = clean_page(pixels).pixels
+    page = ocr_page(save(cleaned, tmp_path / "p.png").path, 1, 1654, 400, "vi", 60)
+    assert "001090603004" in page.text
+    assert "Viêm phổi, 0 ổ" in page.text

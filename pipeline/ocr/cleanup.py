@@ -95,12 +95,67 @@ def upscale(grey: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     return cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), OCR_DPI
 
 
+#: a zero's counter: taller than wide, of a character's size (px at 300 dpi)
+_COUNTER_ASPECT, _COUNTER_HEIGHT = 1.3, (8, 120)
+
+
+def undot_zeros(grey: np.ndarray) -> np.ndarray:
+    """Dotted zeros made plain. Typewriter and printer faces (Liberation Mono, DejaVu Sans
+    Mono) dot their zeros, and Tesseract reads a dotted 0 as 6, 8 or 9: in IDs, dates, record
+    numbers. The dot is a piece of ink alone inside a letter's counter, in its middle: a
+    tall counter (a box's or a cell's is wider) holding a small blob, neither a cell's stop
+    (low in it) nor a tick (as large as its box)."""
+    ink = (grey < 160).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return grey
+    links = hierarchy[0]  # per contour: next, previous, first child, parent
+    out = grey
+    depth: dict[int, int] = {-1: -1}
+
+    def depth_of(i: int) -> int:
+        chain = []
+        while i not in depth:
+            chain.append(i)
+            i = int(links[i][3])
+        for j in reversed(chain):
+            depth[j] = depth[int(links[j][3])] + 1
+        return depth[chain[0]] if chain else depth[i]
+
+    for hole, (_, _, child, _) in enumerate(links):
+        # a hole (odd depth) is the inside of ink; its children are the blobs within it
+        if child == -1 or depth_of(hole) % 2 == 0:
+            continue
+        hx, hy, hw, hh = cv2.boundingRect(contours[hole])
+        if hh < _COUNTER_ASPECT * hw or not _COUNTER_HEIGHT[0] <= hh <= _COUNTER_HEIGHT[1]:
+            continue
+        blobs = []
+        while child != -1:
+            blobs.append(child)
+            child = links[child][0]
+        if len(blobs) != 1:
+            continue
+        bx, by, bw, bh = cv2.boundingRect(contours[blobs[0]])
+        mx, my = bx + bw / 2, by + bh / 2
+        if (
+            0.12 * hh <= bh <= 0.45 * hh
+            and bw <= 0.6 * hw
+            and hx + 0.2 * hw <= mx <= hx + 0.8 * hw
+            and hy + 0.3 * hh <= my <= hy + 0.7 * hh
+        ):
+            if out is grey:
+                out = grey.copy()
+            cv2.drawContours(out, contours, blobs[0], 255, thickness=cv2.FILLED)
+            cv2.drawContours(out, contours, blobs[0], 255, thickness=2)
+    return out
+
+
 def clean_page(grey: np.ndarray, dpi: int = OCR_DPI) -> CleanPage:
-    """Enlarge coarse scans, deskew, flatten the lighting, erase leaders and rules (a page
-    upside down is turned after OCR finds it so). Bounding boxes downstream are in pixels of
-    this cleaned page (at ``CleanPage.dpi``)."""
+    """Enlarge coarse scans, deskew, flatten the lighting, erase leaders and rules and the dots
+    of dotted zeros (a page upside down is turned after OCR finds it so). Bounding boxes
+    downstream are in pixels of this cleaned page (at ``CleanPage.dpi``)."""
     grey, dpi = upscale(grey, dpi)
     skew = estimate_skew(grey)
     upright = rotate(grey, skew)
     flat = normalise_background(upright)
-    return CleanPage(remove_furniture(flat, dpi), skew, dpi)
+    return CleanPage(undot_zeros(remove_furniture(flat, dpi)), skew, dpi)
