@@ -10,6 +10,7 @@ from pipeline.extract.values import (
     parse_insurance_number,
     parse_national_id,
     parse_person_name,
+    parse_physician_name,
     parse_record_number,
     parse_sex,
 )
@@ -218,6 +219,14 @@ def test_a_patients_name_in_mixed_case_is_doubted() -> None:
     parsed = parse_person_name("Nguyễn Thu Nga")
     assert parsed is not None and "in_capitals" in parsed.checks_failed
     assert "in_capitals" not in parse_person_name("NGUYỄN THU NGA").checks_failed  # type: ignore[union-attr]
+
+
+def test_two_words_of_a_name_read_without_a_space_are_split() -> None:
+    assert parse_person_name("NGUYỄN THỊLAN").value == "NGUYỄN THỊ LAN"  # type: ignore[union-attr]
+    assert parse_person_name("TRẦN VĂNHÙNG").value == "TRẦN VĂN HÙNG"  # type: ignore[union-attr]
+    # a syllable is never split, though it starts like a name word
+    assert parse_person_name("LÊ THỊ THIÊN").value == "LÊ THỊ THIÊN"  # type: ignore[union-attr]
+    assert parse_physician_name("NguyenThi Thu").value == "Nguyen Thi Thu"  # type: ignore[union-attr]
 
 
 def test_a_stray_letter_after_a_name_is_dropped() -> None:

@@ -373,8 +373,24 @@ def _name_tokens(text: str) -> list[str]:
             continue
         if not _NAME_TOKEN.match(token):
             break  # names end where digits or symbols begin
-        tokens.append(token)
+        tokens.extend(_unglued(token))
     return tokens
+
+
+def _unglued(token: str) -> list[str]:
+    """A word that is no syllable, split where it is two: at a capital inside a mixed-case
+    word ("NguyenThi"), or after a surname or middle name whose rest is a syllable
+    ("THỊLAN")."""
+    if could_be_syllable(token):
+        return [token]
+    camel = [i for i in range(1, len(token)) if token[i - 1].islower() and token[i].isupper()]
+    if len(camel) == 1:
+        return [token[: camel[0]], token[camel[0] :]]
+    for cut in range(len(token) - 2, 1, -1):  # the longest head first: "VĂN|HÙNG", not "VĂ|NHÙNG"
+        head, rest = token[:cut], token[cut:]
+        if fold(head) in _MARKED_NAME_WORDS and could_be_syllable(head) and could_be_syllable(rest):
+            return [head, rest]
+    return [token]
 
 
 #: name words (folded) whose one spelling has marks: common surnames, and the middle names of

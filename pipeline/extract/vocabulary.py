@@ -189,7 +189,10 @@ def snap_english_title(text: str) -> VocabularyMatch:
     lowered = _title_key(body)
     titles = _english_titles()
     if lowered in titles:
-        return VocabularyMatch(text, True)
+        title = titles[lowered]
+        if body.lower() == title.lower():  # a capital OCR slipped ("or Lung,", "iron …")
+            return VocabularyMatch(head + _cased_after(head, body, title), True)
+        return VocabularyMatch(text, True)  # its other spelling ("hemorrhage"), as printed
     if len(lowered) < 10:
         return VocabularyMatch(text, False)
     allowed = 1 if len(lowered) < 20 else 2
@@ -198,10 +201,15 @@ def snap_english_title(text: str) -> VocabularyMatch:
     )
     if not found or (len(found) == 2 and found[1][1] == found[0][1]):
         return VocabularyMatch(text, False)  # none this close, or two: "Type I diabetes …"
-    title = titles[found[0][0]]
-    if body[:1].islower():
-        title = title[:1].lower() + title[1:]
-    return VocabularyMatch(head + title, True)
+    return VocabularyMatch(head + _cased_after(head, body, titles[found[0][0]]), True)
+
+
+def _cased_after(head: str, body: str, title: str) -> str:
+    """The title in its own capitals; after a qualifier ("Suspected pneumonia") its first
+    letter as printed."""
+    if head and body[:1].islower():
+        return title[:1].lower() + title[1:]
+    return title
 
 
 # --- Vietnamese diagnosis wording --------------------------------------------------------------
