@@ -199,3 +199,17 @@ def test_a_value_with_a_stop_is_not_taken_for_the_next_fields_number() -> None:
 def test_a_sex_from_its_options_with_a_garbled_female_and_a_boxed_code() -> None:
     found = values(page([(0, 200, "Họ và tên: LÊ MINH MAI"), (1, 200, "CỚI: 1. Nam 2. Nứử 1")]))
     assert found["patient.sex"] == "male"
+
+
+def test_a_card_of_group_cn_is_not_taken_for_the_weights_label() -> None:
+    found = values(page([(0, 200, "7. Mã thẻ BHYT: CN 3 8 3 |9|1|2|8|0|5|1|0|4|7|")]))
+    assert found["patient.insurance_number"] == "CN3839128051047"
+    assert found["vitals.weight"] is None
+    # "CN" after its own field's number is the weight's label
+    found = values(page([(0, 200, "20. CN 54 kg 21. Huyết áp: 120/80")]))
+    assert found["vitals.weight"] == "54"
+
+
+def test_a_cards_label_whose_colon_was_read_as_a_letter() -> None:
+    found = values(page([(0, 200, "9. Mã thẻ BHYTị HC4796321187649 |")]))
+    assert found["patient.insurance_number"] == "HC4796321187649"

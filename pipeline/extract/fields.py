@@ -112,6 +112,19 @@ def _letters(span: Span) -> str:
 _ENUMERATOR = re.compile(r"^\(?\d{1,2}[.)]$|^[IVX]{1,4}\.$")
 
 
+def _after_punct(doc: Doc, i: int) -> int:
+    while i < len(doc) and doc[i].is_punct:
+        i += 1
+    return i
+
+
+def _bare_abbreviation(hit: LabelHit) -> bool:
+    """A label of two or three capitals and no colon ("CN" for cân nặng): right after another
+    label it is that label's value ("Mã thẻ BHYT: CN 3 83 …", a card of group CN)."""
+    text = hit.span.text
+    return len(hit.span) == 1 and len(text) <= 3 and text.isupper() and not hit.span[-1]._.colon
+
+
 def _field_number(doc: Doc, i: int) -> int | None:
     """The number printed before a label ("16." in "16. Mạch"), if token ``i`` is one."""
     m = re.fullmatch(r"\(?(\d{1,2})[.)]?", doc[i].text) if i >= 0 else None
@@ -205,7 +218,11 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str 
     when the label ends its line, in its column below (labels above their values)."""
     line = hit.span[-1]._.line
     starts = {
-        h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
+        h.span.start: h
+        for h in hits
+        if h.span.start >= hit.span.end
+        and starts_field(doc, h)
+        and not (h.span.start == _after_punct(doc, hit.span.end) and _bare_abbreviation(h))
     }
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
