@@ -303,6 +303,32 @@ def test_an_address_read_without_marks_keeps_them_off() -> None:
         assert "known_province" in parsed.checks_passed
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a district, a commune and a street whose marks OCR changed
+        ("Ấp 1, xã Hưng Đạo, huyện Củ Chỉ, Thành phố Hồ Chí Minh",
+         "Ấp 1, xã Hưng Đạo, huyện Củ Chi, Thành phố Hồ Chí Minh"),
+        ("Thôn Đông. xã Hưng Đao. huyên Vi Xuyên, Hà Giang",  # and its commas read as stops
+         "Thôn Đông, xã Hưng Đạo, huyện Vị Xuyên, Hà Giang"),
+        ("Số 175 Trường Chỉnh, phường Tân Thịnh, thành phố Bảo Lộc, tỉnh Lâm Đồng",
+         "Số 175 Trường Chinh, phường Tân Thịnh, thành phố Bảo Lộc, tỉnh Lâm Đồng"),
+        # names that are right stay: the old tone placement, and a name two places spell
+        # with other marks (Đông Thành, Đồng Thạnh, ...)
+        ("12 Lê Lợi, phường Thạnh Hoà, TP. Đồng Hới, Quảng Bình",
+         "12 Lê Lợi, phường Thạnh Hoà, TP. Đồng Hới, Quảng Bình"),
+        ("Thôn 3, xã Đông Thạnh, huyện Hóc Môn, TP Hồ Chí Minh",
+         "Thôn 3, xã Đông Thạnh, huyện Hóc Môn, TP Hồ Chí Minh"),
+        # bare print is left bare
+        ("12 Le Loi, phuong Thanh Hoa, TP. Dong Hoi, Quang Binh",
+         "12 Le Loi, phuong Thanh Hoa, TP. Dong Hoi, Quang Binh"),
+    ],
+)  # fmt: skip
+def test_place_names_whose_marks_ocr_changed_are_put_back(text: str, expected: str) -> None:
+    parsed = parse_address(text)
+    assert parsed is not None and parsed.value == expected
+
+
 # --- ethnic groups, departments, occupations ------------------------------------------------
 
 

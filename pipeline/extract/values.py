@@ -21,6 +21,7 @@ from pipeline.extract.vocabulary import (
     check_address,
     correct_vietnamese_diagnosis,
     is_known_code,
+    place_names,
     repair_code,
     snap_english_title,
     snap_term,
@@ -599,7 +600,10 @@ def parse_address(text: str) -> ParsedValue | None:
     if parsed is None:
         return None
     # a unit's abbreviation with a colon for its stop: "P: Minh Khai"
-    value = address_units(re.sub(r"\b(P|Q|X|H|T|TP):(?=\s)", r"\1.", parsed.value))
+    value = re.sub(r"\b(P|Q|X|H|T|TP):(?=\s)", r"\1.", parsed.value)
+    # a comma read as a stop before the next part: "Thôn Đông. xã Hưng Đạo"
+    value = _STOP_FOR_COMMA.sub(",", value)
+    value = place_names(address_units(value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
         for m in _NEXT_FIELD.finditer(value):
@@ -610,6 +614,9 @@ def parse_address(text: str) -> ParsedValue | None:
     return _held_against(checked, "known_province", unknown_fails=True)
 
 
+_STOP_FOR_COMMA = re.compile(
+    r"(?<=\w)\.(?=\s+(?:xã|phường|quận|huyện|huyên|thị xã|thị trấn|thành phố|tỉnh)\s)"
+)
 #: where another field starts inside a line of free text: its number ("7, CCCD", "5. Nghề")
 _NEXT_FIELD = re.compile(r"\s+\d{1,2}\s?[.,]\s+(?=[^\W\d_])")
 

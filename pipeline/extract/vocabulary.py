@@ -487,6 +487,47 @@ def address_units(text: str) -> str:
     return re.sub(r"(^|,\s*)([^\W\d_]+(?:\s+[^\W\d_]+)?)", snap, text)
 
 
+@lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[str, ...]]:
+    """Folded place name -> its spellings (one, unless two places share the letters)."""
+    data = _data("places")
+    by_key: dict[str, list[str]] = {}
+    for name in [*data["districts"], *data["communes"], *data["streets"]]:
+        spellings = by_key.setdefault(_key(name), [])
+        if not any(same_spelling(name, other) for other in spellings):
+            spellings.append(name)
+    return {key: tuple(names) for key, names in by_key.items()}
+
+
+#: what opens a part of an address before its name: a house number, or a unit's word
+_PART_LEAD = re.compile(
+    r"^\s*(?:(?:Số\s+)?\d+[A-Za-z]?(?:/\d+)?\s+|(?:thành phố|thị xã|thị trấn|phường|quận|"
+    r"huyện|xã|thôn|ấp|TP\.?|[PQHX]\.)\s*)?",
+    re.IGNORECASE,
+)
+
+
+def place_names(text: str) -> str:
+    """A marked address with each part's name put back to the one place name with its
+    letters when OCR changed its marks ("huyện Củ Chỉ" -> "huyện Củ Chi", "Trường Chỉnh" ->
+    "Trường Chinh"); a name two places spell with other marks stays as read, and so does an
+    address printed bare."""
+    if not _mostly_marked(text):
+        return text
+    parts = text.split(",")
+    for i, part in enumerate(parts):
+        lead = _PART_LEAD.match(part)
+        start = lead.end() if lead else 0
+        name = part[start:].strip()
+        words = name.split()
+        if not 1 <= len(words) <= 4 or not all(w.isalpha() for w in words):
+            continue
+        spellings = _places().get(_key(name), ())
+        if len(spellings) == 1 and not same_spelling(name, spellings[0]):
+            parts[i] = part[:start] + part[start:].replace(name, match_case(spellings[0], name))
+    return ",".join(parts)
+
+
 def check_address(text: str) -> VocabularyMatch:
     """An address with its province put right, and whether it ends with a known province
     ("…, tỉnh Vĩnh Phúc", "…, TP. Hồ Chí Minh", "…, T. Ca Mau", "…, Hanoi"). OCR slips in the
