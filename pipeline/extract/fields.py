@@ -384,6 +384,10 @@ def _candidate(
     )
 
 
+#: checks that fail on a reading put right rather than doubted: it is as good a choice
+_REPAIRED = {"name_respelled"}
+
+
 def _strength(c: FieldCandidate) -> float:
     return c.label_score * c.ocr_confidence * (0.5 if c.checks_failed else 1.0)
 
@@ -393,7 +397,11 @@ def _choose(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
     relative's details: the first reading that passes its checks wins, one beside its label
     before one below it (a heading above may belong to a neighbouring column); else the
     strongest."""
-    clean = [(below, c) for c, below in found if not c.checks_failed and c.label_score >= 0.9]
+    clean = [
+        (below, c)
+        for c, below in found
+        if not set(c.checks_failed) - _REPAIRED and c.label_score >= 0.9
+    ]
     if clean:
         return min(clean, key=lambda bc: bc[0])[1]
     return max((c for c, _ in found), key=_strength)

@@ -20,6 +20,7 @@ from pipeline.extract.vocabulary import (
     address_units,
     check_address,
     correct_vietnamese_diagnosis,
+    given_name,
     is_known_code,
     place_names,
     repair_code,
@@ -416,6 +417,11 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     ):
         failed.append("marks_mixed")
         tokens = _marks_put_back(tokens)
+    if 2 * sum(has_marks(t) for t in tokens) >= len(tokens):  # printed with marks
+        respelled = [tokens[0], *(given_name(t) for t in tokens[1:])]
+        if respelled != tokens:
+            failed.append("name_respelled")
+            tokens = respelled
     if surname:
         if not tokens[0].isascii():  # printed without marks (English charts) stays so
             tokens[0] = surname.upper() if tokens[0].isupper() else surname

@@ -499,6 +499,28 @@ def _places() -> dict[str, tuple[str, ...]]:
     return {key: tuple(names) for key, names in by_key.items()}
 
 
+@lru_cache(maxsize=1)
+def _given_names() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    names = _data("given_names")["names"]
+    by_letters: dict[str, list[str]] = {}
+    for name in names:
+        spellings = by_letters.setdefault(fold(name), [])
+        if not any(same_spelling(name, other) for other in spellings):
+            spellings.append(name)
+    return frozenset(n.lower() for n in names), {k: tuple(v) for k, v in by_letters.items()}
+
+
+def given_name(word: str) -> str:
+    """A word of a name after its surname, respelled as the one common name with its letters
+    when it is none itself ("HUYÊN" -> "HUYỀN", "Tuần" -> "Tuấn"); names that share their
+    letters ("Hiền", "Hiển") and words no common name has stay as read."""
+    known, by_letters = _given_names()
+    if word.lower() in known or any(same_spelling(word, k) for k in by_letters.get(fold(word), ())):
+        return word
+    spellings = by_letters.get(fold(word), ())
+    return match_case(spellings[0], word) if len(spellings) == 1 else word
+
+
 #: what opens a part of an address before its name: a house number, or a unit's word
 _PART_LEAD = re.compile(
     r"^\s*(?:(?:Số\s+)?\d+[A-Za-z]?(?:/\d+)?\s+|(?:thành phố|thị xã|thị trấn|phường|quận|"
