@@ -213,3 +213,15 @@ def test_a_card_of_group_cn_is_not_taken_for_the_weights_label() -> None:
 def test_a_cards_label_whose_colon_was_read_as_a_letter() -> None:
     found = values(page([(0, 200, "9. Mã thẻ BHYTị HC4796321187649 |")]))
     assert found["patient.insurance_number"] == "HC4796321187649"
+
+
+def test_the_patients_name_missing_a_mark_is_chosen_before_a_clinicians() -> None:
+    found = values(
+        page(
+            [
+                (0, 200, "1. Họ và tên PHAM THỊ YẾN 2. Sinh ngày: 05/11/1978"),
+                (30, 1200, "Họ và tên: Nguyễn Thùy Thanh"),
+            ]
+        )
+    )
+    assert found["patient.full_name"] == "PHẠM THỊ YẾN"

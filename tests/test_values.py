@@ -228,6 +228,12 @@ def test_two_words_of_a_name_read_without_a_space_are_split() -> None:
     # a syllable is never split, though it starts like a name word
     assert parse_person_name("LÊ THỊ THIÊN").value == "LÊ THỊ THIÊN"  # type: ignore[union-attr]
     assert parse_physician_name("NguyenThi Thu").value == "Nguyen Thi Thu"  # type: ignore[union-attr]
+    assert parse_person_name("NGUYỄNTHỊVÂN").value == "NGUYỄN THỊ VÂN"  # type: ignore[union-attr]
+
+
+def test_a_tone_mark_read_apart_from_its_vowel_is_put_back() -> None:
+    assert parse_person_name("HÔ`GIA QUỲNH").value == "HỒ GIA QUỲNH"  # type: ignore[union-attr]
+    assert parse_person_name("HÔ` MINH ĐÔNG").value == "HỒ MINH ĐÔNG"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

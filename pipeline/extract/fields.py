@@ -384,8 +384,9 @@ def _candidate(
     )
 
 
-#: checks that fail on a reading put right rather than doubted: it is as good a choice
-_REPAIRED = {"name_respelled"}
+#: checks that fail on a reading put right rather than doubted: it is as good a choice (a
+#: patient's name whose lost marks were put back, before a clinician's under a signature)
+_REPAIRED = {"name_respelled", "marks_mixed"}
 
 
 def _strength(c: FieldCandidate) -> float:

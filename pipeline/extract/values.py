@@ -367,8 +367,13 @@ def _upper_run(tokens: list[str]) -> list[str]:
     return best if len(best) >= 2 else tokens
 
 
+#: a tone mark OCR read apart from its vowel, as a spacing accent: "HÔ`GIA" for "HỒ GIA"
+_SPACING_TONES = {"`": "\u0300", "´": "\u0301"}
+
+
 def _name_tokens(text: str) -> list[str]:
     tokens = []
+    text = re.sub(r"(?<=[^\W\d_])([`´])", lambda m: _SPACING_TONES[m.group(1)] + " ", nfc(text))
     for raw in nfc(text).split():
         token = raw.strip(".,:;()[]{}|\"'`-_*")  # and a box's wall: "PHƯƠNG|"
         if not token:
@@ -390,8 +395,10 @@ def _unglued(token: str) -> list[str]:
         return [token[: camel[0]], token[camel[0] :]]
     for cut in range(len(token) - 2, 1, -1):  # the longest head first: "VĂN|HÙNG", not "VĂ|NHÙNG"
         head, rest = token[:cut], token[cut:]
-        if fold(head) in _MARKED_NAME_WORDS and could_be_syllable(head) and could_be_syllable(rest):
-            return [head, rest]
+        if fold(head) in _MARKED_NAME_WORDS and could_be_syllable(head):
+            pieces = _unglued(rest)  # "NGUYỄNTHỊVÂN": three words
+            if all(could_be_syllable(p) for p in pieces):
+                return [head, *pieces]
     return [token]
 
 
