@@ -225,3 +225,10 @@ def test_the_patients_name_missing_a_mark_is_chosen_before_a_clinicians() -> Non
         )
     )
     assert found["patient.full_name"] == "PHẠM THỊ YẾN"
+
+
+def test_a_short_code_label_inside_a_line_counts_before_a_code() -> None:
+    line = "15. Chẩn đoán ra viện - Bệnh chính: Nhồi máu não, không đặc hiệu Mã 163.9"
+    found = values(page([(0, 200, line)]))
+    assert found["encounter.discharge_icd10"] == "I63.9"
+    assert found["encounter.discharge_diagnosis"] == "Nhồi máu não, không đặc hiệu"

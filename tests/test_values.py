@@ -175,6 +175,13 @@ def test_icd10(text: str, expected: str) -> None:
     assert parsed is not None and parsed.value == expected
 
 
+def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -> None:
+    for text, code in [("€22.0", "C22.0"), ("$06.0", "S06.0")]:
+        parsed = parse_icd10(text)
+        assert parsed is not None and parsed.value == code
+        assert "letter_from_symbol" in parsed.checks_failed
+
+
 def test_diagnosis_text_drops_code_and_leaders() -> None:
     parsed = parse_diagnosis("Viêm phổi (J18.9) ........")
     assert parsed is not None and parsed.value == "Viêm phổi"

@@ -93,8 +93,26 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     return [
         h
         for h in hits
-        if starts_field(doc, h) or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
+        if starts_field(doc, h)
+        or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
+        or _code_follows(doc, h)
     ]
+
+
+#: an ICD-10 code as printed after its label, its I maybe read as 1 ("Mã 163.9")
+_CODE_SHAPE = re.compile(r"^\(?[A-Z1][0-9]{2}(?:\.[0-9]{1,2})?\)?[.,;]?$")
+
+
+def _code_follows(doc: Doc, hit: LabelHit) -> bool:
+    """A short code label ("Mã") inside a line counts when a code follows it: "… không đặc
+    hiệu Mã 163.9"."""
+    after = hit.span.end
+    return (
+        hit.key == "encounter.discharge_icd10"
+        and after < len(doc)
+        and doc[after]._.line == hit.span[-1]._.line
+        and bool(_CODE_SHAPE.match(doc[after].text))
+    )
 
 
 def _in_heading(doc: Doc, span: Span) -> bool:

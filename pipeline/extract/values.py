@@ -521,8 +521,18 @@ def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
     return ParsedValue(code, ("format",), ("known_code",))
 
 
+#: symbols OCR reads for a code's letter: "€22.0" (C22.0), "$06.0" (S06.0)
+_CODE_LETTER_SYMBOLS = str.maketrans({"€": "C", "$": "S", "£": "E"})
+
+
 def parse_icd10(text: str) -> ParsedValue | None:
-    upper = nfc(text).upper()
+    parsed = _parse_icd10(nfc(text).upper().translate(_CODE_LETTER_SYMBOLS))
+    if parsed and re.search(r"[€$£]\s?\d", text):  # the letter was read as a symbol
+        return replace(parsed, checks_failed=parsed.checks_failed + ("letter_from_symbol",))
+    return parsed
+
+
+def _parse_icd10(upper: str) -> ParsedValue | None:
     for m in _ICD.finditer(upper.replace("(", " ").replace(")", " ")):
         first = m.group(1)[0]
         letter = {"1": "I", "|": "I", "[": "I"}.get(first) or first.translate(_LETTER_LOOKALIKES)
