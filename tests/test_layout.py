@@ -232,3 +232,15 @@ def test_a_short_code_label_inside_a_line_counts_before_a_code() -> None:
     found = values(page([(0, 200, line)]))
     assert found["encounter.discharge_icd10"] == "I63.9"
     assert found["encounter.discharge_diagnosis"] == "Nhồi máu não, không đặc hiệu"
+
+
+def test_the_physician_under_a_heading_with_a_dash_and_a_restated_label() -> None:
+    rows = [
+        (0, 200, "1. Họ và tên: LÊ MINH MAI"),
+        (30, 1500, "BÁC SĨ ĐIỀU TRỊ -"),
+        (31, 1500, "(Ký, ghi rõ họ tên)"),
+        (32, 1400, "- Họ và tên: Phạm Hữu Mạnh"),
+    ]
+    found = values(page(rows, block_per_word=False))
+    assert found["encounter.attending_physician"] == "Phạm Hữu Mạnh"
+    assert found["patient.full_name"] == "LÊ MINH MAI"

@@ -261,7 +261,7 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str 
             end -= 1  # the next field's number ("2.") is not part of this value
         if end > start:
             spans.append(doc[start:end])
-    if stop == hit.span.end and stop < len(doc) and doc[stop]._.line != line:
+    if start == stop and stop < len(doc) and doc[stop]._.line != line:
         spans.extend(_values_below(doc, hit, starts))
     return spans
 
@@ -283,8 +283,8 @@ def _values_below(
             break
         column = _column_below(doc[i:line_end], hit.span)
         i = line_end
-        start = column.start
-        restated = starts.get(start)
+        start = min(_after_punct(doc, column.start), column.end)  # "- Họ và tên": a dash
+        restated = starts.get(start) if start < column.end else None
         if restated is not None and restated.key == OTHER:
             continue  # an instruction line
         if restated is not None and restated.key != "patient.full_name":
