@@ -238,6 +238,14 @@ def test_two_words_of_a_name_read_without_a_space_are_split() -> None:
     assert parse_person_name("NGUYỄNTHỊVÂN").value == "NGUYỄN THỊ VÂN"  # type: ignore[union-attr]
 
 
+def test_a_surname_whose_marked_letter_was_read_as_a_digit_is_kept_for_a_re_reading() -> None:
+    # the English model reads "Ngô" as "Ng6": the name is kept, failing letters_only, and the
+    # Vietnamese model's reading of its box replaces it (restore_vietnamese_marks)
+    parsed = parse_physician_name("Ng6 Hoai Oanh")
+    assert parsed is not None and "letters_only" in parsed.checks_failed
+    assert parse_physician_name("12 Hoai Oanh") is None  # digits alone are no name
+
+
 def test_a_tone_mark_read_apart_from_its_vowel_is_put_back() -> None:
     assert parse_person_name("HÔ`GIA QUỲNH").value == "HỒ GIA QUỲNH"  # type: ignore[union-attr]
     assert parse_person_name("HÔ` MINH ĐÔNG").value == "HỒ MINH ĐÔNG"  # type: ignore[union-attr]

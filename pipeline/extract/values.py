@@ -306,6 +306,8 @@ def parse_sex(text: str) -> ParsedValue | None:
 # --- names and free text --------------------------------------------------------------------
 
 _NAME_TOKEN = re.compile(r"^[^\W\d_]+$", re.UNICODE)
+#: a marked letter the English model read as a digit: "Ng6" (Ngô), "T6" (Tô), "V6" (Võ)
+_DIGIT_FOR_LETTER = re.compile(r"^[^\W\d_]+\d[^\W\d_]*$", re.UNICODE)
 # folded -> as written: OCR often drops or changes a capital's tone mark (NGUYỄN -> NGUYÊN);
 # a surname is snapped back to its one real spelling.
 COMMON_SURNAMES = {
@@ -378,8 +380,8 @@ def _name_tokens(text: str) -> list[str]:
         token = raw.strip(".,:;()[]{}|\"'`-_*")  # and a box's wall: "PHƯƠNG|"
         if not token:
             continue
-        if not _NAME_TOKEN.match(token):
-            break  # names end where digits or symbols begin
+        if not (_NAME_TOKEN.match(token) or _DIGIT_FOR_LETTER.match(token) and not tokens):
+            break  # names end where digits or symbols begin (a surname may hold one: "Ng6")
         tokens.extend(_unglued(token))
     return tokens
 
@@ -418,7 +420,8 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     marks its other words lost cannot be seen. A Vietnamese name's every word is a syllable,
     marked or bare: "BÙI THỊ NHT" lost a letter (``name_syllables``)."""
     surname = COMMON_SURNAMES.get(fold(tokens[0]))
-    passed, failed = ["letters_only"], list[str]()
+    letters = all(_NAME_TOKEN.match(t) for t in tokens)
+    passed, failed = (["letters_only"], list[str]()) if letters else ([], ["letters_only"])
     if any(has_marks(t) for t in tokens) and any(
         not has_marks(t) and fold(t) in _MARKED_NAME_WORDS for t in tokens
     ):
