@@ -374,7 +374,7 @@ _SPACING_TONES = {"`": "\u0300", "´": "\u0301"}
 
 
 def _name_tokens(text: str) -> list[str]:
-    tokens = []
+    tokens: list[str] = []
     text = re.sub(r"(?<=[^\W\d_])([`´])", lambda m: _SPACING_TONES[m.group(1)] + " ", nfc(text))
     for raw in nfc(text).split():
         token = raw.strip(".,:;()[]{}|\"'`-_*")  # and a box's wall: "PHƯƠNG|"
