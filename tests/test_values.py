@@ -182,6 +182,30 @@ def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -
         assert "letter_from_symbol" in parsed.checks_failed
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a capital the Vietnamese model made of an "l", mid-text; proper names keep theirs
+        ("Tràn dịch màng phổi, không phân Loại nơi khác",
+         "Tràn dịch màng phổi, không phân loại nơi khác"),
+        ("Hạ kaLi máu", "Hạ kali máu"),
+        ("Đẻ mô Lấy thai, không đặc hiệu", "Đẻ mổ lấy thai, không đặc hiệu"),
+        ("Sốt xuất huyết Dengue", "Sốt xuất huyết Dengue"),
+        ("Viêm gan C", "Viêm gan C"),
+        # what ends the line but is none of the diagnosis
+        ("Tăng sản tuyến tiền liệt ề", "Tăng sản tuyến tiền liệt"),
+        ("Hypokalaemia * - 17", "Hypokalaemia"),
+        ("Bệnh thận mạn giai đoạn 5", "Bệnh thận mạn giai đoạn 5"),
+        # an English qualifier with a slipped letter, even one read with a mark
+        ("Suspetted neonatal jaundice, unspecified", "Suspected neonatal jaundice, unspecified"),
+        ("Suspécted pneumonia, unspecified", "Suspected pneumonia, unspecified"),
+    ],
+)  # fmt: skip
+def test_diagnosis_case_tails_and_qualifiers_as_ocr_slips_them(text: str, expected: str) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == expected
+
+
 def test_diagnosis_text_drops_code_and_leaders() -> None:
     parsed = parse_diagnosis("Viêm phổi (J18.9) ........")
     assert parsed is not None and parsed.value == "Viêm phổi"

@@ -22,6 +22,7 @@ from pipeline.extract.vocabulary import (
     correct_vietnamese_diagnosis,
     given_name,
     is_known_code,
+    mostly_marked,
     place_names,
     repair_code,
     snap_english_title,
@@ -566,6 +567,11 @@ _CODE_TAIL = re.compile(
 )
 
 
+#: what ends a diagnosis's line but is none of it: a field's number (10-49), a token of no
+#: letter or digit, a lone marked letter
+_DIAGNOSIS_TAIL = re.compile(r"[1-4]\d[.,]?|[^\w]+|[^\W\d_a-zA-Z]", re.UNICODE)
+
+
 def parse_diagnosis(text: str) -> ParsedValue | None:
     """Diagnosis text as printed, without a trailing code or leaders; words OCR misread put
     right against the diagnosis vocabulary (ICD-10 titles in English, common wording in
@@ -573,10 +579,13 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     cleaned = _CODE_TAIL.sub("", nfc(text))
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
-    cleaned = single_spaces(cleaned.strip(" .,:;-_/|‹›„“”\"'`~¡!¿?"))
+    words = cleaned.split()
+    while words and _DIAGNOSIS_TAIL.fullmatch(words[-1]):
+        words.pop()  # the next field's number, a speck or a stray mark: "… venom 19", "… delta Ũ"
+    cleaned = single_spaces(" ".join(words).strip(" .,:;-_/|‹›„“”\"'`~¡!¿?"))
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
-    if has_marks(cleaned):
+    if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
         # specks read between words: "Bệnh.thương hàn", "không đề`cập"
         cleaned = single_spaces(re.sub(r"[`´]|(?<=[^\W\d_])\.(?=[^\W\d_])", " ", cleaned))
         return _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")

@@ -177,6 +177,19 @@ _EN_QUALIFIER = re.compile(
 )
 
 
+def _qualifier_spelt(text: str) -> str:
+    """A qualifier OCR slipped a letter or two of ("Suspécted", "Suspetted") spelt right."""
+    from rapidfuzz.distance import Levenshtein
+
+    first, _, rest = text.partition(" ")
+    if not rest or _EN_QUALIFIER.match(first + " "):
+        return text
+    for word in ("suspected", "probable", "presumed"):
+        if Levenshtein.distance(strip_diacritics(first).lower(), word, score_cutoff=2) <= 2:
+            return f"{match_case(word, first)} {rest}"
+    return text
+
+
 def snap_english_title(text: str) -> VocabularyMatch:
     """The diagnosis with its title put right when OCR slipped a letter or two of an ICD-10
     title ("Pheumonia, unspecified"), and whether it is a known title. A qualifier before it
@@ -184,6 +197,7 @@ def snap_english_title(text: str) -> VocabularyMatch:
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
+    text = _qualifier_spelt(text)
     qualifier = _EN_QUALIFIER.match(text)
     head, body = (text[: qualifier.end()], text[qualifier.end() :]) if qualifier else ("", text)
     lowered = _title_key(body)
@@ -220,14 +234,18 @@ class _Wording:
     words: frozenset[str]
     pairs: frozenset[tuple[str, str]]
     by_letters: dict[str, frozenset[str]]  # folded word -> its spellings in the vocabulary
+    #: words the vocabulary writes with a capital inside a phrase ("Dengue", "B", "Parkinson")
+    capitalised: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=1)
 def _vietnamese_wording() -> _Wording:
     words: set[str] = set()
     pairs: set[tuple[str, str]] = set()
+    capitalised: set[str] = set()
     national = [names["vi"] for names in _data("icd10_national")["codes"].values()]
     for phrase in [*_data("diagnoses_vi")["phrases"], *national]:
+        capitalised.update(w.lower() for w in _words(phrase)[1:] if not w.islower())
         tokens = [w.lower() for w in _words(phrase)]
         words.update(tokens)
         pairs.update(zip(tokens, tokens[1:], strict=False))
@@ -235,7 +253,10 @@ def _vietnamese_wording() -> _Wording:
     for w in words:
         by_letters.setdefault(fold(w), set()).add(w)
     return _Wording(
-        frozenset(words), frozenset(pairs), {k: frozenset(v) for k, v in by_letters.items()}
+        frozenset(words),
+        frozenset(pairs),
+        {k: frozenset(v) for k, v in by_letters.items()},
+        frozenset(capitalised),
     )
 
 
@@ -307,6 +328,9 @@ def correct_vietnamese_diagnosis(text: str) -> VocabularyMatch:
         if chosen != lowered[n]:
             lowered[n] = chosen
             pieces[i] = match_case(chosen, pieces[i])
+        ordinary = chosen in wording.words or (len(chosen) > 1 and is_syllable(chosen))
+        if n and ordinary and chosen not in wording.capitalised and not pieces[i].isupper():
+            pieces[i] = chosen  # a capital OCR made of an "l" ("phân Loại", "kaLi")
     all_known = bool(lowered) and all(w in wording.words or w.isdigit() for w in lowered)
     return VocabularyMatch("".join(pieces), all_known)
 
@@ -472,7 +496,7 @@ def address_units(text: str) -> str:
     """An address printed with its Vietnamese marks, with the word that opens each of its
     parts spelt as it must be ("Sô 306 …, Thành phô Hồ Chí Minh" -> "Số 306 …, Thành phố Hồ
     Chí Minh"). Bare addresses (English charts) are left as printed."""
-    if not _mostly_marked(text):
+    if not mostly_marked(text):
         return text
 
     def snap(m: re.Match[str]) -> str:
@@ -534,7 +558,7 @@ def place_names(text: str) -> str:
     letters when OCR changed its marks ("huyện Củ Chỉ" -> "huyện Củ Chi", "Trường Chỉnh" ->
     "Trường Chinh"); a name two places spell with other marks stays as read, and so does an
     address printed bare."""
-    if not _mostly_marked(text):
+    if not mostly_marked(text):
         return text
     parts = text.split(",")
     for i, part in enumerate(parts):
@@ -589,14 +613,14 @@ def _province_as_printed(printed: str, name: str, rest: str) -> str:
     the English model) without its marks keeps them off."""
     if same_spelling(printed, name):
         return printed
-    if not _mostly_marked(rest):
+    if not mostly_marked(rest):
         if _key(printed) == _key(name):
             return printed
         return match_case(strip_diacritics(name), printed)
     return match_case(name, printed)
 
 
-def _mostly_marked(text: str) -> bool:
+def mostly_marked(text: str) -> bool:
     """Vietnamese printed with its marks has them on most words; English OCR of such text
     leaves a stray mark or two ("huyén Dong Anh")."""
     words = re.findall(r"[^\W\d_]{2,}", text)
