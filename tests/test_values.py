@@ -175,8 +175,18 @@ def test_icd10(text: str, expected: str) -> None:
     assert parsed is not None and parsed.value == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("l 48. 9", "I48.9"), ("A09..9", "A09.9"), ("A 0|9{. 9", "A09.9"), ('D 50)". 9', "D50.9"),
+     ("$|7|2].[0", "S72.0")],
+)  # fmt: skip
+def test_codes_as_ocr_reads_them(text: str, code: str) -> None:
+    parsed = parse_icd10(text)
+    assert parsed is not None and parsed.value == code
+
+
 def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -> None:
-    for text, code in [("€22.0", "C22.0"), ("$06.0", "S06.0")]:
+    for text, code in [("€22.0", "C22.0"), ("$06.0", "S06.0"), ("]44.1", "J44.1")]:
         parsed = parse_icd10(text)
         assert parsed is not None and parsed.value == code
         assert "letter_from_symbol" in parsed.checks_failed

@@ -530,8 +530,12 @@ _CODE_LETTER_SYMBOLS = str.maketrans({"€": "C", "$": "S", "£": "E"})
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
-    parsed = _parse_icd10(nfc(text).upper().translate(_CODE_LETTER_SYMBOLS))
-    if parsed and re.search(r"[€$£]\s?\d", text):  # the letter was read as a symbol
+    original = text
+    text = re.sub(r"(?<!\w)l(?=\s?\d{2})", "I", nfc(text))  # "l 48.9": an I, not an L
+    text = re.sub(r"(?<=\d)\.{2,}(?=\s?\d)", ".", text)  # "A09..9"
+    text = re.sub(r"^\](?=\d{2})", "J", text.strip())  # "]44.1": the J read as a bracket
+    parsed = _parse_icd10(text.upper().translate(_CODE_LETTER_SYMBOLS))
+    if parsed and re.search(r"(?:^|\s)[€$£\]]\s?\d", original):  # a letter read as a symbol
         return replace(parsed, checks_failed=parsed.checks_failed + ("letter_from_symbol",))
     return parsed
 
@@ -549,7 +553,7 @@ def _parse_icd10(upper: str) -> ParsedValue | None:
                 return parsed
     # A code in character boxes reads "K 9 2 | 2", "KI5lI6 . 7": one cell per character, the
     # dot implied, the cells' walls read as "|", "I", "l" between them (an "O" is a zero).
-    boxed = re.match(r"[\s|/'\[\]]*([A-Z])((?:[\s|/'\[\].,:;IL!]*[\dO]){2,4})", upper)
+    boxed = re.match(r"[\s|/'\"{}()\[\]]*([A-Z])((?:[\s|/'\"{}()\[\].,:;IL!]*[\dO]){2,4})", upper)
     if boxed:
         digits = re.sub(r"\D", "", boxed.group(2).replace("O", "0"))
         code = boxed.group(1) + digits[:2] + ("." + digits[2:] if len(digits) > 2 else "")
