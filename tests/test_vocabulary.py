@@ -311,6 +311,10 @@ def test_an_address_read_without_marks_keeps_them_off() -> None:
          "Ấp 1, xã Hưng Đạo, huyện Củ Chi, Thành phố Hồ Chí Minh"),
         ("Thôn Đông. xã Hưng Đao. huyên Vi Xuyên, Hà Giang",  # and its commas read as stops
          "Thôn Đông, xã Hưng Đạo, huyện Vị Xuyên, Hà Giang"),
+        ("Số 15 Lê Lợi, phường Tân Phong. quân Cái Răng. TP Cần Thơ",  # stops for commas
+         "Số 15 Lê Lợi, phường Tân Phong, quận Cái Răng, TP Cần Thơ"),
+        ("Xóm 7, xã.An Bình, TP. Phủ: Lý, Hà Nam",  # specks in a part
+         "Xóm 7, xã An Bình, TP. Phủ Lý, Hà Nam"),
         ("Số 175 Trường Chỉnh, phường Tân Thịnh, thành phố Bảo Lộc, tỉnh Lâm Đồng",
          "Số 175 Trường Chinh, phường Tân Thịnh, thành phố Bảo Lộc, tỉnh Lâm Đồng"),
         # names that are right stay: the old tone placement, and a name two places spell

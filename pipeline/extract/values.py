@@ -641,6 +641,7 @@ def parse_address(text: str) -> ParsedValue | None:
     # a unit's abbreviation with a colon for its stop: "P: Minh Khai"
     value = re.sub(r"\b(P|Q|X|H|T|TP):(?=\s)", r"\1.", parsed.value)
     # a comma read as a stop before the next part: "Thôn Đông. xã Hưng Đạo"
+    value = _UNIT_SPECK.sub(lambda m: m.group(1) + " " if m.group(1) else "", value)
     value = _STOP_FOR_COMMA.sub(",", value)
     value = place_names(address_units(value))
     checked = check_address(value)
@@ -654,7 +655,12 @@ def parse_address(text: str) -> ParsedValue | None:
 
 
 _STOP_FOR_COMMA = re.compile(
-    r"(?<=\w)\.(?=\s+(?:xã|phường|quận|huyện|huyên|thị xã|thị trấn|thành phố|tỉnh)\s)"
+    r"(?<=\w)[.)](?=\s+(?:xã|phường|quận|quân|huyện|huyên|thị xã|thị trấn|thành phố|tỉnh|TP)"
+    r"\.?\s)"
+)
+#: a speck between a unit's word and its name ("xã.An Bình"), or inside the name ("Phủ: Lý")
+_UNIT_SPECK = re.compile(
+    r"\b(xã|phường|quận|huyện|tỉnh)[.:](?=[^\W\d_])|(?<=[^\W\d_]):(?=\s[A-ZĐ])"
 )
 #: where another field starts inside a line of free text: its number ("7, CCCD", "5. Nghề")
 _NEXT_FIELD = re.compile(r"\s+\d{1,2}\s?[.,]\s+(?=[^\W\d_])")
