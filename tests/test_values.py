@@ -131,6 +131,17 @@ def test_bhyt(text: str) -> None:
     assert not parsed.checks_failed
 
 
+def test_a_cells_wall_read_between_a_cards_group_letters_is_dropped() -> None:
+    for text in ("HỊN 2 6 6 8|9|7[5|4|5|4|9|6|5", "HIN2668975454965"):
+        parsed = parse_insurance_number(text)
+        assert parsed is not None and parsed.value == "HN2668975454965", text
+
+
+def test_a_cccd_printed_whole_before_the_next_fields_number() -> None:
+    parsed = parse_national_id("058027853016 7. Điện thoại: 026 752 3656")
+    assert parsed is not None and parsed.value == "058027853016"
+
+
 def test_bhyt_unknown_group_is_flagged() -> None:
     parsed = parse_insurance_number("QQ4791234567890")
     assert parsed is not None and "bhyt_group" in parsed.checks_failed

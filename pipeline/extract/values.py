@@ -217,7 +217,10 @@ BHYT_GROUPS = frozenset(_CODES["bhyt_groups"]["codes"])
 
 def parse_national_id(text: str) -> ParsedValue | None:
     candidates = re.findall(r"[0-9OoIl|SBDZ][0-9OoIl|SBDZ\s.\-]{7,20}", text)
-    for raw in candidates:
+    # a number printed whole comes first: the next field's number may follow it on its line
+    # ("058027853016 7. Điện thoại")
+    whole = re.findall(r"(?<![\w.])(?:\d{12}|\d{9})(?![\w.]*\d)", text)
+    for raw in [*whole, *candidates]:
         digits = re.sub(r"[\s.\-]", "", as_digits(raw))
         if not digits.isdigit():
             continue
@@ -241,6 +244,10 @@ def cccd_sex_and_century(cccd: str) -> tuple[str, int] | None:
 def parse_insurance_number(text: str) -> ParsedValue | None:
     # Character boxes leave their walls behind as | / ' [ ]: only letters and digits count.
     compact = re.sub(r"[^A-Z0-9]", "", strip_diacritics(nfc(text)).upper())
+    # a cell's wall read between the group's letters: "HỊN", "GID", "CÌN"
+    walled = re.match(r"([A-Z])[IL1]([A-Z])(?=[0-9OISBZG])", compact)
+    if walled and compact[:2] not in BHYT_GROUPS and walled[1] + walled[2] in BHYT_GROUPS:
+        compact = walled[1] + walled[2] + compact[3:]
     for m in re.finditer(r"[A-Z0-9]{2}[0-9OISBZG][0-9A-Z]{12}", compact):
         raw = m.group(0)
         letters = raw[:2].translate(_LETTER_LOOKALIKES)
