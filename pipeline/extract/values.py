@@ -736,7 +736,7 @@ def parse_record_number(text: str) -> ParsedValue | None:
 def parse_phone(text: str) -> ParsedValue | None:
     """Digits only; a Vietnamese number is 10 digits from 0 (11 on old mobile numbers), and
     +84 stands for that 0."""
-    compact = re.sub(r"(?<=\d)[\s.\-()]+(?=\d)", "", as_digits_in_numbers(nfc(text)))
+    compact = re.sub(r"(?<=\d)[\s.,\-()]+(?=\d)", "", as_digits_in_numbers(nfc(text)))
     for m in re.finditer(r"(\+?84|0)?\d{8,11}", compact):
         digits = m.group(0)
         if digits.startswith("+84") or (digits.startswith("84") and len(digits) in (11, 12)):
