@@ -247,7 +247,8 @@ def test_the_physician_under_a_heading_with_a_dash_and_a_restated_label() -> Non
 
 
 def test_labels_as_ocr_and_other_forms_word_them() -> None:
-    found = values(page([(0, 200, "9. ĐI: 0785197520"), (1, 200, "8. Điện thoại: 0906 , 732. 068")]))
-    assert found["patient.phone"] in {"0785197520", "0906732068"}
+    assert values(page([(0, 200, "9. ĐI: 0785197520")]))["patient.phone"] == "0785197520"
+    found = values(page([(0, 200, "8. Điện thoại: 0906 , 732. 068")]))
+    assert found["patient.phone"] == "0906732068"
     found = values(page([(0, 200, "7. Identity card: 241321684")]), "en")
     assert found["patient.national_id"] == "241321684"
