@@ -93,7 +93,7 @@ def test_a_time_out_of_range_by_one_slipped_digit() -> None:
 
 
 def test_vietnamese_long_dates_as_ocr_reads_them() -> None:
-    for text in ["2 tháäg 10 năm 1998", "2 tháng-10 năm 1998"]:
+    for text in ["2 tháäg 10 năm 1998", "2 tháng-10 năm 1998", "2 tháng 10 hăm 1998"]:
         parsed = parse_date(text)
         assert parsed is not None and parsed.value == "1998-10-02", text
 
@@ -243,6 +243,10 @@ def test_diagnosis_text_drops_code_and_leaders() -> None:
         ("Nam X Nữ", "female"),
         ("Nam lXINữ", "female"),  # the box's walls read as letters around the tick
         ("Nam [x]Nữ", "female"),
+        ("☒ INam Nữ", "male"),  # the empty box's walls read glued to the next option
+        ("☒ MINam Nữ", "male"),
+        ("Male [X}Female", "female"),
+        ("Xi/Male Female", "male"),
         ("1. Nam 2. Nữ Tuổi: 78", None),
     ],
 )

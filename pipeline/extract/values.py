@@ -77,9 +77,9 @@ _MONTHS_EN = {
 _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
-# "15 tháng 6 năm 2012", also as OCR reads it: "2 tháäg 10 năm", "8 tháng-1 năm"
+# "15 tháng 6 năm 2012", also as OCR reads it: "2 tháäg 10 năm", "8 tháng-1 năm", "hăm"
 _VI_LONG = re.compile(
-    rf"({_NUM}{{1,2}})\s*-?\s*th[a-z]{{1,2}}g\s*-?\s*({_NUM}{{1,2}})\s*-?\s*nam\s*({_NUM}{{4}})"
+    rf"({_NUM}{{1,2}})\s*-?\s*th[a-z]{{1,2}}g\s*-?\s*({_NUM}{{1,2}})\s*-?\s*[nh]am\s*({_NUM}{{4}})"
 )
 _EN_SEP = r"(?:\s+|\s*[-/.]\s*)"  # "31 Aug 1942", "31-Aug-1942"
 _EN_LONG = re.compile(rf"(\d{{1,2}}){_EN_SEP}([a-z]{{3}})[a-z]*\.?,?{_EN_SEP}(\d{{4}})")
@@ -264,8 +264,10 @@ def parse_insurance_number(text: str) -> ParsedValue | None:
 
 _MALE, _FEMALE = {"nam", "male", "m"}, {"nu", "female", "f"}
 _TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
-_BOXED_TICK = re.compile(r"[\[\](|li1]*[xv][\[\](|li1]*")
-_GLUED_TICK = re.compile(r"([\[\](|li1]*[xv][\[\](|li1]*)(nam|nu|male|female)")
+_BOXED_TICK = re.compile(r"[\[\](){}|/li1]*[xv][\[\](){}|/li1]*")
+_GLUED_TICK = re.compile(r"([\[\](){}|/li1]*[xv][\[\](){}|/li1]*)(nam|nu|male|female)")
+#: an empty box's walls read glued to its option: "INam", "MINam"
+_GLUED_BOX = re.compile(r"[\[\](){}|/li1m]{1,2}(nam|nu|male|female)")
 #: the option's number written in its box, the walls read as letters: "1", "[2]", "1j", "|1|"
 _BOXED_CODE = re.compile(r"[\[\](|lij!]*([12])[\[\])|lij!]*")
 #: "Nữ" with its marks read as extra letters ("Nứử" -> "nuu")
@@ -284,6 +286,8 @@ def parse_sex(text: str) -> ParsedValue | None:
             words.extend(["x", glued.group(2)])
         elif _BOXED_TICK.fullmatch(word):
             words.append("x")  # "lXI": the box's walls read as letters around the tick
+        elif box := _GLUED_BOX.fullmatch(word):
+            words.append(box.group(1))
         elif word:
             words.append(word)
     male = [i for i, w in enumerate(words) if w in _MALE]
