@@ -205,6 +205,11 @@ def test_a_card_of_group_cn_is_not_taken_for_the_weights_label() -> None:
     found = values(page([(0, 200, "7. Mã thẻ BHYT: CN 3 8 3 |9|1|2|8|0|5|1|0|4|7|")]))
     assert found["patient.insurance_number"] == "CN3839128051047"
     assert found["vitals.weight"] is None
+    # nor when the weight's real label follows: the card's group gives no weight
+    found = values(
+        page([(0, 200, "7. Mã thẻ BHYT: CN 3 0 1 9|9|7|8|1|1|7|3|6|0"), (5, 200, "20. CN: 75 kg")])
+    )
+    assert found["vitals.weight"] == "75"
     # "CN" after its own field's number is the weight's label
     found = values(page([(0, 200, "20. CN 54 kg 21. Huyết áp: 120/80")]))
     assert found["vitals.weight"] == "54"

@@ -86,6 +86,10 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
             spans.append(span)
     kept = sorted(filter_spans(spans), key=lambda s: s.start)  # longest label wins an overlap
     hits = [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
+    # a bare abbreviation right after another label is that label's value: a card of group
+    # CN after "Mã thẻ BHYT:" is no weight
+    ends = {_after_punct(doc, h.span.end) for h in hits}
+    hits = [h for h in hits if not (_bare_abbreviation(h) and h.span.start in ends)]
     # A label of two or three letters ("HA", "CN", "RR") is also a word or code inside values
     # (the name "Hà", the BHYT group "CN"): it counts only where a field starts.
     # A one-word label in capitals that starts no field is a word of a heading ("BỆNH VIỆN ĐA
