@@ -111,20 +111,9 @@ def undot_zeros(grey: np.ndarray) -> np.ndarray:
         return grey
     links = hierarchy[0]  # per contour: next, previous, first child, parent
     out = grey
-    depth: dict[int, int] = {-1: -1}
-
-    def depth_of(i: int) -> int:
-        chain = []
-        while i not in depth:
-            chain.append(i)
-            i = int(links[i][3])
-        for j in reversed(chain):
-            depth[j] = depth[int(links[j][3])] + 1
-        return depth[chain[0]] if chain else depth[i]
-
     for hole, (_, _, child, _) in enumerate(links):
         # a hole (odd depth) is the inside of ink; its children are the blobs within it
-        if child == -1 or depth_of(hole) % 2 == 0:
+        if child == -1 or _depth(links, hole) % 2 == 0:
             continue
         hx, hy, hw, hh = cv2.boundingRect(contours[hole])
         if hh < _COUNTER_ASPECT * hw or not _COUNTER_HEIGHT[0] <= hh <= _COUNTER_HEIGHT[1]:
@@ -148,6 +137,15 @@ def undot_zeros(grey: np.ndarray) -> np.ndarray:
             cv2.drawContours(out, contours, blobs[0], 255, thickness=cv2.FILLED)
             cv2.drawContours(out, contours, blobs[0], 255, thickness=2)
     return out
+
+
+def _depth(links: np.ndarray, i: int) -> int:
+    """How many contours enclose contour ``i``: ink at even depths, holes at odd ones."""
+    depth = 0
+    while links[i][3] != -1:
+        i = int(links[i][3])
+        depth += 1
+    return depth
 
 
 def clean_page(grey: np.ndarray, dpi: int = OCR_DPI) -> CleanPage:
