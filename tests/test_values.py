@@ -189,7 +189,7 @@ def test_icd10(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "code"),
     [("l 48. 9", "I48.9"), ("A09..9", "A09.9"), ("A 0|9{. 9", "A09.9"), ('D 50)". 9', "D50.9"),
-     ("$|7|2].[0", "S72.0")],
+     ("$|7|2].[0", "S72.0"), ("NÑ 1 8. 5", "N18.5"), (".K¡2'9/ . 7", "K29.7")],
 )  # fmt: skip
 def test_codes_as_ocr_reads_them(text: str, code: str) -> None:
     parsed = parse_icd10(text)

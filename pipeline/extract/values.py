@@ -562,9 +562,12 @@ def _parse_icd10(upper: str) -> ParsedValue | None:
             parsed = _known_icd10(code, read_as=first)
             if parsed:
                 return parsed
-    # A code in character boxes reads "K 9 2 | 2", "KI5lI6 . 7": one cell per character, the
-    # dot implied, the cells' walls read as "|", "I", "l" between them (an "O" is a zero).
-    boxed = re.match(r"[\s|/'\"{}()\[\]]*([A-Z])((?:[\s|/'\"{}()\[\].,:;IL!]*[\dO]){2,4})", upper)
+    # A code in character boxes reads "K 9 2 | 2", "KI5lI6 . 7", "NÑ 1 8. 5": one cell per
+    # character, the dot implied, the cells' walls read as "|", "I", "l" or any mark between
+    # them, its letter maybe twice (an "O" is a zero).
+    boxed = re.match(
+        r"[^A-Z0-9]*([A-Z])\1?((?:(?:[^A-Z0-9]|[IL])*[\dO]){2,4})", strip_diacritics(upper)
+    )
     if boxed:
         digits = re.sub(r"\D", "", boxed.group(2).replace("O", "0"))
         code = boxed.group(1) + digits[:2] + ("." + digits[2:] if len(digits) > 2 else "")
