@@ -257,3 +257,16 @@ def test_labels_as_ocr_and_other_forms_word_them() -> None:
     assert found["patient.phone"] == "0906732068"
     found = values(page([(0, 200, "7. Identity card: 241321684")]), "en")
     assert found["patient.national_id"] == "241321684"
+
+
+def test_a_lost_code_is_taken_from_its_diagnosis_title_for_a_person_to_confirm() -> None:
+    from pipeline.extract.fields import cross_check
+
+    lost = extract_fields(
+        label_pages([page([(0, 200, "17. Discharge diagnosis: Liver cell carcinoma")])], "en")
+    )
+    code = {c.key: c for c in cross_check(lost)}["encounter.discharge_icd10"]
+    assert code.value == "C22.0" and code.checks_failed == ("code_from_title",)
+    # a diagnosis that is no single code's title gives none
+    vague = extract_fields(label_pages([page([(0, 200, "Discharge diagnosis: Fever")])], "en"))
+    assert {c.key: c for c in cross_check(vague)}["encounter.discharge_icd10"].value is None

@@ -20,6 +20,7 @@ from pipeline.extract.lexicon import OTHER, load_lexicon
 from pipeline.extract.spelling import misspelt_words, restack_marks
 from pipeline.extract.text import fold
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
+from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
 
@@ -605,4 +606,22 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
         ok = (discharged - admitted).days <= MAX_STAY_DAYS
         for k in chain[1:]:
             by_key[k] = _with_check(by_key[k], "stay_length", ok)
+    # A code the chart's page lost or garbled, its diagnosis an ICD-10 title: the title's one
+    # code, for a person to confirm against the chart
+    code, diagnosis = (by_key.get(k) for k in ("encounter.discharge_icd10", _DIAGNOSIS))
+    found = code_for_title(diagnosis.value) if diagnosis and diagnosis.value else None
+    if code and diagnosis and code.value is None and found:
+        by_key[code.key] = replace(
+            code,
+            value=found,
+            page=code.page or diagnosis.page,
+            bbox=code.bbox or diagnosis.bbox,
+            ocr_confidence=diagnosis.ocr_confidence,
+            rule=f"{code.rule}+title",
+            checks_passed=("known_code",),
+            checks_failed=("code_from_title",),
+        )
     return [by_key[c.key] for c in cands]
+
+
+_DIAGNOSIS = "encounter.discharge_diagnosis"

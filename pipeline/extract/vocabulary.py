@@ -166,6 +166,22 @@ def _english_titles() -> dict[str, str]:
     return known
 
 
+@lru_cache(maxsize=1)
+def _codes_by_title() -> dict[str, frozenset[str]]:
+    codes: dict[str, set[str]] = {}
+    for code, title in icd10_titles().items():
+        for form in (title.replace(" : ", ", "), title, title.split(": ", 1)[-1]):
+            codes.setdefault(_title_key(form), set()).add(code)
+    return {key: frozenset(found) for key, found in codes.items()}
+
+
+def code_for_title(diagnosis: str) -> str | None:
+    """The one ICD-10 code whose English title the diagnosis is ("Liver cell carcinoma" ->
+    C22.0); None when it is no title, or the title of more than one code."""
+    codes = _codes_by_title().get(_title_key(diagnosis), frozenset())
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
 def _title_key(text: str) -> str:
     """Lower case, single spaces, and American spelling: "haemorrhage" and "hemorrhage" are
     one word, each right as printed."""
