@@ -14,6 +14,7 @@ from pipeline.extract.values import (
     parse_physician_name,
     parse_record_number,
     parse_sex,
+    parse_temperature,
 )
 
 
@@ -225,6 +226,16 @@ def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -
 def test_diagnosis_case_tails_and_qualifiers_as_ocr_slips_them(text: str, expected: str) -> None:
     parsed = parse_diagnosis(text)
     assert parsed is not None and parsed.value == expected
+
+
+def test_a_temperatures_decimal_read_as_a_letter() -> None:
+    slipped = parse_temperature("39. B_")  # a lookalike: its digit, for a person to confirm
+    assert slipped is not None and slipped.value == "39.8"
+    assert "digits_repaired" in slipped.checks_failed
+    lost = parse_temperature("37. K§")  # no digit to be had: the whole degrees, doubted
+    assert lost is not None and lost.value == "37" and "decimal_point" in lost.checks_failed
+    plain = parse_temperature("37. độ C")  # the unit after a stop is no decimal
+    assert plain is not None and plain.value == "37" and not plain.checks_failed
 
 
 def test_diagnosis_text_drops_code_and_leaders() -> None:

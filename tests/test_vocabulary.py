@@ -468,3 +468,11 @@ def test_secondary_codes_are_held_against_the_list() -> None:
     found = {c.value: c for c in find_secondary_codes(label_pages([page], "vi"))}
     assert "known_code" in found["I10"].checks_passed and not found["I10"].checks_failed
     assert found["X99.9"].checks_failed == ("known_code",)
+
+
+def test_a_department_with_an_l_read_as_a_capital_takes_the_terms_case() -> None:
+    from pipeline.extract.values import parse_department
+
+    assert parse_department("Da Liễu").value == "Da liễu"  # type: ignore[union-attr]
+    assert parse_department("‘Dermatology").value == "Dermatology"  # type: ignore[union-attr]
+    assert parse_department("DA LIỄU").value == "DA LIỄU"  # type: ignore[union-attr]

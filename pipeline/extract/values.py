@@ -633,7 +633,7 @@ def parse_text(text: str) -> ParsedValue | None:
     words = single_spaces(cleaned).split()
     while words and not re.search(r"[0-9a-z]", strip_diacritics(words[-1]).lower()):
         words.pop()  # specks read as marks at the end: "Phú Thọ ˆ", "° ‹"
-    cleaned = " ".join(words).strip(" .,:;-_=*‹›«»„¡!¿")
+    cleaned = " ".join(words).strip(" .,:;-_=*‹›«»„‘’¡!¿")
     if not re.search(r"[^\W_]", cleaned):
         return None
     return ParsedValue(cleaned, ("has_text",))
@@ -911,6 +911,13 @@ def parse_temperature(text: str) -> ParsedValue | None:
         celsius = (float(f"{whole}.{fraction or 0}") - 32) * 5 / 9
         celsius_text = _plain_number(*f"{celsius:.1f}".split("."))
         return _in_range(celsius_text, 34, 43, ("fahrenheit",), usual=(35, 41.5))
+    after = clean[m.end() : m.end() + 3]
+    if fraction is None and (slip := re.match(r"\s?[.,]\s?([^\W\d_°CcđĐdF])", after)):
+        # the decimal read as a letter ("39. B", "37. K§"): a lookalike's digit, or none
+        digit = as_digits(slip.group(1))
+        parsed = _in_range(_plain_number(whole, digit if digit.isdigit() else None), 34, 43)
+        slipped = "digits_repaired" if digit.isdigit() else "decimal_point"
+        return replace(parsed, checks_failed=parsed.checks_failed + (slipped,))
     if fraction is None and len(whole) == 3 and 340 <= int(whole) <= 430:
         # "374": the decimal point was lost; the reading is likely 37.4 but a person decides.
         return ParsedValue(_plain_number(whole[:2], whole[2]), (), ("decimal_point",))

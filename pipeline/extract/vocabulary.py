@@ -428,6 +428,8 @@ def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
         term = _snap_words(printed, known, fuzzy)
         if term is None:
             continue
+        if all(a == b or (a, b) == ("L", "l") for a, b in zip(printed, term, strict=False)):
+            printed = term if len(printed) == len(term) else printed  # "Da Liễu": an l read as L
         if same_spelling(printed, term) and _plainly_printed(printed, term):
             return VocabularyMatch(head + printed, True)
         if not has_marks(printed):  # printed without marks: not ours to add them
