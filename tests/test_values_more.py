@@ -336,3 +336,19 @@ def test_specks_between_a_diagnosis_words_are_dropped() -> None:
     )
     assert parse_diagnosis("Bệnh.thương hàn").value == "Bệnh thương hàn"  # type: ignore[union-attr]
     assert parse_diagnosis("Crohn's disease").value == "Crohn's disease"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/Recovered Improved Unchanged Worse _ Deceased", "recovered"),  # a check's stroke
+        ("|| Recovered \\Improved {| |Unchanged || Worse", "improved"),
+        ("Recovered [xilmproved {|Unchanged _|Worse Deceased", "improved"),  # I read as l
+        ("Khỏi/Đỡ", None),  # a slash between two options is no tick
+    ],
+)
+def test_outcome_ticks_as_ocr_reads_them(text: str, expected: str | None) -> None:
+    from pipeline.extract.values import parse_outcome
+
+    parsed = parse_outcome(text)
+    assert (parsed.value if parsed else None) == expected

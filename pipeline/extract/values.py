@@ -791,13 +791,15 @@ def _wording_pattern(groups: dict[str, tuple[str, ...]], joiner: str) -> re.Patt
 
 
 _OUTCOME_RE = _wording_pattern(_OUTCOMES, r"[\s,]*")
-_TICK_CHARS = set("x☒☑✓✔✗✘⊠■")
+#: a tick, also as OCR reads a check mark's stroke ("/Recovered", "\\Improved")
+_TICK_CHARS = set("x☒☑✓✔✗✘⊠■/\\")
 
 
 def parse_outcome(text: str) -> ParsedValue | None:
     """The outcome written out, or ticked (``☒ Khỏi ☐ Đỡ``), or coded after a numbered list
     (``1. Khỏi 2. Đỡ, giảm … 5. Tử vong  2``)."""
     folded = strip_diacritics(nfc(text)).lower()
+    folded = re.sub(r"l(?=mprov)", "i", folded)  # "[xilmproved": the I read as an l
     found: list[tuple[int, int, str]] = []  # (start, end, outcome), one per printed option
     for m in _OUTCOME_RE.finditer(folded):
         outcome = (m.lastgroup or "").rsplit("_", 1)[0]
@@ -814,7 +816,9 @@ def parse_outcome(text: str) -> ParsedValue | None:
     for start, end, outcome in found:
         gap = folded[previous_end:start]
         mark = re.sub(r"[\s.,:;()\[\]0-9]", "", gap)
-        if mark and len(mark) <= 4 and mark[0] in _TICK_CHARS | {"x"} or mark[-1:] in _TICK_CHARS:
+        slash_between = mark in ("/", "\\") and previous_end > 0 and not re.search(r"\s[/\\]", gap)
+        ticked_mark = mark and len(mark) <= 4 and mark[0] in _TICK_CHARS or mark[-1:] in _TICK_CHARS
+        if ticked_mark and not slash_between:  # "Khỏi/Đỡ" is two options, no tick
             ticked.append(outcome)
         previous_end = end
     ticked = list(dict.fromkeys(ticked))
