@@ -799,7 +799,15 @@ def parse_outcome(text: str) -> ParsedValue | None:
     """The outcome written out, or ticked (``☒ Khỏi ☐ Đỡ``), or coded after a numbered list
     (``1. Khỏi 2. Đỡ, giảm … 5. Tử vong  2``)."""
     folded = strip_diacritics(nfc(text)).lower()
-    folded = re.sub(r"l(?=mprov)", "i", folded)  # "[xilmproved": the I read as an l
+    # "[xilmproved": the I read as an l, in a row of options; a person confirms the reading
+    misread = re.sub(r"l(?=mprov)", "i", folded)
+    parsed = _outcome_in(misread)
+    if parsed and misread != folded and parsed.value == "improved":
+        return replace(parsed, checks_failed=parsed.checks_failed + ("outcome_read_exactly",))
+    return parsed
+
+
+def _outcome_in(folded: str) -> ParsedValue | None:
     found: list[tuple[int, int, str]] = []  # (start, end, outcome), one per printed option
     for m in _OUTCOME_RE.finditer(folded):
         outcome = (m.lastgroup or "").rsplit("_", 1)[0]
