@@ -241,11 +241,7 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str 
     when the label ends its line, in its column below (labels above their values)."""
     line = hit.span[-1]._.line
     starts = {
-        h.span.start: h
-        for h in hits
-        if h.span.start >= hit.span.end
-        and starts_field(doc, h)
-        and not (h.span.start == _after_punct(doc, hit.span.end) and _bare_abbreviation(h))
+        h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
     }
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:

@@ -198,8 +198,8 @@ def parse_datetime(text: str) -> ParsedValue | None:
             hours, minutes = _slipped(hour_text, 0, 23), _slipped(minute_text, 0, 59)
             if len(hours) == 1 and len(minutes) == 1:
                 hour, minute = int(hours[0]), int(minutes[0])
-                if (hours[0], minutes[0]) != (hour_text, minute_text):
-                    failed = failed if repaired else failed + ("digits_repaired",)
+                if (hours[0], minutes[0]) != (hour_text, minute_text) and not repaired:
+                    failed += ("digits_repaired",)
             break
     if hour is None or minute is None:
         return ParsedValue(f"{d.isoformat()}T00:00", ("real_date",), failed + ("time_found",))

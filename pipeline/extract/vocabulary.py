@@ -428,8 +428,10 @@ def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
         term = _snap_words(printed, known, fuzzy)
         if term is None:
             continue
-        if all(a == b or (a, b) == ("L", "l") for a, b in zip(printed, term, strict=False)):
-            printed = term if len(printed) == len(term) else printed  # "Da Liễu": an l read as L
+        if len(printed) == len(term) and all(
+            a == b or (a, b) == ("L", "l") for a, b in zip(printed, term, strict=True)
+        ):
+            printed = term  # "Da Liễu": an l read as L
         if same_spelling(printed, term) and _plainly_printed(printed, term):
             return VocabularyMatch(head + printed, True)
         if not has_marks(printed):  # printed without marks: not ours to add them
@@ -529,38 +531,41 @@ def address_units(text: str) -> str:
     return re.sub(r"(^|,\s*)([^\W\d_]+(?:\s+[^\W\d_]+)?)", snap, text)
 
 
-@lru_cache(maxsize=1)
-def _places() -> dict[str, tuple[str, ...]]:
-    """Folded place name -> its spellings (one, unless two places share the letters)."""
-    data = _data("places")
+def _by_letters(names: list[str]) -> dict[str, tuple[str, ...]]:
+    """Folded name -> its spellings (one, unless names share their letters: "Hiền", "Hiển")."""
     by_key: dict[str, list[str]] = {}
-    for name in [*data["districts"], *data["communes"], *data["streets"]]:
+    for name in names:
         spellings = by_key.setdefault(_key(name), [])
         if not any(same_spelling(name, other) for other in spellings):
             spellings.append(name)
-    return {key: tuple(names) for key, names in by_key.items()}
+    return {key: tuple(found) for key, found in by_key.items()}
+
+
+def _one_spelling(name: str, known: dict[str, tuple[str, ...]]) -> str:
+    """The one known name with the letters of ``name``, in its printed case, when ``name`` is
+    none of them; else ``name`` as read (known, shared by several, or unknown)."""
+    spellings = known.get(_key(name), ())
+    if len(spellings) != 1 or same_spelling(name, spellings[0]):
+        return name
+    return match_case(spellings[0], name)
 
 
 @lru_cache(maxsize=1)
-def _given_names() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
-    names = _data("given_names")["names"]
-    by_letters: dict[str, list[str]] = {}
-    for name in names:
-        spellings = by_letters.setdefault(fold(name), [])
-        if not any(same_spelling(name, other) for other in spellings):
-            spellings.append(name)
-    return frozenset(n.lower() for n in names), {k: tuple(v) for k, v in by_letters.items()}
+def _places() -> dict[str, tuple[str, ...]]:
+    data = _data("places")
+    return _by_letters([*data["districts"], *data["communes"], *data["streets"]])
+
+
+@lru_cache(maxsize=1)
+def _given_names() -> dict[str, tuple[str, ...]]:
+    return _by_letters(_data("given_names")["names"])
 
 
 def given_name(word: str) -> str:
     """A word of a name after its surname, respelled as the one common name with its letters
     when it is none itself ("HUYÊN" -> "HUYỀN", "Tuần" -> "Tuấn"); names that share their
     letters ("Hiền", "Hiển") and words no common name has stay as read."""
-    known, by_letters = _given_names()
-    if word.lower() in known or any(same_spelling(word, k) for k in by_letters.get(fold(word), ())):
-        return word
-    spellings = by_letters.get(fold(word), ())
-    return match_case(spellings[0], word) if len(spellings) == 1 else word
+    return _one_spelling(word, _given_names())
 
 
 #: what opens a part of an address before its name: a house number, or a unit's word
@@ -586,9 +591,9 @@ def place_names(text: str) -> str:
         words = name.split()
         if not 1 <= len(words) <= 4 or not all(w.isalpha() for w in words):
             continue
-        spellings = _places().get(_key(name), ())
-        if len(spellings) == 1 and not same_spelling(name, spellings[0]):
-            parts[i] = part[:start] + part[start:].replace(name, match_case(spellings[0], name))
+        fixed = _one_spelling(name, _places())
+        if fixed != name:
+            parts[i] = part[:start] + part[start:].replace(name, fixed)
     return ",".join(parts)
 
 
