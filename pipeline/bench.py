@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.synthetic.generate import DESIGNS
+
 if TYPE_CHECKING:
     from pipeline.evaluation import Scorecard
     from pipeline.synthetic.archive import ArchiveChart
@@ -157,16 +159,23 @@ _STAGES = (
 )  # fmt: skip
 
 
-def accuracy(charts: int, seed: int, show_errors: bool = False, baseline: bool = False) -> None:
+def accuracy(
+    charts: int,
+    seed: int,
+    show_errors: bool = False,
+    baseline: bool = False,
+    design: str = "form",
+) -> None:
     """The real pipeline against the truth; with ``baseline``, first the same charts read with
     stages switched off (Tesseract alone, then with page cleanup) so that each stage's gain
-    shows. Extraction, vocabularies and calibration are the same in every run."""
+    shows. Extraction, vocabularies and calibration are the same in every run. ``design``
+    picks the chart generator (``generate.DESIGNS``)."""
     from pipeline.synthetic import generate_charts
 
     stages: list[tuple[str, Scorecard]] = []
     with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
         scans, truth = Path(tmp) / "scans", Path(tmp) / "truth"
-        generate_charts(scans, truth, count=charts, seed=seed)
+        generate_charts(scans, truth, count=charts, seed=seed, design=design)
         for title, batch, env in _STAGES if baseline else ():
             took, stage = _score_run(scans, truth, Path(tmp) / batch, batch, env)
             if not stages:
@@ -175,7 +184,7 @@ def accuracy(charts: int, seed: int, show_errors: bool = False, baseline: bool =
                 print()
             stages.append((title, stage))
         elapsed, card = _score_run(scans, truth, Path(tmp) / "full", "accuracy")
-    print(f"charts: {charts} (seed {seed}), run took {elapsed:.1f} s")
+    print(f"charts: {charts} (seed {seed}, {design} design), run took {elapsed:.1f} s")
     print(card.table())
     stages.append(("full pipeline", card))
     if baseline:
@@ -355,6 +364,13 @@ def main() -> None:
         help="accuracy: also read the charts without cleanup, to compare",
     )
     parser.add_argument("--show-errors", action="store_true", help="accuracy: list wrong values")
+    parser.add_argument(
+        "--design",
+        choices=DESIGNS,
+        default="form",
+        help="accuracy: chart design (form: the one extraction was developed on; grid: a "
+        "ruled one-page summary with other wordings, to check the figures hold)",
+    )
     args = parser.parse_args()
     if args.what == "review":
         review_latency(args.charts if args.charts != 30 else 200, args.reviewers, args.database_url)
@@ -364,7 +380,7 @@ def main() -> None:
     elif args.what == "load":
         load(args.people, args.seed, args.pg)
     else:
-        accuracy(args.charts, args.seed, args.show_errors, args.baseline)
+        accuracy(args.charts, args.seed, args.show_errors, args.baseline, args.design)
 
 
 if __name__ == "__main__":

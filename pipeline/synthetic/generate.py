@@ -13,11 +13,15 @@ from PIL import Image
 
 from pipeline.synthetic.content import LANGUAGES, ChartTruth, make_content
 from pipeline.synthetic.degrade import NO_DEGRADATION, degrade_page, draw_degradation
+from pipeline.synthetic.grid import render_grid
 from pipeline.synthetic.render import DPI_CHOICES, render_chart
 
 EXTENSIONS: dict[str, str] = {"pdf": "pdf", "tiff": "tif", "jpeg": "jpg", "png": "png"}
 SINGLE_PAGE_FORMATS = frozenset({"jpeg", "png"})
 TWO_PAGE_SHARE = 0.6  # of PDF and TIFF charts; about a third of a mixed batch
+#: "form": the Ministry of Health's form (render.py), the design extraction was developed on;
+#: "grid": a one-page summary in a ruled table (grid.py), kept to check that figures hold
+DESIGNS = ("form", "grid")
 
 
 def chart_name(seed: int, index: int) -> str:
@@ -83,6 +87,7 @@ def generate_chart(
     languages: Sequence[str],
     dpi_choices: Sequence[int],
     clean: bool,
+    design: str = "form",
 ) -> ChartTruth:
     """One chart: its scan in scan_dir and its truth JSON in truth_dir."""
     chart_seed = seed * 100003 + index
@@ -92,7 +97,10 @@ def generate_chart(
     dpi = rng.choice(list(dpi_choices))
     pages = 1 if fmt in SINGLE_PAGE_FORMATS else (2 if rng.random() < TWO_PAGE_SHARE else 1)
     content = make_content(rng, language)
-    rendered = render_chart(content, rng, dpi, pages)
+    if design == "grid":
+        rendered = render_grid(content, rng, dpi)
+    else:
+        rendered = render_chart(content, rng, dpi, pages)
     arrays, meta = [], []
     for number, image in enumerate(rendered.pages, 1):
         clean_page = np.asarray(image, dtype=np.uint8)
@@ -109,8 +117,9 @@ def generate_chart(
         pages=len(arrays),
         dpi=dpi,
         fields=dict(content.fields),
-        medications=[m.normalised() for m in content.medications],
-        secondary_icd10=[d.code for d in content.secondary],
+        # the grid design prints neither list
+        medications=[m.normalised() for m in content.medications] if design == "form" else [],
+        secondary_icd10=[d.code for d in content.secondary] if design == "form" else [],
         field_pages=dict(sorted(rendered.field_pages.items())),
         page_meta=meta,
     )
@@ -127,6 +136,7 @@ def generate_charts(
     languages: Sequence[str] = ("vi", "vi", "vi", "en"),
     dpi_range: tuple[int, int] = (200, 300),
     clean: bool = False,
+    design: str = "form",
 ) -> list[ChartTruth]:
     """Writes `count` charts named chart-{seed:03d}-{i:04d}.{pdf,tif,jpg,png} to scan_dir and one
     truth JSON each to truth_dir (kept apart: every object in scan_dir must be a scan).
@@ -142,6 +152,8 @@ def generate_charts(
     bad_languages = [lang for lang in languages if lang not in LANGUAGES]
     if bad_languages or not languages:
         raise ValueError(f"unknown chart languages {bad_languages}: use some of {LANGUAGES}")
+    if design not in DESIGNS:
+        raise ValueError(f"unknown chart design {design!r}: use one of {DESIGNS}")
     choices = _dpi_choices(dpi_range)
     scan_dir = Path(scan_dir)
     truth_dir = Path(truth_dir)
@@ -149,7 +161,15 @@ def generate_charts(
     truth_dir.mkdir(parents=True, exist_ok=True)
     return [
         generate_chart(
-            scan_dir, truth_dir, seed, i, formats[i % len(formats)], languages, choices, clean
+            scan_dir,
+            truth_dir,
+            seed,
+            i,
+            formats[i % len(formats)],
+            languages,
+            choices,
+            clean,
+            design,
         )
         for i in range(count)
     ]
