@@ -254,3 +254,14 @@ def test_dotted_zeros_are_read_as_zeros(tmp_path: Path) -> None:
     page = ocr_page(save(cleaned, tmp_path / "p.png").path, 1, 1654, 400, "vi", 60)
     assert "001090603004" in page.text
     assert "Viêm phổi, 0 ổ" in page.text
+
+
+@pytest.mark.parametrize("crop", ["blank", "rule"])
+def test_a_crop_with_no_text_reads_as_no_words(crop: str) -> None:
+    """A blank cell, or one holding only a table's rule, as a chart in a ruled table gives."""
+    from pipeline.ocr.lines import read_words
+
+    grey = np.full((60, 300), 255, np.uint8)
+    if crop == "rule":
+        grey[29:32] = 0
+    assert read_words(grey, "vie") == []

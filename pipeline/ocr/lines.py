@@ -182,7 +182,11 @@ def read_words(
     line = -1
     it = api.GetIterator()
     while it is not None:
-        text = unicodedata.normalize("NFC", (it.GetUTF8Text(RIL.WORD) or "").strip())
+        try:
+            word = it.GetUTF8Text(RIL.WORD) or ""
+        except RuntimeError:  # tesserocr raises where a crop holds no text at all
+            word = ""
+        text = unicodedata.normalize("NFC", word.strip())
         if it.IsAtBeginningOf(RIL.TEXTLINE):
             line += 1
         box = it.BoundingBox(RIL.WORD)
