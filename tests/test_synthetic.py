@@ -234,3 +234,40 @@ def test_clean_vietnamese_page_reads_with_tesseract(tmp_path: Path) -> None:
     text = unicodedata.normalize("NFC", text)
     assert t.fields["patient.full_name"] in text
     assert t.fields["encounter.discharge_icd10"] in text
+
+
+def test_grid_design_prints_every_field_in_a_ruled_table(tmp_path: Path) -> None:
+    """The second design: one page, the values in table cells that Tesseract reads."""
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract is not installed")
+    [t] = generate_charts(
+        tmp_path / "s",
+        tmp_path / "t",
+        1,
+        11,
+        formats=("png",),
+        languages=("vi",),
+        dpi_range=(300, 300),
+        clean=True,
+        design="grid",
+    )
+    assert t.pages == 1 and set(t.fields) == set(FIELD_KEYS)
+    assert t.medications == [] and t.secondary_icd10 == []  # the design prints no lists
+    page = np.asarray(Image.open(tmp_path / "s" / t.document).convert("L"))
+    long_rows = [y for y in range(page.shape[0]) if (page[y] < 128).mean() > 0.6]
+    assert len(long_rows) >= 15  # the table's rules run across the page
+    text = subprocess.run(
+        ["tesseract", str(tmp_path / "s" / t.document), "-", "-l", "vie"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    text = unicodedata.normalize("NFC", text)
+    assert t.fields["patient.full_name"] in text
+    assert t.fields["encounter.discharge_icd10"] in text
+
+
+def test_unknown_design_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="design"):
+        generate_charts(tmp_path / "s", tmp_path / "t", 1, 1, design="poster")
