@@ -4,6 +4,8 @@ scrawl between a heading and the name)."""
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.extract.doc import page_doc, visual_lines
 from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.models import OcrPage, OcrWord
@@ -270,3 +272,53 @@ def test_a_lost_code_is_taken_from_its_diagnosis_title_for_a_person_to_confirm()
     # a diagnosis that is no single code's title gives none
     vague = extract_fields(label_pages([page([(0, 200, "Discharge diagnosis: Fever")])], "en"))
     assert {c.key: c for c in cross_check(vague)}["encounter.discharge_icd10"].value is None
+
+
+def test_labels_heading_table_cells_take_the_value_under_them() -> None:
+    # Two cells side by side, each label above its value; specks of the cell walls beside
+    # the first label.
+    p = page(
+        [
+            (0, 100, "Ngày, tháng, năm sinh m 1 —"),
+            (0, 1300, "Phái 1"),
+            (1, 100, "06/04/1975"),
+            (1, 1300, "Nữ"),
+            (2, 100, "Dân tộc"),
+            (2, 1000, "Công việc"),
+            (3, 100, "Kinh"),
+            (3, 1000, "Cán bộ công chức"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.birth_date"] == "1975-04-06"
+    assert found["patient.sex"] == "female"
+    assert found["patient.ethnicity"] == "Kinh"
+    assert found["patient.occupation"] == "Cán bộ công chức"
+
+
+@pytest.mark.parametrize(
+    ("heads", "one_line"),
+    [
+        # Tesseract read each column head and each value as a line of its own
+        (["Mạch", "Nhiệt độ", "Huyết áp", "Nhịp thở", "Cân nặng"], False),
+        # abbreviated heads, read as one line: "HA" is no value of "Nhiệt"
+        (["Tần số mạch", "Nhiệt", "HA", "NT", "Thể trọng"], True),
+    ],
+)
+def test_a_table_of_vital_signs_reads_each_column_under_its_head(
+    heads: list[str], one_line: bool
+) -> None:
+    cells = ["88 lần/phút", "36.9 độ C", "135/60 mmHg", "17 lần/phút", "58.5 kg"]
+    rows = [(0, 100 + 450 * i, h) for i, h in enumerate(heads)]
+    rows += [(1, 100 + 450 * i, v) for i, v in enumerate(cells)]
+    found = values(page(rows, block_per_word=not one_line))
+    assert found["vitals.pulse"] == "88"
+    assert found["vitals.temperature"] == "36.9"
+    assert found["vitals.blood_pressure"] == "135/60"
+    assert found["vitals.respiratory_rate"] == "17"
+    assert found["vitals.weight"] == "58.5"
+
+
+def test_a_misread_outcome_put_right_is_chosen_before_a_later_reading() -> None:
+    p = page([(0, 100, "Outcome: lmproved"), (3, 100, "Result: Deceased")])
+    assert values(p, "en")["encounter.outcome"] == "improved"

@@ -12,7 +12,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from pipeline.extract.doc import blank_nlp, page_doc
@@ -88,9 +88,15 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     kept = sorted(filter_spans(spans), key=lambda s: s.start)  # longest label wins an overlap
     hits = [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
     # a bare abbreviation right after another label is that label's value: a card of group
-    # CN after "Mã thẻ BHYT:" is no weight
+    # CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads, between
+    # "Nhiệt" and "NT", is a head)
     ends = {_after_punct(doc, h.span.end) for h in hits}
-    hits = [h for h in hits if not (_bare_abbreviation(h) and h.span.start in ends)]
+    starts = {h.span.start for h in hits}
+    hits = [
+        h
+        for h in hits
+        if not (_bare_abbreviation(h) and h.span.start in ends and not _heads(doc, h, starts))
+    ]
     # A label of two or three letters ("HA", "CN", "RR") is also a word or code inside values
     # (the name "Hà", the BHYT group "CN"): it counts only where a field starts.
     # A one-word label in capitals that starts no field is a word of a heading ("BỆNH VIỆN ĐA
@@ -148,6 +154,12 @@ def _bare_abbreviation(hit: LabelHit) -> bool:
     return len(hit.span) == 1 and len(text) <= 3 and text.isupper() and not hit.span[-1]._.colon
 
 
+def _heads(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
+    """Another label, or the line's end, right after the label: it has no value beside it."""
+    after = _after_punct(doc, hit.span.end)
+    return after >= len(doc) or after in starts or doc[after]._.line != hit.span[-1]._.line
+
+
 def _field_number(doc: Doc, i: int) -> int | None:
     """The number printed before a label ("16." in "16. Mạch"), if token ``i`` is one."""
     m = re.fullmatch(r"\(?(\d{1,2})[.)]?", doc[i].text) if i >= 0 else None
@@ -193,6 +205,21 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
     return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
 
 
+def _gap_before(doc: Doc, span: Span) -> bool:
+    """A wide gap between the span and the word before it on its line: a new column."""
+    first = span[0]
+    if first.i == 0 or doc[first.i - 1]._.line != first._.line:
+        return False
+    before = doc[first.i - 1]
+    height = max(1, first._.bbox[3] - first._.bbox[1])
+    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
+
+
+def doc_width(doc: Doc) -> int:
+    """Past the rightmost word of the page."""
+    return _right_margin(doc) + 1
+
+
 def _right_margin(doc: Doc) -> int:
     if "right_margin" not in doc.user_data:
         doc.user_data["right_margin"] = max((t._.bbox[2] for t in doc), default=0)
@@ -234,15 +261,19 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
     return end
 
 
+def _starts_after(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> dict[int, LabelHit]:
+    """The fields that start after this label, by their first token."""
+    return {h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)}
+
+
 def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str = "") -> list[Span]:
     """Candidate value spans, in the order they are tried: right of the label up to the next
     field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
     options (``wraps="options"``) on its line, then with the line it may have run onto — and,
-    when the label ends its line, in its column below (labels above their values)."""
+    when the label ends its line, in its column below (labels above their values); when only
+    specks or another label follow it, first under it (a table cell's head)."""
     line = hit.span[-1]._.line
-    starts = {
-        h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)
-    }
+    starts = _starts_after(doc, hit, hits)
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
         stop += 1
@@ -264,7 +295,70 @@ def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str 
             spans.append(doc[start:end])
     if start == stop and stop < len(doc) and doc[stop]._.line != line:
         spans.extend(_values_below(doc, hit, starts))
+    elif _thin(doc[start:stop]):
+        # nothing but specks beside the label, or another label: a table cell's head, its
+        # value under it
+        spans = _value_under(doc, hit, hits, starts) + spans
     return spans
+
+
+def _is_label(key: str, words: Sequence[Token]) -> bool:
+    """Do these words spell one of the field's labels, in either language?"""
+    folded = tuple(w for w in (fold(t.text) for t in words) if w)
+    return any(folded in _variants(language, key) for language in ("vi", "en"))
+
+
+def _thin(span: Span) -> bool:
+    """Specks, rules and stray letters, no value: "m 1 —" beside a label in a table cell."""
+    return sum(ch.isalnum() for ch in span.text) <= 2 and all(
+        sum(ch.isalnum() for ch in t.text) <= 1 for t in span
+    )
+
+
+def _same_row(span: Span, top: int, bottom: int) -> bool:
+    s_top, s_bottom = min(t._.bbox[1] for t in span), max(t._.bbox[3] for t in span)
+    overlap = min(bottom, s_bottom) - max(top, s_top)
+    return overlap > 0.5 * min(bottom - top, s_bottom - s_top)
+
+
+def _value_under(
+    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], starts: dict[int, LabelHit]
+) -> list[Span]:
+    """The value under a label that heads a table cell or a column ("Phái" over "Nữ", "Mạch"
+    over "88 lần/phút"): a row of print below the label, in its column, which runs from the
+    label's left edge to the next label on its row. Found by position, not by OCR line:
+    Tesseract often reads a row of column heads as several lines. A head that wrapped in its
+    column ("Huyết áp động" over "mạch") is passed over."""
+    top = min(t._.bbox[1] for t in hit.span)
+    bottom = max(t._.bbox[3] for t in hit.span)
+    height = max(1, bottom - top)
+    x0 = hit.span[0]._.bbox[0]
+    row = [h.span for h in hits if h is not hit and _same_row(h.span, top, bottom)]
+    right = min((s[0]._.bbox[0] for s in row if s[0]._.bbox[0] > x0), default=doc_width(doc))
+    left = max([x0 - 2 * height] + [s[-1]._.bbox[2] for s in row if s[-1]._.bbox[2] <= x0])
+    head = [t for t in doc[hit.span.start : _line_end(doc, hit.span.start)] if t._.bbox[0] < right]
+    for row_number in range(2):
+        column = [
+            t
+            for t in doc
+            if bottom - 0.3 * height < t._.bbox[1] < bottom + 4 * height
+            and left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
+            and not t.is_punct
+        ]
+        if not column:
+            break
+        first = min(column, key=lambda t: (t._.bbox[1], t._.bbox[0]))
+        on_line = [t.i for t in column if t._.line == first._.line]
+        start, end = min(on_line), max(on_line) + 1
+        bottom = max(doc[i]._.bbox[3] for i in on_line)
+        if row_number == 0 and _is_label(hit.key, [*head, *doc[start:end]]):
+            continue  # the head wrapped in its column: "Huyết áp động" over "mạch"
+        cut = [i for i in range(start, end) if i in starts]
+        end = cut[0] if cut else end  # another field's label: this cell's value ends there
+        if end == start or _SECTION.match(doc[start].text):  # "II. ENCOUNTER": a new section
+            return []
+        return [doc[start:end]]
+    return []
 
 
 def _values_below(
@@ -405,7 +499,7 @@ def _candidate(
 
 #: checks that fail on a reading put right rather than doubted: it is as good a choice (a
 #: patient's name whose lost marks were put back, before a clinician's under a signature)
-_REPAIRED = {"name_respelled", "marks_mixed"}
+_REPAIRED = {"name_respelled", "marks_mixed", "outcome_read_exactly"}
 
 
 def _strength(c: FieldCandidate) -> float:
@@ -463,6 +557,11 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     readings.append((span, parsed))
             if not readings and spans and spec.type in CELL_TYPES:
                 unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
+            elif not readings and _column_head(doc, hit, spec.type):
+                for span in _value_under(doc, hit, hits, _starts_after(doc, hit, hits)):
+                    parsed = parse_value(spec.type, span.text)
+                    if parsed is not None:
+                        readings.append((span, parsed))
             if readings:  # the first reading that passes its checks, else the first
                 span, parsed = next(
                     ((s, p) for s, p in readings if not p.checks_failed), readings[0]
@@ -474,6 +573,19 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
+
+
+def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
+    """A label whose line goes on, after a wide gap, with words that are not its value: the
+    head of a table's column, beside the next column's head ("Nhịp tim   Nhiệt"). Not a row
+    of options, which may run onto the line below."""
+    after = _after_punct(doc, hit.span.end)
+    return (
+        field_type not in ("sex", "outcome")
+        and after < len(doc)
+        and doc[after]._.line == hit.span[-1]._.line
+        and _gap_before(doc, doc[after : after + 1])
+    )
 
 
 #: codes and numbers printed one character per cell, which the page reading garbles past
