@@ -322,3 +322,34 @@ def test_a_table_of_vital_signs_reads_each_column_under_its_head(
 def test_a_misread_outcome_put_right_is_chosen_before_a_later_reading() -> None:
     p = page([(0, 100, "Outcome: lmproved"), (3, 100, "Result: Deceased")])
     assert values(p, "en")["encounter.outcome"] == "improved"
+
+
+def test_a_diagnosis_wrapped_in_its_table_cell_is_read_whole() -> None:
+    # The diagnosis fills its cell and wraps; the ICD cell stands beside it.
+    p = page(
+        [
+            (0, 100, "Chẩn đoán xác định: Bệnh phổi tắc nghẽn mạn tính có đợt cấp,"),
+            (0, 1450, "Mã ICD: J44.1"),  # the next word did not fit before this cell
+            (1, 100, "không đặc hiệu"),
+            (3, 100, "SINH HIỆU"),
+        ]
+    )
+    found = values(p)
+    assert found["encounter.discharge_diagnosis"] == (
+        "Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không đặc hiệu"
+    )
+    assert found["encounter.discharge_icd10"] == "J44.1"
+
+
+def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
+    p = page(
+        [
+            (0, 100, "Status at discharge"),
+            (0, 1200, "Doctor in charge"),
+            (1, 100, "Improved"),
+            (1, 1200, "Nguyén Dinh Hoang"),
+            (3, 1500, "HEAD OF DEPARTMENT"),
+            (5, 1500, "Pham Thi Oanh"),
+        ]
+    )
+    assert "Oanh" not in (values(p, "en")["encounter.attending_physician"] or "")

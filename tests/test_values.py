@@ -411,3 +411,23 @@ def test_diagnosis_words_ending_like_a_label_are_kept() -> None:
 )
 def test_record_numbers_as_ocr_spaces_them(text: str, number: str) -> None:
     assert parse_record_number(text).value == number  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không", True),
+        ("Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không đặc", True),
+        ("Bệnh tim do tăng huyết áp, không có suy tim (sung", True),
+        ("Gastric ulcer, unspecified as acute or chronic, without", True),
+        ("Chronic obstructive pulmonary disease with", True),
+        ("Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không đặc hiệu", False),
+        ("Viêm phổi", False),
+        ("Essential (primary) hypertension", False),
+        ("Toxic effect of snake venom", False),
+    ],
+)
+def test_a_diagnosis_cut_short_is_flagged(text: str, cut: bool) -> None:
+    parsed = parse_diagnosis(text)
+    assert parsed is not None and parsed.value == text
+    assert ("diagnosis_cut_short" in parsed.checks_failed) is cut

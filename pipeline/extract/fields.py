@@ -308,6 +308,45 @@ def _is_label(key: str, words: Sequence[Token]) -> bool:
     return any(folded in _variants(language, key) for language in ("vi", "en"))
 
 
+def _cell_continuation(
+    doc: Doc, hit: LabelHit, span: Span, starts: dict[int, LabelHit]
+) -> Span | None:
+    """Free text that wrapped inside its table cell: the value stops at the next cell's label
+    on its line and goes on right under it, at the cell's left edge ("Chẩn đoán chính: Viêm
+    gan virus B mạn, không có | Mã ICD: B18.1" over "đồng nhiễm virus delta"). The value
+    must come near the next cell, and the next line must go on in lower case."""
+    if span.end >= len(doc) or span.end not in starts or doc[span.end]._.line != span[-1]._.line:
+        return None  # the value did not stop at a neighbouring cell's label
+    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
+    right = doc[span.end]._.bbox[0]
+    if not 0 < right - span[-1]._.bbox[2] <= 6 * height:
+        return None  # the value ended well short of the next cell: it did not wrap
+    left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
+    bottom = max(t._.bbox[3] for t in span)
+    below = [
+        t
+        for t in doc
+        if bottom - 0.3 * height < t._.bbox[1] < bottom + 1.5 * height
+        and left <= t._.bbox[0]
+        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
+    ]
+    if not below:
+        return None
+    top = min(below, key=lambda t: t._.bbox[1])
+    on_line = sorted(t.i for t in below if t._.line == top._.line)
+    start, end = on_line[0], on_line[-1] + 1
+    if doc[start]._.bbox[0] > span[0]._.bbox[0] + height:
+        return None  # not at the cell's left edge: another column's words
+    before = doc[start - 1]
+    if before._.line == doc[start]._.line and doc[start]._.bbox[0] - before._.bbox[2] < 2 * height:
+        return None  # the words run on from further left: a line of its own, no wrap
+    cut = [i for i in range(start, end) if i in starts]
+    end = cut[0] if cut else end
+    if start in starts or end == start or not doc[start].text[0].islower():
+        return None  # a wrapped line goes on in lower case: "không đặc hiệu", "insulin, …"
+    return doc[start:end]
+
+
 def _thin(span: Span) -> bool:
     """Specks, rules and stray letters, no value: "m 1 —" beside a label in a table cell."""
     return sum(ch.isalnum() for ch in span.text) <= 2 and all(
@@ -381,6 +420,8 @@ def _values_below(
         start = min(_after_punct(doc, column.start), column.end)  # "- Họ và tên": a dash
         restated = starts.get(start) if start < column.end else None
         if restated is not None and restated.key == OTHER:
+            if _is_heading(doc[start : column.end]):
+                break  # another person's heading: "HEAD OF DEPARTMENT"
             continue  # an instruction line
         if restated is not None and restated.key != "patient.full_name":
             break
@@ -475,18 +516,18 @@ def _spelling(field_type: str, parsed: ParsedValue) -> ParsedValue:
 
 
 def _candidate(
-    spec: FieldSpec, hit: LabelHit, span: Span, parsed: ParsedValue | None
+    spec: FieldSpec, hit: LabelHit, pieces: tuple[Span, ...], parsed: ParsedValue | None
 ) -> FieldCandidate:
-    """The value read under a label; with ``parsed`` None, the box and text of a value that
-    did not parse."""
-    words = list(span)
+    """The value read under a label (in pieces when it wrapped in its table cell); with
+    ``parsed`` None, the box and text of a value that did not parse."""
+    words = [t for span in pieces for t in span]
     if spec.type in NUMERIC_TYPES:
-        words = [t for t in span if any(ch.isdigit() for ch in t.text)] or words
+        words = [t for t in words if any(ch.isdigit() for ch in t.text)] or words
     return FieldCandidate(
         key=spec.key,
         value=parsed.value if parsed else None,
-        raw_text=span.text,
-        page=span[0]._.page,
+        raw_text=" ".join(span.text for span in pieces),
+        page=pieces[0][0]._.page,
         bbox=union_bbox([t._.bbox for t in words]),
         # A value is as doubtful as its most doubtful word.
         ocr_confidence=round(min(t._.conf for t in words), 4),
@@ -549,25 +590,31 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             spec = specs.get(hit.key)
             if spec is None:
                 continue
+            wraps = _WRAPPING_TYPES.get(spec.type, "")
+            spans = _value_tokens(doc, hit, hits, wraps)
+            starts = _starts_after(doc, hit, hits)
             readings = []
-            spans = _value_tokens(doc, hit, hits, _WRAPPING_TYPES.get(spec.type, ""))
             for span in spans:
-                parsed = parse_value(spec.type, span.text)
+                more = _cell_continuation(doc, hit, span, starts) if wraps == "text" else None
+                pieces = (span,) if more is None else (span, more)
+                parsed = parse_value(spec.type, " ".join(p.text for p in pieces))
                 if parsed is not None:
-                    readings.append((span, parsed))
+                    readings.append((pieces, parsed))
             if not readings and spans and spec.type in CELL_TYPES:
                 unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
             elif not readings and _column_head(doc, hit, spec.type):
-                for span in _value_under(doc, hit, hits, _starts_after(doc, hit, hits)):
+                for span in _value_under(doc, hit, hits, starts):
                     parsed = parse_value(spec.type, span.text)
                     if parsed is not None:
-                        readings.append((span, parsed))
+                        readings.append(((span,), parsed))
             if readings:  # the first reading that passes its checks, else the first
-                span, parsed = next(
+                pieces, parsed = next(
                     ((s, p) for s, p in readings if not p.checks_failed), readings[0]
                 )
-                below = span[0]._.line != hit.span[-1]._.line
-                found.setdefault(spec.key, []).append((_candidate(spec, hit, span, parsed), below))
+                below = pieces[0][0]._.line != hit.span[-1]._.line
+                found.setdefault(spec.key, []).append(
+                    (_candidate(spec, hit, pieces, parsed), below)
+                )
     if "patient.sex" in specs and "patient.sex" not in found:
         found.update(_sex_options(pages, specs["patient.sex"]))
     return [
@@ -595,7 +642,7 @@ CELL_TYPES = {"insurance_number", "icd10", "national_id"}
 
 def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     """A value under its label that did not parse: no value yet, but its box and text."""
-    c = _candidate(spec, hit, span, None)
+    c = _candidate(spec, hit, (span,), None)
     return replace(c, rule=c.rule + ":unread")
 
 
@@ -629,7 +676,7 @@ def _sex_options(
             if parsed is None:
                 continue
             hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
-            c = _candidate(spec, hit, span, parsed)
+            c = _candidate(spec, hit, (span,), parsed)
             return {spec.key: [(replace(c, rule="options:sex"), False)]}
     return {}
 

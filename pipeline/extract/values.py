@@ -20,6 +20,7 @@ from pipeline.extract.vocabulary import (
     address_units,
     check_address,
     correct_vietnamese_diagnosis,
+    cut_short,
     given_name,
     is_known_code,
     mostly_marked,
@@ -606,8 +607,12 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
         # specks read between words: "Bệnh.thương hàn", "không đề`cập"
         cleaned = single_spaces(re.sub(r"[`´]|(?<=[^\W\d_])\.(?=[^\W\d_])", " ", cleaned))
-        return _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
-    return _held_against(snap_english_title(cleaned), "known_title")
+        parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
+    else:
+        parsed = _held_against(snap_english_title(cleaned), "known_title")
+    if cut_short(str(parsed.value)):  # the rest of the title on a line not read with it
+        return replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_cut_short",))
+    return parsed
 
 
 def _held_against(match: VocabularyMatch, check: str, unknown_fails: bool = False) -> ParsedValue:

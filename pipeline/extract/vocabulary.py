@@ -182,6 +182,24 @@ def code_for_title(diagnosis: str) -> str | None:
     return next(iter(codes)) if len(codes) == 1 else None
 
 
+#: words a diagnosis does not end on: a joining word, or the first half of a compound
+#: ("không đặc" of "không đặc hiệu", "không xác" of "không xác định")
+_DANGLING = frozenset(
+    ["không", "có", "và", "do", "hoặc", "với", "của", "ở", "trong", "theo", "kèm", "các",
+     "những", "bị", "đặc", "xác", "phân",
+     "with", "without", "and", "or", "of", "due", "to", "by", "in", "the", "as", "from",
+     "for", "not"]
+)  # fmt: skip
+
+
+def cut_short(diagnosis: str) -> bool:
+    """Does the diagnosis stop mid-way, on a joining word or inside a bracket ("Bệnh phổi tắc
+    nghẽn mạn tính có đợt cấp, không", "Gastric ulcer, unspecified as acute or chronic,
+    without")? Likely the rest wrapped onto a line the reading missed."""
+    words = re.findall(r"[^\W_]+", diagnosis.lower())
+    return bool(words) and (words[-1] in _DANGLING or diagnosis.count("(") > diagnosis.count(")"))
+
+
 def _title_key(text: str) -> str:
     """Lower case, single spaces, and American spelling: "haemorrhage" and "hemorrhage" are
     one word, each right as printed."""

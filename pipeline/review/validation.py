@@ -74,6 +74,7 @@ def check_value(key: str, raw: str) -> Checked:
         c for c in parsed.checks_failed
         if c not in {"known_surname", "known_ethnic_group", "known_code", "known_province",
                      "route_read_exactly", "frequency_read_exactly", "outcome_read_exactly",
+                     "diagnosis_cut_short",
                      "capitalised", "vietnamese_spelling", "unusual_value"}
     ]  # fmt: skip
     if failed:
