@@ -353,3 +353,24 @@ def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
         ]
     )
     assert "Oanh" not in (values(p, "en")["encounter.attending_physician"] or "")
+
+
+def test_vital_signs_whose_heads_were_lost_are_found_by_their_unit() -> None:
+    p = page(
+        [
+            (0, 100, "Nhịp tim NNỆ Huyết áp Tần số hô hấp"),
+            (1, 100, "88 lần/phút 36,9 độ C 135/60 mmHg 17 lần/phút"),
+            (2, 1900, "58.5 kg"),
+        ]
+    )
+    found = extract_fields(label_pages([p], "vi"))
+    by_key = {c.key: c for c in found}
+    assert by_key["vitals.temperature"].value == "36.9"
+    assert by_key["vitals.temperature"].rule == "unit"
+    assert by_key["vitals.temperature"].label_score < 1
+    assert by_key["vitals.weight"].value == "58.5"
+
+
+def test_a_unit_seen_twice_with_two_values_finds_nothing() -> None:
+    p = page([(0, 100, "Lúc sinh 3.2 kg"), (1, 100, "Hiện nay 58.5 kg")])
+    assert values(p)["vitals.weight"] is None

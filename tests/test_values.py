@@ -431,3 +431,10 @@ def test_a_diagnosis_cut_short_is_flagged(text: str, cut: bool) -> None:
     parsed = parse_diagnosis(text)
     assert parsed is not None and parsed.value == text
     assert ("diagnosis_cut_short" in parsed.checks_failed) is cut
+
+
+def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
+    parsed = parse_datetime("09 giờ 53 phút ngày 11/02/2002 Xuất viện 15/02/2002 11:40")
+    assert parsed is not None and "one_date" in parsed.checks_failed
+    alone = parse_datetime("09 giờ 53 phút ngày 11/02/2002")
+    assert alone is not None and alone.value == "2002-02-11T09:53" and not alone.checks_failed

@@ -18,7 +18,7 @@ from spacy.util import filter_spans
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
 from pipeline.extract.spelling import misspelt_words, restack_marks
-from pipeline.extract.text import fold
+from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
@@ -617,6 +617,9 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 )
     if "patient.sex" in specs and "patient.sex" not in found:
         found.update(_sex_options(pages, specs["patient.sex"]))
+    for key in _UNITS:
+        if key in specs and key not in found:
+            found.update(_by_unit(pages, specs[key]))
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
@@ -679,6 +682,50 @@ def _sex_options(
             c = _candidate(spec, hit, (span,), parsed)
             return {spec.key: [(replace(c, rule="options:sex"), False)]}
     return {}
+
+
+#: vital signs told apart by their unit (folded), found so when OCR lost their label ("Nhiệt"
+#: read as "NNỆ" in a row of column heads); pulse and breathing share theirs ("lần/phút")
+_UNITS = {
+    "vitals.temperature": re.compile(r"^(?:°\s?c|oc|doc|do c)$"),
+    "vitals.weight": re.compile(r"^kg$"),
+    "vitals.blood_pressure": re.compile(r"^mmhg$"),
+}
+
+
+def _unit_text(text: str) -> str:
+    return strip_diacritics(text).lower().strip(".,;:")
+
+
+def _by_unit(
+    pages: Sequence[LabelledPage], spec: FieldSpec
+) -> dict[str, list[tuple[FieldCandidate, bool]]]:
+    """A vital sign whose label was lost, by its number and unit ("36.9 độ C", "58.5 kg"),
+    when the chart shows exactly one; counted as loosely labelled, like a sex found by its
+    options."""
+    unit = _UNITS[spec.key]
+    found = []
+    for page in pages:
+        doc = page.doc
+        for t in doc[1:]:
+            number = doc[t.i - 1]
+            if number._.line != t._.line or not any(ch.isdigit() for ch in number.text):
+                continue
+            end = t.i + 1
+            if not unit.match(_unit_text(t.text)):
+                end += 1  # a unit of two words: "độ C"
+                if end > len(doc) or doc[end - 1]._.line != t._.line:
+                    continue
+                if not unit.match(_unit_text(doc[t.i : end].text)):
+                    continue
+            span = doc[number.i : end]
+            parsed = parse_value(spec.type, span.text)
+            if parsed is not None:
+                hit = LabelHit(spec.key, doc[t.i : end], _OPTIONS_ONLY)
+                found.append(replace(_candidate(spec, hit, (span,), parsed), rule="unit"))
+    if len({c.value for c in found}) != 1:
+        return {}
+    return {spec.key: [(found[0], False)]}
 
 
 #: a name elsewhere that fails only these is still a clean reading of a name

@@ -190,6 +190,8 @@ def parse_datetime(text: str) -> ParsedValue | None:
     failed: tuple[str, ...] = ("digits_repaired",) if repaired else ()
     folded = _fold_value(text)
     outside = folded[:start] + " " + folded[end:]
+    if find_date(outside):  # a second date: the next field's value ran in ("… Xuất viện 15/02")
+        failed += ("one_date",)
     hour = minute = None
     for pattern in (_TIME_COLON, _TIME_VI):
         m = pattern.search(outside)
