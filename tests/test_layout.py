@@ -374,3 +374,21 @@ def test_vital_signs_whose_heads_were_lost_are_found_by_their_unit() -> None:
 def test_a_unit_seen_twice_with_two_values_finds_nothing() -> None:
     p = page([(0, 100, "Lúc sinh 3.2 kg"), (1, 100, "Hiện nay 58.5 kg")])
     assert values(p)["vitals.weight"] is None
+
+
+def test_a_label_wrapped_in_its_cell_is_found_and_its_end_is_no_value() -> None:
+    # "Thành phần dân tộc" and "Nghề nghiệp hiện tại" wrapped in their label cells.
+    p = page(
+        [
+            (0, 100, "Thành phần dân"),
+            (0, 500, "Kinh"),
+            (0, 1100, "Nghề nghiệp hiện"),
+            (0, 1600, "Ngư dân"),
+            (1, 100, "tộc"),
+            (1, 1100, "tại:"),
+            (3, 100, "Chỗ ở hiện nay: Số 12 Trần Phú, Hà Nội"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.ethnicity"] == "Kinh"
+    assert found["patient.occupation"] == "Ngư dân"

@@ -85,8 +85,13 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         span = Span(doc, start, end, label=match_id)
         if span[0]._.line == span[-1]._.line:  # a label never runs over two lines
             spans.append(span)
-    kept = sorted(filter_spans(spans), key=lambda s: s.start)  # longest label wins an overlap
-    hits = [LabelHit(s.label_, s, _label_score(s, language, s.label_)) for s in kept]
+    wrapped = _wrapped_labels(doc, language)
+    kept = sorted(filter_spans(spans + list(wrapped)), key=lambda s: s.start)
+    # the longest label wins an overlap; a label wrapped in its cell counts as read whole
+    hits = [
+        LabelHit(s.label_, s, 1.0 if s in wrapped else _label_score(s, language, s.label_))
+        for s in kept
+    ]
     # a bare abbreviation right after another label is that label's value: a card of group
     # CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads, between
     # "Nhiệt" and "NT", is a head)
@@ -108,6 +113,57 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
         or _code_follows(doc, h)
     ]
+
+
+@lru_cache(maxsize=4)
+def _label_beginnings(language: str) -> dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]]:
+    """Each label's beginnings of two words or more -> (field key, the whole label)."""
+    beginnings: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = {}
+    for key in load_lexicon(language).labels:
+        for variant in _variants(language, key):
+            for n in range(2, len(variant)):
+                beginnings.setdefault(variant[:n], []).append((key, variant))
+    return beginnings
+
+
+def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
+    """Labels that wrapped in a narrow table cell ("Thành phần dân" over "tộc", "Nghề
+    nghiệp hiện" over "tại:"): the first line's words begin a label, and the words right
+    under their first word end it. The span is the first line's part, where the value
+    stands beside it."""
+    beginnings = _label_beginnings(language)
+    found = set()
+    i = 0
+    while i < len(doc):
+        end = _line_end(doc, i)
+        for a in range(i, end):
+            for b in range(a + 2, end + 1):
+                words = tuple(fold(t.text) for t in doc[a:b] if fold(t.text))
+                for key, variant in beginnings.get(words, ()):
+                    tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
+                    if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
+                        found.add(Span(doc, a, b, label=key))
+                        # the label's end is no value's wrapped text
+                        doc.user_data.setdefault("label_tails", set()).update(t.i for t in tail)
+        i = end
+    return found
+
+
+def _words_under(doc: Doc, span: Span) -> list[Token]:
+    """The words of the line right under the span, from its left edge."""
+    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in span))
+    bottom, x0 = max(t._.bbox[3] for t in span), span[0]._.bbox[0]
+    under = [
+        t
+        for t in doc
+        if bottom - 0.3 * height < t._.bbox[1] < bottom + 1.5 * height
+        and t._.bbox[0] > x0 - height
+        and t._.bbox[0] < span[-1]._.bbox[2]
+    ]
+    under.sort(key=lambda t: t._.bbox[0])
+    if not under or abs(under[0]._.bbox[0] - x0) > height:
+        return []
+    return [t for t in under if fold(t.text)]
 
 
 #: an ICD-10 code as printed after its label, its I maybe read as 1 ("Mã 163.9")
@@ -252,7 +308,8 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
         if end >= len(doc) or doc[end - 1]._.bbox[2] < 0.85 * _right_margin(doc):
             break
         next_end = _line_end(doc, end)
-        if end in starts or _is_heading(doc[end:next_end]):
+        tails = doc.user_data.get("label_tails", set())
+        if end in starts or tails & set(range(end, next_end)) or _is_heading(doc[end:next_end]):
             break
         later = [i for i in range(end + 1, next_end) if i in starts]
         if later:
