@@ -12,7 +12,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 TEST_APT_PACKAGES := chromium
 DEMO_ARGS ?=
 
-.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-load bench-review clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-accuracy-grid bench-load bench-review clean
 
 install: system-deps $(STAMP)
 
@@ -53,6 +53,9 @@ bench: install
 
 bench-accuracy: install
 	$(VENV)/bin/python -m pipeline.bench accuracy --baseline --charts 60 --seed 4242
+
+bench-accuracy-grid: install
+	$(VENV)/bin/python -m pipeline.bench accuracy --charts 60 --seed 4242 --design grid
 
 bench-review: install
 	$(VENV)/bin/python -m pipeline.bench review
