@@ -392,3 +392,17 @@ def test_a_label_wrapped_in_its_cell_is_found_and_its_end_is_no_value() -> None:
     found = values(p)
     assert found["patient.ethnicity"] == "Kinh"
     assert found["patient.occupation"] == "Ngư dân"
+
+
+def test_times_wrapped_in_their_cells_are_read_whole() -> None:
+    p = page(
+        [
+            (0, 100, "Thời điểm vào viện: 06 giờ 33 phút ngày"),
+            (0, 1100, "Thời điểm ra viện: 09 giờ 00 phút ngày"),
+            (1, 100, "08/11/2010"),
+            (1, 1100, "12/11/2010"),
+        ]
+    )
+    found = values(p)
+    assert found["encounter.admission_time"] == "2010-11-08T06:33"
+    assert found["encounter.discharge_time"] == "2010-11-12T09:00"

@@ -366,18 +366,23 @@ def _is_label(key: str, words: Sequence[Token]) -> bool:
 
 
 def _cell_continuation(
-    doc: Doc, hit: LabelHit, span: Span, starts: dict[int, LabelHit]
+    doc: Doc, hit: LabelHit, span: Span, starts: dict[int, LabelHit], to_margin: bool = False
 ) -> Span | None:
     """Free text that wrapped inside its table cell: the value stops at the next cell's label
     on its line and goes on right under it, at the cell's left edge ("Chẩn đoán chính: Viêm
     gan virus B mạn, không có | Mã ICD: B18.1" over "đồng nhiễm virus delta"). The value
-    must come near the next cell, and the next line must go on in lower case."""
-    if span.end >= len(doc) or span.end not in starts or doc[span.end]._.line != span[-1]._.line:
-        return None  # the value did not stop at a neighbouring cell's label
+    must come near the next cell, and the next line go on in lower case or digits."""
     height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
-    right = doc[span.end]._.bbox[0]
+    if span.end < len(doc) and doc[span.end]._.line == span[-1]._.line:
+        if span.end not in starts:
+            return None
+        right = doc[span.end]._.bbox[0]  # the next cell's label
+    elif to_margin:
+        right = doc_width(doc)  # the last cell of its row
+    else:
+        return None
     if not 0 < right - span[-1]._.bbox[2] <= 6 * height:
-        return None  # the value ended well short of the next cell: it did not wrap
+        return None  # the value ended well short of its cell's edge: it did not wrap
     left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
     bottom = max(t._.bbox[3] for t in span)
     below = [
@@ -399,8 +404,9 @@ def _cell_continuation(
         return None  # the words run on from further left: a line of its own, no wrap
     cut = [i for i in range(start, end) if i in starts]
     end = cut[0] if cut else end
-    if start in starts or end == start or not doc[start].text[0].islower():
-        return None  # a wrapped line goes on in lower case: "không đặc hiệu", "insulin, …"
+    first = doc[start].text[0]
+    if start in starts or end == start or not (first.islower() or first.isdigit()):
+        return None  # a wrapped line goes on in lower case or digits: "không đặc hiệu", "08/11"
     return doc[start:end]
 
 
@@ -652,9 +658,13 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             starts = _starts_after(doc, hit, hits)
             readings = []
             for span in spans:
-                more = _cell_continuation(doc, hit, span, starts) if wraps == "text" else None
+                # free text may go on in its cell; another value only when it is incomplete
+                # ("06 giờ 33 phút ngày" over "08/11/2010")
+                parsed = None if wraps == "text" else parse_value(spec.type, span.text)
+                more = None if parsed else _cell_continuation(doc, hit, span, starts, not wraps)
                 pieces = (span,) if more is None else (span, more)
-                parsed = parse_value(spec.type, " ".join(p.text for p in pieces))
+                if more is not None or wraps == "text":
+                    parsed = parse_value(spec.type, " ".join(p.text for p in pieces))
                 if parsed is not None:
                     readings.append((pieces, parsed))
             if not readings and spans and spec.type in CELL_TYPES:
