@@ -4,6 +4,7 @@ import pytest
 
 from pipeline.extract.text import fold
 from pipeline.extract.values import (
+    parse_address,
     parse_date,
     parse_datetime,
     parse_diagnosis,
@@ -438,3 +439,29 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
     assert parsed is not None and "one_date" in parsed.checks_failed
     alone = parse_datetime("09 giờ 53 phút ngày 11/02/2002")
     assert alone is not None and alone.value == "2002-02-11T09:53" and not alone.checks_failed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "101 Nguyễn,Trãi, phường Lê Lợi, thành phố Sa Đéc, Đồng Tháp",
+            "101 Nguyễn Trãi, phường Lê Lợi, thành phố Sa Đéc, Đồng Tháp",
+        ),
+        (
+            "Số-17 Ngô Quyền, phường Lê Lợi, thị xã La Gi, tỉnh Bình Thuận",
+            "Số 17 Ngô Quyền, phường Lê Lợi, thị xã La Gi, tỉnh Bình Thuận",
+        ),
+        (
+            "lẤp Phú Hòa, xã Xuân Phú, huyện Bến Lức, Long An",
+            "Ấp Phú Hòa, xã Xuân Phú, huyện Bến Lức, Long An",
+        ),
+        (  # a comma before a unit is a comma
+            "Thôn 4,xã Phú Thịnh, huyện Diên Khánh, tỉnh Khánh Hòa",
+            "Thôn 4,xã Phú Thịnh, huyện Diên Khánh, tỉnh Khánh Hòa",
+        ),
+    ],
+)
+def test_address_specks_glued_to_words_are_dropped(text: str, expected: str) -> None:
+    parsed = parse_address(text)
+    assert parsed is not None and parsed.value == expected

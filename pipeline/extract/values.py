@@ -664,6 +664,11 @@ def parse_address(text: str) -> ParsedValue | None:
     # a comma read as a stop before the next part: "Thôn Đông. xã Hưng Đạo"
     value = _UNIT_SPECK.sub(lambda m: m.group(1) + " " if m.group(1) else "", value)
     value = _STOP_FOR_COMMA.sub(",", value)
+    # specks glued to words: "Nguyễn,Trãi" (a comma with no space before no unit), "Số-17",
+    # "lẤp" (a wall read as l before a capital)
+    value = _GLUED_COMMA.sub(" ", value)
+    value = re.sub(r"\b(Số|số)-(?=\d)", r"\1 ", value)
+    value = re.sub(r"(?<![^\s,])[lI|](?=[A-ZĐÀ-Ỹ][a-zà-ỹ])", "", value)
     value = place_names(address_units(value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
@@ -682,6 +687,11 @@ _STOP_FOR_COMMA = re.compile(
 #: a speck between a unit's word and its name ("xã.An Bình"), or inside the name ("Phủ: Lý")
 _UNIT_SPECK = re.compile(
     r"\b(xã|phường|quận|huyện|tỉnh)[.:](?=[^\W\d_])|(?<=[^\W\d_]):(?=\s[A-ZĐ])"
+)
+#: a comma between two letters, no space after it, that starts no unit ("Nguyễn,Trãi", not
+#: "Thôn 4,xã"): a speck read between the words of a name
+_GLUED_COMMA = re.compile(
+    r"(?<=[^\W\d_]),(?=[^\W\d_])(?!(?:xã|phường|quận|huyện|thị|thành|tỉnh|ấp|thôn|TP|P\.|Q\.)\b)"
 )
 #: where another field starts inside a line of free text: its number ("7, CCCD", "5. Nghề")
 _NEXT_FIELD = re.compile(r"\s+\d{1,2}\s?[.,]\s+(?=[^\W\d_])")
