@@ -271,7 +271,7 @@ def _gap_before(doc: Doc, span: Span) -> bool:
     return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
 
 
-def doc_width(doc: Doc) -> int:
+def _doc_width(doc: Doc) -> int:
     """Past the rightmost word of the page."""
     return _right_margin(doc) + 1
 
@@ -368,17 +368,18 @@ def _is_label(key: str, words: Sequence[Token]) -> bool:
 def _cell_continuation(
     doc: Doc, hit: LabelHit, span: Span, starts: dict[int, LabelHit], to_margin: bool = False
 ) -> Span | None:
-    """Free text that wrapped inside its table cell: the value stops at the next cell's label
-    on its line and goes on right under it, at the cell's left edge ("Chẩn đoán chính: Viêm
-    gan virus B mạn, không có | Mã ICD: B18.1" over "đồng nhiễm virus delta"). The value
-    must come near the next cell, and the next line go on in lower case or digits."""
+    """A value that wrapped inside its table cell: it stops at the next cell's label on its
+    line (or, with ``to_margin``, at the page's right edge) and goes on right under it, at
+    the cell's left edge ("Chẩn đoán chính: Viêm gan virus B mạn, không có | Mã ICD: B18.1"
+    over "đồng nhiễm virus delta"). The value must come near its cell's edge, and the next
+    line go on in lower case or digits."""
     height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
     if span.end < len(doc) and doc[span.end]._.line == span[-1]._.line:
         if span.end not in starts:
             return None
         right = doc[span.end]._.bbox[0]  # the next cell's label
     elif to_margin:
-        right = doc_width(doc)  # the last cell of its row
+        right = _doc_width(doc)  # the last cell of its row
     else:
         return None
     if not 0 < right - span[-1]._.bbox[2] <= 6 * height:
@@ -436,7 +437,7 @@ def _value_under(
     height = max(1, bottom - top)
     x0 = hit.span[0]._.bbox[0]
     row = [h.span for h in hits if h is not hit and _same_row(h.span, top, bottom)]
-    right = min((s[0]._.bbox[0] for s in row if s[0]._.bbox[0] > x0), default=doc_width(doc))
+    right = min((s[0]._.bbox[0] for s in row if s[0]._.bbox[0] > x0), default=_doc_width(doc))
     left = max([x0 - 2 * height] + [s[-1]._.bbox[2] for s in row if s[-1]._.bbox[2] <= x0])
     head = [t for t in doc[hit.span.start : _line_end(doc, hit.span.start)] if t._.bbox[0] < right]
     for row_number in range(2):
