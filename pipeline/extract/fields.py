@@ -3,6 +3,7 @@ beside or below each label, parsed by the field's type, then held against other 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -136,9 +137,15 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     i = 0
     while i < len(doc):
         end = _line_end(doc, i)
+        folded = [fold(t.text) for t in doc[i:end]]
+        # a wrapped label ends its line or its cell (a wide gap, or the cell's wall read as
+        # a dash)
+        cell_ends = [
+            b for b in range(i + 1, end) if doc[b].is_punct or _gap_before(doc, doc[b : b + 1])
+        ] + [end]
         for a in range(i, end):
-            for b in range(a + 2, end + 1):
-                words = tuple(fold(t.text) for t in doc[a:b] if fold(t.text))
+            for b in (b for b in cell_ends if b >= a + 2):
+                words = tuple(w for w in folded[a - i : b - i] if w)
                 for key, variant in beginnings.get(words, ()):
                     tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
                     if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
@@ -149,16 +156,24 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     return found
 
 
+def _band(doc: Doc, low: float, high: float) -> list[Token]:
+    """The words whose tops lie strictly between low and high (page pixels)."""
+    if "by_top" not in doc.user_data:
+        doc.user_data["by_top"] = sorted((t._.bbox[1], t.i) for t in doc)
+    by_top = doc.user_data["by_top"]
+    first = bisect.bisect_right(by_top, (low, len(doc)))
+    last = bisect.bisect_left(by_top, (high, -1))
+    return [doc[i] for _, i in by_top[first:last]]
+
+
 def _words_under(doc: Doc, span: Span) -> list[Token]:
     """The words of the line right under the span, from its left edge."""
     height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in span))
     bottom, x0 = max(t._.bbox[3] for t in span), span[0]._.bbox[0]
     under = [
         t
-        for t in doc
-        if bottom - 0.3 * height < t._.bbox[1] < bottom + 1.5 * height
-        and t._.bbox[0] > x0 - height
-        and t._.bbox[0] < span[-1]._.bbox[2]
+        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
+        if x0 - height < t._.bbox[0] < span[-1]._.bbox[2]
     ]
     under.sort(key=lambda t: t._.bbox[0])
     if not under or abs(under[0]._.bbox[0] - x0) > height:
@@ -388,10 +403,8 @@ def _cell_continuation(
     bottom = max(t._.bbox[3] for t in span)
     below = [
         t
-        for t in doc
-        if bottom - 0.3 * height < t._.bbox[1] < bottom + 1.5 * height
-        and left <= t._.bbox[0]
-        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
+        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
+        if left <= t._.bbox[0] and (t._.bbox[0] + t._.bbox[2]) / 2 < right
     ]
     if not below:
         return None
@@ -443,10 +456,8 @@ def _value_under(
     for row_number in range(2):
         column = [
             t
-            for t in doc
-            if bottom - 0.3 * height < t._.bbox[1] < bottom + 4 * height
-            and left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
-            and not t.is_punct
+            for t in _band(doc, bottom - 0.3 * height, bottom + 4 * height)
+            if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right and not t.is_punct
         ]
         if not column:
             break
