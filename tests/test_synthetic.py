@@ -210,8 +210,8 @@ def test_data_files_are_nfc_and_consistent() -> None:
         assert set(c["related"]) <= {x["code"] for x in codes}, c["code"]
 
 
-@pytest.mark.tesseract
-def test_clean_vietnamese_page_reads_with_tesseract(tmp_path: Path) -> None:
+def _read_clean_chart(tmp_path: Path, design: str) -> tuple[ChartTruth, str]:
+    """One clean Vietnamese chart of the design, and what Tesseract reads on its page."""
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed")
     [t] = generate_charts(
@@ -223,6 +223,7 @@ def test_clean_vietnamese_page_reads_with_tesseract(tmp_path: Path) -> None:
         languages=("vi",),
         dpi_range=(300, 300),
         clean=True,
+        design=design,
     )
     text = subprocess.run(
         ["tesseract", str(tmp_path / "s" / t.document), "-", "-l", "vie"],
@@ -231,39 +232,25 @@ def test_clean_vietnamese_page_reads_with_tesseract(tmp_path: Path) -> None:
         check=True,
         timeout=120,
     ).stdout
-    text = unicodedata.normalize("NFC", text)
+    return t, unicodedata.normalize("NFC", text)
+
+
+@pytest.mark.tesseract
+def test_clean_vietnamese_page_reads_with_tesseract(tmp_path: Path) -> None:
+    t, text = _read_clean_chart(tmp_path, "form")
     assert t.fields["patient.full_name"] in text
     assert t.fields["encounter.discharge_icd10"] in text
 
 
+@pytest.mark.tesseract
 def test_grid_design_prints_every_field_in_a_ruled_table(tmp_path: Path) -> None:
     """The second design: one page, the values in table cells that Tesseract reads."""
-    if shutil.which("tesseract") is None:
-        pytest.skip("tesseract is not installed")
-    [t] = generate_charts(
-        tmp_path / "s",
-        tmp_path / "t",
-        1,
-        11,
-        formats=("png",),
-        languages=("vi",),
-        dpi_range=(300, 300),
-        clean=True,
-        design="grid",
-    )
+    t, text = _read_clean_chart(tmp_path, "grid")
     assert t.pages == 1 and set(t.fields) == set(FIELD_KEYS)
     assert t.medications == [] and t.secondary_icd10 == []  # the design prints no lists
     page = np.asarray(Image.open(tmp_path / "s" / t.document).convert("L"))
     long_rows = [y for y in range(page.shape[0]) if (page[y] < 128).mean() > 0.6]
     assert len(long_rows) >= 15  # the table's rules run across the page
-    text = subprocess.run(
-        ["tesseract", str(tmp_path / "s" / t.document), "-", "-l", "vie"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    text = unicodedata.normalize("NFC", text)
     assert t.fields["patient.full_name"] in text
     assert t.fields["encounter.discharge_icd10"] in text
 

@@ -338,14 +338,20 @@ def _starts_after(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> dict[int
     return {h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)}
 
 
-def _value_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], wraps: str = "") -> list[Span]:
+def _value_tokens(
+    doc: Doc,
+    hit: LabelHit,
+    hits: Sequence[LabelHit],
+    starts: dict[int, LabelHit],
+    wraps: str = "",
+) -> list[Span]:
     """Candidate value spans, in the order they are tried: right of the label up to the next
     field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
     options (``wraps="options"``) on its line, then with the line it may have run onto — and,
     when the label ends its line, in its column below (labels above their values); when only
-    specks or another label follow it, first under it (a table cell's head)."""
+    specks or another label follow it, first under it (a table cell's head). ``starts``: the
+    fields that start after the label (``_starts_after``)."""
     line = hit.span[-1]._.line
-    starts = _starts_after(doc, hit, hits)
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
         stop += 1
@@ -666,8 +672,8 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             if spec is None:
                 continue
             wraps = _WRAPPING_TYPES.get(spec.type, "")
-            spans = _value_tokens(doc, hit, hits, wraps)
             starts = _starts_after(doc, hit, hits)
+            spans = _value_tokens(doc, hit, hits, starts, wraps)
             readings = []
             for span in spans:
                 # free text may go on in its cell; another value only when it is incomplete

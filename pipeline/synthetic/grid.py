@@ -115,7 +115,6 @@ class _Cell:
 @dataclass
 class _Look:
     style: str  # inline "Label: value" | split (label | value cells) | stacked (label above)
-    rule: int  # width of the table's rules, px
     px: int
     regular: ImageFont.FreeTypeFont
     bold: ImageFont.FreeTypeFont
@@ -320,14 +319,12 @@ def render_grid(c: ChartContent, rng: random.Random, dpi: int) -> RenderedChart:
     vitals_as_table = rng.random() < 0.5
     rows = _rows(c, rng, vitals_as_table)
     title = rng.choice(_TITLES[c.language])
-    head_name = c.head_of_department
     point = rng.choice([10, 10.5, 11, 12])
     x0, x1 = rng.uniform(14, 20) * mm, width - rng.uniform(12, 18) * mm
     while True:
         px = round(point * dpi / 72)
         look = _Look(
             style,
-            rule,
             px,
             _font(regular, px),
             _font(bold, px),
@@ -347,7 +344,7 @@ def render_grid(c: ChartContent, rng: random.Random, dpi: int) -> RenderedChart:
             draw.line(line, fill=0, width=rule)
         sign_x = x0 + (x1 - x0) * 0.62
         _put(draw, sign_x, bottom + px * 2, _FOOTER[c.language][0], look.bold)
-        _put(draw, sign_x, bottom + px * 6, head_name, look.regular)
+        _put(draw, sign_x, bottom + px * 6, c.head_of_department, look.regular)
         if bottom + px * 8 < height - 10 * mm or point <= 8:
             return RenderedChart([image], {key: 1 for key in c.fields}, point)
         point -= 0.5
