@@ -178,7 +178,14 @@ def test_a_code_garbled_past_parsing_keeps_its_box_for_a_re_reading() -> None:
         if c.key == "encounter.discharge_icd10"
     ]
     assert c.value is None and c.bbox is not None and c.rule.endswith(":unread")
-    # free text is not kept so: only codes and numbers printed in cells
+    # a vital sign whose digits were garbled with their unit ("37 °C" read "J/ CỐ") too
+    (t,) = [
+        c
+        for c in extract_fields(label_pages([page([(0, 200, "Nhiệt độ: J/ CỐ")])], "vi"))
+        if c.key == "vitals.temperature"
+    ]
+    assert t.value is None and t.bbox is not None and t.rule.endswith(":unread")
+    # free text is not kept so: only codes and numbers
     found = extract_fields(label_pages([page([(0, 200, "Nghề nghiệp: 123")])], "vi"))
     assert all(c.bbox is None for c in found if c.value is None)
 
@@ -406,3 +413,46 @@ def test_times_wrapped_in_their_cells_are_read_whole() -> None:
     found = values(p)
     assert found["encounter.admission_time"] == "2010-11-08T06:33"
     assert found["encounter.discharge_time"] == "2010-11-12T09:00"
+
+
+def test_a_column_head_beside_a_rule_read_as_a_letter_takes_the_value_far_under_it() -> None:
+    # "NT" after a wrapped head ("Huyết áp động" over "mạch"), a cell's rule read as "l"
+    # beside it; the values' row lies well under the heads, past the wrapped line.
+    p = page(
+        [
+            (0, 100, "Tần số mạch"),
+            (0, 600, "Huyết áp động"),
+            (0, 1100, "NT l"),
+            (0, 1600, "Trọng lượng"),
+            (1, 600, "mạch"),
+        ],
+        block_per_word=True,
+    )
+    values_row = [(0, 100, "82 l/ph"), (0, 600, "100/60 mmHg"), (0, 1100, "18 lần/phút")]
+    words = list(p.words)
+    for n, (_, x, text) in enumerate(values_row):
+        for word in text.split():
+            words.append(
+                OcrWord(word, 0.96, (x, 100 + 230, x + 22 * len(word), 100 + 230 + _H), 9 + n)
+            )
+            x += 22 * len(word) + 18
+    found = values(OcrPage(1, 2480, 3508, tuple(words), "vie"))
+    assert found["vitals.respiratory_rate"] == "18"
+    assert found["vitals.blood_pressure"] == "100/60"
+
+
+def test_a_birth_date_label_wrapped_in_its_cell_with_its_value() -> None:
+    # "Ngày/tháng/năm" read as one word over "sinh"; and a date that wrapped in its cell too,
+    # the label's end "sinh:" on the line of the date's end
+    one_word = page([(0, 100, "Ngày/tháng/năm"), (0, 600, "01/10/1942"), (1, 100, "sinh")])
+    assert values(one_word)["patient.birth_date"] == "1942-10-01"
+    both = page(
+        [
+            (0, 100, "Ngày, tháng, năm"),
+            (0, 600, "14 tháng 5 năm"),
+            (0, 1100, "Phái: Nữ"),
+            (1, 100, "sinh:"),
+            (1, 600, "1971"),
+        ]
+    )
+    assert values(both)["patient.birth_date"] == "1971-05-14"

@@ -30,12 +30,12 @@ CCCD = "079303004512"  # province 079, born in the 2000s, female
 
 
 def chart_page(
-    tmp_path: Path, lines_: list[tuple[str, str]], size: int = 34
+    tmp_path: Path, lines_: list[tuple[str, str]], size: int = 34, font_path: str = FONT
 ) -> tuple[PageImage, list[BBox]]:
     """A cleaned page with one "label: value" per line; the value boxes, as OCR gives them."""
     img = Image.new("L", (1654, 120 + 80 * len(lines_)), 255)
     draw = ImageDraw.Draw(img)
-    font = ImageFont.truetype(FONT, size)
+    font = ImageFont.truetype(font_path, size)
     boxes = []
     for i, (label, value) in enumerate(lines_):
         y = 60 + 80 * i
@@ -203,3 +203,23 @@ def test_a_card_number_in_character_cells_is_read_out_of_its_cells(tmp_path: Pat
     plain = np.full((60, 400), 255, np.uint8)
     cv2.putText(plain, "079303004512", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
     assert unbox_cells(plain) is plain
+
+
+def test_a_temperature_misread_beside_its_unit_is_read_again_by_the_english_model(
+    tmp_path: Path,
+) -> None:
+    """Tesseract's Vietnamese model reads "37" beside a degree sign as "3/" in sans type;
+    digits print the same in any language, and the English model reads them."""
+    page, (box,) = chart_page(tmp_path, [("Nhiệt độ:", "37 °C")])
+    x0, y0, x1, y1 = box
+    crop = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)[y0 - 4 : y1 + 4, x0 - 4 : x1 + 4]
+    assert "37" not in read_line(crop, "vi").text
+    misread = replace(
+        candidate("vitals.temperature", "3", box, 0.77, failed=("plausible_range",)),
+        raw_text="3/°C",
+    )
+    (fixed,) = reread_fields([misread], [page], "vi", 30)
+    assert fixed.value == "37" and fixed.rule == "label:test+reread:english"
+    # garbled past parsing, the value kept its box (``fields.BOXED_TYPES``) for this reading
+    (found,) = reread_fields([replace(misread, value=None, checks_failed=())], [page], "vi", 30)
+    assert found.value == "37"

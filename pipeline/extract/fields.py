@@ -118,11 +118,12 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
 
 @lru_cache(maxsize=4)
 def _label_beginnings(language: str) -> dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]]:
-    """Each label's beginnings of two words or more -> (field key, the whole label)."""
+    """Each label's beginnings of two words or more, or of one long word ("Ngày/tháng/năm"
+    over "sinh") -> (field key, the whole label)."""
     beginnings: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = {}
     for key in load_lexicon(language).labels:
         for variant in _variants(language, key):
-            for n in range(2, len(variant)):
+            for n in range(1 if len(variant[0]) >= 8 else 2, len(variant)):
                 beginnings.setdefault(variant[:n], []).append((key, variant))
     return beginnings
 
@@ -144,7 +145,7 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
             b for b in range(i + 1, end) if doc[b].is_punct or _gap_before(doc, doc[b : b + 1])
         ] + [end]
         for a in range(i, end):
-            for b in (b for b in cell_ends if b >= a + 2):
+            for b in (b for b in cell_ends if b > a):
                 words = tuple(w for w in folded[a - i : b - i] if w)
                 for key, variant in beginnings.get(words, ()):
                     tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
@@ -226,9 +227,19 @@ def _bare_abbreviation(hit: LabelHit) -> bool:
 
 
 def _heads(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
-    """Another label, or the line's end, right after the label: it has no value beside it."""
+    """Another label, or the line's end, right after the label (past specks: a cell's rule
+    read as "l"): it has no value beside it."""
     after = _after_punct(doc, hit.span.end)
+    while after < len(doc) and _speck(doc[after]) and doc[after]._.line == hit.span[-1]._.line:
+        after = _after_punct(doc, after + 1)
     return after >= len(doc) or after in starts or doc[after]._.line != hit.span[-1]._.line
+
+
+def _speck(token: Token) -> bool:
+    """A stray letter or mark, no digit: a rule or a speck read as "l", "I", "—"."""
+    return sum(ch.isalnum() for ch in token.text) <= 1 and not any(
+        ch.isdigit() for ch in token.text
+    )
 
 
 def _field_number(doc: Doc, i: int) -> int | None:
@@ -407,10 +418,11 @@ def _cell_continuation(
         return None  # the value ended well short of its cell's edge: it did not wrap
     left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
     bottom = max(t._.bbox[3] for t in span)
+    tails = doc.user_data.get("label_tails", set())  # "sinh:" under "Ngày, tháng, năm"
     below = [
         t
         for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
-        if left <= t._.bbox[0] and (t._.bbox[0] + t._.bbox[2]) / 2 < right
+        if left <= t._.bbox[0] and (t._.bbox[0] + t._.bbox[2]) / 2 < right and t.i not in tails
     ]
     if not below:
         return None
@@ -462,7 +474,7 @@ def _value_under(
     for row_number in range(2):
         column = [
             t
-            for t in _band(doc, bottom - 0.3 * height, bottom + 4 * height)
+            for t in _band(doc, bottom - 0.3 * height, bottom + 6 * height)
             if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right and not t.is_punct
         ]
         if not column:
@@ -685,13 +697,13 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     parsed = parse_value(spec.type, " ".join(p.text for p in pieces))
                 if parsed is not None:
                     readings.append((pieces, parsed))
-            if not readings and spans and spec.type in CELL_TYPES:
-                unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
-            elif not readings and _column_head(doc, hit, spec.type):
+            if not readings and _column_head(doc, hit, spec.type):
                 for span in _value_under(doc, hit, hits, starts):
                     parsed = parse_value(spec.type, span.text)
-                    if parsed is not None:
+                    if parsed is not None and _fills(spec.type, span, parsed):
                         readings.append(((span,), parsed))
+            if not readings and spans and spec.type in BOXED_TYPES:
+                unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
             if readings:  # the first reading that passes its checks, else the first
                 pieces, parsed = next(
                     ((s, p) for s, p in readings if not p.checks_failed), readings[0]
@@ -710,6 +722,15 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     ]
 
 
+def _fills(field_type: str, span: Span, parsed: ParsedValue) -> bool:
+    """A code found under a column head is the cell's whole print, not a code named in the
+    text of a line below ("chứng (E11.9) Bệnh tim do" under "Mã ICD-10")."""
+    if field_type not in CELL_TYPES:
+        return True
+    letters = sum(ch.isalnum() for ch in span.text)
+    return sum(ch.isalnum() for ch in str(parsed.value)) >= 0.7 * letters
+
+
 def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
     """A label whose line goes on, after a wide gap, with words that are not its value: the
     head of a table's column, beside the next column's head ("Nhịp tim   Nhiệt"). Not a row
@@ -726,6 +747,10 @@ def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
 #: codes and numbers printed one character per cell, which the page reading garbles past
 #: parsing ("ICD-10: 'Ki8j5|..", "GB 487 GS0700151"): their box is kept for a re-reading
 CELL_TYPES = {"insurance_number", "icd10", "national_id"}
+#: types whose value, garbled past parsing under its label, keeps its box for a re-reading:
+#: codes in cells, and vital signs, whose digits OCR can garble with their unit ("J/ CỐ" for
+#: "37 °C")
+BOXED_TYPES = CELL_TYPES | {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight"}
 
 
 def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:

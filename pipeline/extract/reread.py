@@ -6,7 +6,8 @@ and for numbers with only the characters the field can hold. The better reading 
 (fewer failed checks, its own and against the chart's other fields, then more passed checks,
 then clearly higher confidence); two readings that agree are evidence (the passed check
 ``reread_agrees``), two that disagree with neither better send the field to a person (the
-failed check ``reread_disagrees``).
+failed check ``reread_disagrees``). A number or code the chart's model still cannot read is
+read by the English model too: digits are the same in any language.
 
 Every value is also read from its box by a second, independently trained model (Tesseract's
 Vietnamese script model): when it reads the same value, that is evidence a re-reading with the
@@ -30,7 +31,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.extract.fields import CELL_TYPES, NUMERIC_TYPES, cross_check, parse_value
+from pipeline.extract.fields import BOXED_TYPES, NUMERIC_TYPES, cross_check, parse_value
 from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES
@@ -65,6 +66,14 @@ WHITELISTS = {
     "icd10": _UPPER + _DIGITS + ".",
     "record_number": _UPPER + _DIGITS + "/-.",
 }
+#: numbers and codes: when the chart's model cannot read the box, the English model reads it
+#: too. Digits print the same in any language, and Tesseract's Vietnamese model garbles some
+#: beside a unit in sans type ("37 °C" read "3/°C", sure of itself)
+_ALSO_IN_ENGLISH = set(WHITELISTS)
+#: types whose checks pin the value down (a number's range, an ID number's province code, a
+#: sex against the ID number): a re-reading that passes them where the first reading failed
+#: is kept, however unsure; a shorter code or other words can pass as well as the right ones
+_PINNED_BY_CHECKS = NUMERIC_TYPES | {"sex", "national_id"}
 #: what OCR reads in place of a digit, and box walls: a first reading made of these and the
 #: whitelist is a value printed alone, so the whitelist cannot turn a word into digits
 _LOOKALIKES = set("OoDQIl|iZSsBGbgT[]{}/'.")
@@ -208,6 +217,13 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
             first, rule=second.rule, checks_passed=first.checks_passed + ("reread_agrees",)
         )
     rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
+    pinned = field_spec(first.key).type in _PINNED_BY_CHECKS
+    if pinned and first.checks_failed and not second.checks_failed and rank_second > rank_first:
+        # a number that made no sense ("6" breaths a minute), or a sex the ID number denies,
+        # read again as one that holds: kept however unsure the re-reading (Tesseract gives
+        # a reading it was made to take under a whitelist no confidence), whose confidence
+        # still sends it to a person
+        return second
     if rank_second < rank_first or second.ocr_confidence < _LEAST_TRUSTED:
         return first  # the re-reading is worse by its checks, or a guess: no doubt cast
     surer = second.ocr_confidence >= first.ocr_confidence + _CLEARLY_SURER
@@ -220,7 +236,7 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
 
 def needs_reread(c: FieldCandidate) -> bool:
     if c.value is None:  # a code under its label the page reading garbled past parsing
-        return c.bbox is not None and field_spec(c.key).type in CELL_TYPES
+        return c.bbox is not None and field_spec(c.key).type in BOXED_TYPES
     return bool(c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
 
 
@@ -266,13 +282,20 @@ def reread_fields(
         field_type = field_spec(c.key).type
         whitelist = _whitelist(field_type, _value_text(c, field_type))
         if c.value is None:
-            whitelist = WHITELISTS[field_type] if field_type in CELL_TYPES else ""
+            whitelist = WHITELISTS[field_type] if field_type in BOXED_TYPES else ""
         box = boxes.crop(c, extend=bool(whitelist)) if needs_reread(c) else None
         if box is None:
             continue
         crop, dpi = box
         line = read_line(crop, language, whitelist=whitelist, dpi=dpi, timeout=timeout)
         parsed = parse_value(field_type, line.text) if line.text else None
+        how = "digits" if whitelist else "line"
+        doubtful = parsed is None or parsed.checks_failed
+        if doubtful and field_type in _ALSO_IN_ENGLISH and language != "en":
+            english = read_line(crop, "en", dpi=dpi, timeout=timeout)
+            other = parse_value(field_type, english.text) if english.text else None
+            if other is not None and (parsed is None or not other.checks_failed):
+                line, parsed, how = english, other, "english"
         if parsed is None:
             continue  # nothing of the field's kind in the box: says nothing of the first
         second = replace(
@@ -280,7 +303,7 @@ def reread_fields(
             value=parsed.value,
             raw_text=line.text,
             ocr_confidence=round(line.confidence, 4),
-            rule=f"{c.rule}+reread:{'digits' if whitelist else 'line'}",
+            rule=f"{c.rule}+reread:{how}",
             checks_passed=parsed.checks_passed,
             checks_failed=parsed.checks_failed,
         )
