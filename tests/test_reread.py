@@ -219,7 +219,17 @@ def test_a_temperature_misread_beside_its_unit_is_read_again_by_the_english_mode
         raw_text="3/°C",
     )
     (fixed,) = reread_fields([misread], [page], "vi", 30)
-    assert fixed.value == "37" and fixed.rule == "label:test+reread:english"
+    assert fixed.value == "37" and fixed.rule == "label:test+reread:black:en"
     # garbled past parsing, the value kept its box (``fields.BOXED_TYPES``) for this reading
     (found,) = reread_fields([replace(misread, value=None, checks_failed=())], [page], "vi", 30)
     assert found.value == "37"
+
+
+def test_a_crop_on_textured_paper_is_read_once_made_black_on_white() -> None:
+    """Faint paper texture (a few grey levels) makes the LSTM read clear print as nonsense."""
+    img = Image.new("L", (200, 50), 255)
+    ImageDraw.Draw(img).text((8, 6), "37.3 °C", font=ImageFont.truetype(FONT, 34), fill=40)
+    texture = cv2.GaussianBlur(np.random.default_rng(1).normal(0, 3, (50, 200)), (0, 0), 1.2)
+    crop = np.minimum(np.asarray(img), texture + 245).clip(0, 255).astype(np.uint8)
+    assert read_line(crop, "en").text != "37.3 °C"
+    assert read_line(crop, "en", binarize=True).text == "37.3 °C"

@@ -6,8 +6,9 @@ and for numbers with only the characters the field can hold. The better reading 
 (fewer failed checks, its own and against the chart's other fields, then more passed checks,
 then clearly higher confidence); two readings that agree are evidence (the passed check
 ``reread_agrees``), two that disagree with neither better send the field to a person (the
-failed check ``reread_disagrees``). A number or code the chart's model still cannot read is
-read by the English model too: digits are the same in any language.
+failed check ``reread_disagrees``). A number or code still unreadable is read once more from
+its box made black on white, by the chart's model and by the English one: digits are the
+same in any language.
 
 Every value is also read from its box by a second, independently trained model (Tesseract's
 Vietnamese script model): when it reads the same value, that is evidence a re-reading with the
@@ -66,10 +67,12 @@ WHITELISTS = {
     "icd10": _UPPER + _DIGITS + ".",
     "record_number": _UPPER + _DIGITS + "/-.",
 }
-#: numbers and codes: when the chart's model cannot read the box, the English model reads it
-#: too. Digits print the same in any language, and Tesseract's Vietnamese model garbles some
-#: beside a unit in sans type ("37 °C" read "3/°C", sure of itself)
-_ALSO_IN_ENGLISH = set(WHITELISTS)
+#: numbers and codes: when the box's reading cannot be parsed or fails its checks, the box is
+#: made black on white (paper texture can turn clear digits into nonsense for the LSTM) and
+#: read without a whitelist, by the chart's model and then by the English one. Digits print
+#: the same in any language, and Tesseract's Vietnamese model garbles some beside a unit in
+#: sans type ("37 °C" read "3/°C", sure of itself)
+_NUMBERS_AND_CODES = set(WHITELISTS)
 #: types whose checks pin the value down (a number's range, an ID number's province code, a
 #: sex against the ID number): a re-reading that passes them where the first reading failed
 #: is kept, however unsure; a shorter code or other words can pass as well as the right ones
@@ -290,12 +293,13 @@ def reread_fields(
         line = read_line(crop, language, whitelist=whitelist, dpi=dpi, timeout=timeout)
         parsed = parse_value(field_type, line.text) if line.text else None
         how = "digits" if whitelist else "line"
-        doubtful = parsed is None or parsed.checks_failed
-        if doubtful and field_type in _ALSO_IN_ENGLISH and language != "en":
-            english = read_line(crop, "en", dpi=dpi, timeout=timeout)
-            other = parse_value(field_type, english.text) if english.text else None
-            if other is not None and (parsed is None or not other.checks_failed):
-                line, parsed, how = english, other, "english"
+        if (parsed is None or parsed.checks_failed) and field_type in _NUMBERS_AND_CODES:
+            for model in dict.fromkeys((language, "en")):  # once on an English chart
+                again = read_line(crop, model, dpi=dpi, timeout=timeout, binarize=True)
+                other = parse_value(field_type, again.text) if again.text else None
+                if other is not None and (parsed is None or not other.checks_failed):
+                    line, parsed, how = again, other, f"black:{model}"
+                    break
         if parsed is None:
             continue  # nothing of the field's kind in the box: says nothing of the first
         second = replace(

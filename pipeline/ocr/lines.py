@@ -116,25 +116,36 @@ def text_lines(grey: np.ndarray) -> int:
     return int((heights >= 0.3 * heights.max()).sum()) if heights.size else 0
 
 
-def prepare_line(grey: np.ndarray, pad: int = _PAD) -> tuple[np.ndarray, float]:
+def prepare_line(
+    grey: np.ndarray, pad: int = _PAD, binarize: bool = False
+) -> tuple[np.ndarray, float]:
     """Upscaled so that its x-height is about ``TARGET_X_HEIGHT`` (never shrunk), with a white
-    border (Tesseract misreads glyphs that touch the image edge). Returns the scale used."""
+    border (Tesseract misreads glyphs that touch the image edge); with ``binarize``, black on
+    white (Otsu). Returns the scale used."""
     band = ink_band_height(grey)
     scale = min(_MAX_SCALE, TARGET_X_HEIGHT / band) if band else 1.0
     if scale > 1.1:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     else:
         scale = 1.0
+    if binarize:
+        _, grey = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     border = cv2.BORDER_CONSTANT
     return cv2.copyMakeBorder(grey, pad, pad, pad, pad, border, value=255), scale
 
 
 def _recognize(
-    grey: np.ndarray, language: str, whitelist: str, dpi: int, timeout: float, psm: int | None
+    grey: np.ndarray,
+    language: str,
+    whitelist: str,
+    dpi: int,
+    timeout: float,
+    psm: int | None,
+    binarize: bool = False,
 ) -> tuple[Any, float] | None:
     """The thread's API after reading the crop (upscaled, bordered), and the scale used; None
     when Tesseract timed out."""
-    image, scale = prepare_line(np.ascontiguousarray(grey, dtype=np.uint8))
+    image, scale = prepare_line(np.ascontiguousarray(grey, dtype=np.uint8), binarize=binarize)
     if psm is None:
         psm = _SINGLE_LINE if text_lines(grey) <= 1 else _BLOCK
     api = _api(language)
@@ -155,10 +166,13 @@ def read_line(
     whitelist: str = "",
     dpi: int = 300,
     timeout: float = 10.0,
+    binarize: bool = False,
 ) -> LineReading:
     """Read a crop of a cleaned page: one line (PSM 7), or a block (PSM 6) when the crop holds
-    wrapped lines. ``whitelist`` limits the characters (the LSTM honours it in Tesseract 5)."""
-    done = _recognize(grey, language, whitelist, dpi, timeout, None)
+    wrapped lines. ``whitelist`` limits the characters (the LSTM honours it in Tesseract 5).
+    ``binarize``: the crop made black on white first. Paper texture left grey, even faint,
+    can make the LSTM read clear print as nonsense ("37.3 °C" as "Set, seed @")."""
+    done = _recognize(grey, language, whitelist, dpi, timeout, None, binarize)
     if done is None:
         return LineReading("", ())  # timed out: as if nothing was read
     api, _ = done
