@@ -456,3 +456,11 @@ def test_a_birth_date_label_wrapped_in_its_cell_with_its_value() -> None:
         ]
     )
     assert values(both)["patient.birth_date"] == "1971-05-14"
+
+
+def test_a_value_under_its_head_that_is_also_a_label_word() -> None:
+    # "Doctor" is a physician's label in English, and here the patient's occupation
+    p = page(
+        [(0, 100, "Ethnic origin"), (0, 1200, "Profession"), (1, 100, "Kinh"), (1, 1200, "Doctor")]
+    )
+    assert values(p, "en")["patient.occupation"] == "Doctor"

@@ -516,6 +516,9 @@ def _values_below(
             if _is_heading(doc[start : column.end]):
                 break  # another person's heading: "HEAD OF DEPARTMENT"
             continue  # an instruction line
+        if restated is not None and _alone_under(restated, column):
+            spans.append(doc[start : column.end])  # a value that is also a label's word:
+            continue  # "Doctor" under "Profession"
         if restated is not None and restated.key != "patient.full_name":
             break
         if restated is not None:
@@ -528,6 +531,11 @@ def _values_below(
         if end > start and not doc[start].text.startswith("("):
             spans.append(doc[start:end])
     return spans
+
+
+def _alone_under(hit: LabelHit, column: Span) -> bool:
+    """One word without a colon, alone in its column under a heading label: a value."""
+    return len(hit.span) == 1 and not hit.span[-1]._.colon and hit.span.end == column.end
 
 
 def _column_below(span: Span, label: Span) -> Span:
