@@ -121,6 +121,28 @@ def test_a_stay_of_decades_is_a_misread_year() -> None:
     assert "stay_length" in checked("2007-09-22T07:20").checks_passed
 
 
+@pytest.mark.parametrize(
+    ("born", "kg", "fits"),
+    [("1950-03-01", "5", False), ("1950-03-01", "55", True), ("2007-01-20", "5", True),
+     ("2007-01-20", "55", False), ("2000-05-05", "16", True)],
+)  # fmt: skip
+def test_a_weight_the_patients_age_rules_out_is_doubted(born: str, kg: str, fits: bool) -> None:
+    from pipeline.extract.fields import cross_check
+    from pipeline.models import FieldCandidate
+
+    cands = [
+        FieldCandidate(key, value, value, 1, (0, 0, 9, 9), 0.95, 1.0, "t")
+        for key, value in [
+            ("patient.birth_date", born),
+            ("encounter.admission_time", "2007-09-14T15:04"),
+            ("vitals.weight", kg),
+        ]
+    ]
+    weight = cross_check(cands)[2]
+    assert ("weight_fits_age" in weight.checks_passed) is fits
+    assert ("weight_fits_age" in weight.checks_failed) is not fits
+
+
 def test_a_diagnosis_wrapped_onto_the_line_of_the_next_field_is_read_whole() -> None:
     first = "19. Ra viện - Bệnh chính: Lao phổi, không đề cập đến xác nhận về vi khuẩn"
     p = page(

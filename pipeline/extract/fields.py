@@ -877,9 +877,14 @@ def _with_check(c: FieldCandidate, name: str, ok: bool) -> FieldCandidate:
 MAX_STAY_DAYS = 366
 
 
+def _weight_fits_age(kg: float, years: float) -> bool:
+    """Far outside what anyone weighs at that age: an adult under 25 kg, an infant over 25."""
+    return not (years >= 16 and kg < 25) and not (years < 2 and kg > 25)
+
+
 def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
     """Hold fields against each other: CCCD vs sex and birth year; birth < admission <
-    discharge, and a stay of at most a year."""
+    discharge, and a stay of at most a year; weight vs age."""
     by_key = {c.key: c for c in cands}
 
     def value(key: str) -> str | None:
@@ -926,6 +931,12 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
         ok = (discharged - admitted).days <= MAX_STAY_DAYS
         for k in chain[1:]:
             by_key[k] = _with_check(by_key[k], "stay_length", ok)
+    # A weight the patient's age rules out: a number misread short ("5" for "55" kg)
+    weight, born = value("vitals.weight"), moment(chain[0])
+    seen = admitted or discharged
+    if weight and born and seen and born <= seen:
+        ok = _weight_fits_age(float(weight), (seen - born).days / 365.25)
+        by_key["vitals.weight"] = _with_check(by_key["vitals.weight"], "weight_fits_age", ok)
     # A code the chart's page lost or garbled, its diagnosis an ICD-10 title: the title's one
     # code, for a person to confirm against the chart
     code, diagnosis = (by_key.get(k) for k in ("encounter.discharge_icd10", _DIAGNOSIS))

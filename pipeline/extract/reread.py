@@ -221,11 +221,11 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
         )
     rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
     pinned = field_spec(first.key).type in _PINNED_BY_CHECKS
-    if pinned and first.checks_failed and not second.checks_failed and rank_second > rank_first:
-        # a number that made no sense ("6" breaths a minute), or a sex the ID number denies,
-        # read again as one that holds: kept however unsure the re-reading (Tesseract gives
-        # a reading it was made to take under a whitelist no confidence), whose confidence
-        # still sends it to a person
+    if pinned and rank_first[0] < 0 and rank_second[0] == 0:
+        # a number that made no sense ("6" breaths a minute, 6 kg for an adult), or a sex the
+        # ID number denies, read again as one that passes every check, the chart's included:
+        # kept however unsure the re-reading (Tesseract gives a reading it was made to take
+        # under a whitelist no confidence), whose confidence still sends it to a person
         return second
     if rank_second < rank_first or second.ocr_confidence < _LEAST_TRUSTED:
         return first  # the re-reading is worse by its checks, or a guess: no doubt cast
@@ -281,12 +281,15 @@ def reread_fields(
     ``cross_check``, which it uses to compare readings and which must see the kept ones."""
     boxes = PageBoxes.of(pages)
     chart = list(candidates)
+    # a value the chart's other fields deny is as doubtful as one failing its own checks
+    denied = {c.key for c in cross_check(chart) if c.checks_failed}
     for index, c in enumerate(chart):
         field_type = field_spec(c.key).type
         whitelist = _whitelist(field_type, _value_text(c, field_type))
         if c.value is None:
             whitelist = WHITELISTS[field_type] if field_type in BOXED_TYPES else ""
-        box = boxes.crop(c, extend=bool(whitelist)) if needs_reread(c) else None
+        doubtful = needs_reread(c) or (c.key in denied and c.bbox is not None)
+        box = boxes.crop(c, extend=bool(whitelist)) if doubtful else None
         if box is None:
             continue
         crop, dpi = box
