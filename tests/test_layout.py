@@ -486,3 +486,18 @@ def test_a_value_under_its_head_that_is_also_a_label_word() -> None:
         [(0, 100, "Ethnic origin"), (0, 1200, "Profession"), (1, 100, "Kinh"), (1, 1200, "Doctor")]
     )
     assert values(p, "en")["patient.occupation"] == "Doctor"
+
+
+def test_a_label_does_not_run_across_a_gap_into_the_next_cell() -> None:
+    # "Số căn cước công dân" is a label too, but "số" belongs to the left cell's label
+    p = page(
+        [
+            (0, 100, "Thẻ BH số"),
+            (0, 1200, "Căn cước công dân"),
+            (1, 100, "GD 4 33 4840719114"),
+            (1, 1200, "033178112105"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.insurance_number"] == "GD4334840719114"
+    assert found["patient.national_id"] == "033178112105"

@@ -84,7 +84,14 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     spans = []
     for match_id, start, end in matcher(doc):
         span = Span(doc, start, end, label=match_id)
-        if span[0]._.line == span[-1]._.line:  # a label never runs over two lines
+        # a label never runs over two lines, nor across a gap into the next cell ("Thẻ BH
+        # số | Căn cước công dân" holds no "Số căn cước công dân"; a dash bridges one: "Ra
+        # viện  -  Bệnh chính")
+        if span[0]._.line == span[-1]._.line and not any(
+            _gap_before(doc, span[i : i + 1])
+            for i in range(1, len(span))
+            if not (span[i].is_punct or span[i - 1].is_punct)
+        ):
             spans.append(span)
     wrapped = _wrapped_labels(doc, language)
     kept = sorted(filter_spans(spans + list(wrapped)), key=lambda s: s.start)
