@@ -235,16 +235,22 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.synthetic:
         from pipeline.synthetic import generate_charts
+        from pipeline.synthetic.generate import DESIGNS
 
+        # with both designs, half the charts each, the second design on the next seed
+        designs = DESIGNS if args.design == "both" else (args.design,)
         with tempfile.TemporaryDirectory(prefix="emr-calibrate-") as tmp:
             scans, truth = Path(tmp) / "scans", Path(tmp) / "truth"
-            generate_charts(scans, truth, count=args.synthetic, seed=args.seed)
+            for i, design in enumerate(designs):
+                count = args.synthetic // len(designs) + (i < args.synthetic % len(designs))
+                generate_charts(scans, truth, count=count, seed=args.seed + i, design=design)
             local = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'calibrate.db'}")
             os.environ["EMR_DATABASE_URL"] = local.database_url  # the flow's tasks read it
             run_batch(local, str(scans), "calibration")
             with open_database(local.database_url)() as session:
                 samples = samples_from_truth(session, "calibration", truth)
-        source = f"{args.synthetic} synthetic charts, seed {args.seed}"
+        kinds = " and ".join(designs)
+        source = f"{args.synthetic} synthetic charts, {kinds} designs, from seed {args.seed}"
     elif args.truth:
         if not args.batch:
             raise MigrateError("--truth needs --batch: the batch those charts were migrated in")
@@ -456,6 +462,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--batch", help="the batch to learn from")
     p.add_argument("--seed", type=int, default=500, help="with --synthetic (default 500)")
+    p.add_argument(
+        "--design",
+        choices=("form", "grid", "both"),
+        default="form",
+        help="with --synthetic: the chart generator, or half the charts from each (default form)",
+    )
     p.add_argument(
         "--target",
         type=float,

@@ -14,6 +14,7 @@ from pipeline.extract.values import PARSERS
 from pipeline.models import OcrPage, PageImage
 from pipeline.ocr.cleanup import clean_page, estimate_skew, rotate, undot_zeros
 from pipeline.ocr.engine import check_tesseract, ocr_page
+from pipeline.ocr.lines import read_line
 from pipeline.ocr.reader import detect_language, read_pages
 from pipeline.ocr.recover import recover_missed_text
 from pipeline.ocr.stops import unprinted_stops
@@ -265,3 +266,25 @@ def test_a_crop_with_no_text_reads_as_no_words(crop: str) -> None:
     if crop == "rule":
         grey[29:32] = 0
     assert read_words(grey, "vie") == []
+
+
+def test_paper_texture_is_whitened_and_the_ink_kept() -> None:
+    """Faint paper texture, a few grey levels, makes Tesseract's LSTM misread clear print in
+    a field's box; cleanup makes the paper white and leaves the ink as it was."""
+    printed = render(["Nhiệt độ: 37.3 °C"], (1654, 300))
+    noise = np.random.default_rng(7).normal(0, 3, printed.shape)
+    paper = cv2.GaussianBlur(noise, (0, 0), 1.2) + 245
+    textured = np.minimum(printed, paper).clip(0, 255).astype(np.uint8)
+    pixels = clean_page(textured).pixels
+    assert (pixels[pixels > 200] == 255).all()  # no texture left
+    assert ((pixels > 20) & (pixels < 200)).sum() > 200  # the ink's grey edges are kept
+
+    left = 120 + int(ImageFont.truetype(FONT, 34).getlength("Nhiệt độ: "))
+
+    def value_box(page: np.ndarray) -> np.ndarray:  # the value, right of its label
+        ink = page[:, left:] < 100
+        xs, ys = np.flatnonzero(ink.any(axis=0)) + left, np.flatnonzero(ink.any(axis=1))
+        return page[ys[0] - 6 : ys[-1] + 6, xs[0] - 6 : xs[-1] + 6]
+
+    assert read_line(value_box(textured), "en").text != "37.3 °C"
+    assert read_line(value_box(pixels), "en").text == "37.3 °C"

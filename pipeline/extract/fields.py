@@ -36,14 +36,15 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
 @lru_cache(maxsize=256)
 def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
     """A field's label variants (folded words), each also as OCR reads it when it loses a
-    space ("Số thẻBHYT", "HIcard")."""
+    space ("Số thẻBHYT", "HIcard") or all of them ("ThẻBHsố")."""
     variants = load_lexicon(language).labels[key]
     glued = [
         (*words[:i], words[i] + words[i + 1], *words[i + 2 :])
         for words in variants
         for i in range(len(words) - 1)
     ]
-    return (*variants, *glued)
+    whole = [("".join(words),) for words in variants if len(words) > 2]  # "ThẻBHsố"
+    return (*variants, *glued, *whole)
 
 
 @lru_cache(maxsize=4)

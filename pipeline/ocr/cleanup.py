@@ -2,8 +2,9 @@
 
 Measured on degraded A4 pages at 300 dpi: deskew is the step that matters (6.5% -> 0.7%
 character errors), background normalisation helps a little more (0.60%); denoising costs
-seconds a page for nothing and hard binarisation hurts, so Tesseract thresholds the
-normalised grey page itself.
+seconds a page for nothing and hard binarisation hurts, so Tesseract reads a grey page. Its
+paper is made white, though, the ink left grey: on 40 charts of each design, fields read
+right went from 97.1% to 97.9% (form) and 96.5% to 97.3% (grid).
 """
 
 from __future__ import annotations
@@ -88,6 +89,18 @@ def normalise_background(grey: np.ndarray) -> np.ndarray:
     return out
 
 
+def whiten_paper(grey: np.ndarray) -> np.ndarray:
+    """The paper made white, the ink left as it is: pixels lighter than the page's ink/paper
+    threshold (Otsu) become 255, while ink keeps its grey edges. Tesseract's LSTM reads the
+    grey page, and even faint paper texture, a few grey levels, turns clear print into
+    nonsense for it ("37.3 °C" read "Set, seed @" in a cell); a hard black-and-white page
+    loses the edges it reads glyphs by."""
+    level, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    out = grey.copy()
+    out[grey > level] = 255
+    return out
+
+
 def upscale(grey: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     if dpi >= OCR_DPI - 20:
         return grey, dpi
@@ -150,10 +163,10 @@ def _depth(links: np.ndarray, i: int) -> int:
 
 def clean_page(grey: np.ndarray, dpi: int = OCR_DPI) -> CleanPage:
     """Enlarge coarse scans, deskew, flatten the lighting, erase leaders and rules and the dots
-    of dotted zeros (a page upside down is turned after OCR finds it so). Bounding boxes
-    downstream are in pixels of this cleaned page (at ``CleanPage.dpi``)."""
+    of dotted zeros, whiten the paper (a page upside down is turned after OCR finds it so).
+    Bounding boxes downstream are in pixels of this cleaned page (at ``CleanPage.dpi``)."""
     grey, dpi = upscale(grey, dpi)
     skew = estimate_skew(grey)
     upright = rotate(grey, skew)
     flat = normalise_background(upright)
-    return CleanPage(undot_zeros(remove_furniture(flat, dpi)), skew, dpi)
+    return CleanPage(whiten_paper(undot_zeros(remove_furniture(flat, dpi))), skew, dpi)
