@@ -501,3 +501,13 @@ def test_a_label_does_not_run_across_a_gap_into_the_next_cell() -> None:
     found = values(p)
     assert found["patient.insurance_number"] == "GD4334840719114"
     assert found["patient.national_id"] == "033178112105"
+
+
+def test_a_box_read_again_whole_loses_the_fields_own_label() -> None:
+    from pipeline.extract.fields import without_label
+
+    read = "Chỗ ở hiện nay: 349 Nguyễn Thị Minh Khai, P. Bình Minh"
+    assert without_label("patient.address", read) == "349 Nguyễn Thị Minh Khai, P. Bình Minh"
+    assert without_label("patient.full_name", "Họ và tên: TRẦN VĂN AN") == "TRẦN VĂN AN"
+    assert without_label("patient.address", "Số 12 Trần Phú") == "Số 12 Trần Phú"
+    assert without_label("patient.address", "Địa chỉ") == "Địa chỉ"  # a label alone stays

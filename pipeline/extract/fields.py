@@ -399,6 +399,18 @@ def _value_tokens(
     return spans
 
 
+def without_label(key: str, text: str) -> str:
+    """The text without the field's own label before it: a box re-read whole may take it in
+    when the value wrapped under it ("Chỗ ở hiện nay: 349 Nguyễn Thị Minh Khai, …")."""
+    words = text.split()
+    folded = tuple(fold(w) for w in words)
+    for language in ("vi", "en"):
+        for variant in _variants(language, key):
+            if folded[: len(variant)] == variant and len(words) > len(variant):
+                return " ".join(words[len(variant) :]).lstrip(":.- ")
+    return text
+
+
 def _is_label(key: str, words: Sequence[Token]) -> bool:
     """Do these words spell one of the field's labels, in either language?"""
     folded = tuple(w for w in (fold(t.text) for t in words) if w)

@@ -32,7 +32,13 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.extract.fields import BOXED_TYPES, NUMERIC_TYPES, cross_check, parse_value
+from pipeline.extract.fields import (
+    BOXED_TYPES,
+    NUMERIC_TYPES,
+    cross_check,
+    parse_value,
+    without_label,
+)
 from pipeline.extract.spelling import misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES
@@ -294,6 +300,7 @@ def reread_fields(
             continue
         crop, dpi = box
         line = read_line(crop, language, whitelist=whitelist, dpi=dpi, timeout=timeout)
+        line = replace(line, text=without_label(c.key, line.text))
         parsed = parse_value(field_type, line.text) if line.text else None
         how = "digits" if whitelist else "line"
         if (parsed is None or parsed.checks_failed) and field_type in _NUMBERS_AND_CODES:
