@@ -522,7 +522,7 @@ def _values_below(
     section ("II. ...") starts."""
     spans = []
     i = hit.span.end
-    for _ in range(depth):
+    for row in range(depth):
         if i >= len(doc):
             break
         line_end = _line_end(doc, i)
@@ -536,7 +536,7 @@ def _values_below(
             if _is_heading(doc[start : column.end]):
                 break  # another person's heading: "HEAD OF DEPARTMENT"
             continue  # an instruction line
-        if restated is not None and _alone_under(restated, column):
+        if restated is not None and row == 0 and _alone_under(restated, column):
             spans.append(doc[start : column.end])  # a value that is also a label's word:
             continue  # "Doctor" under "Profession"
         if restated is not None and restated.key != "patient.full_name":
@@ -554,7 +554,8 @@ def _values_below(
 
 
 def _alone_under(hit: LabelHit, column: Span) -> bool:
-    """One word without a colon, alone in its column under a heading label: a value."""
+    """One word without a colon, alone in its column right under a heading label: a value.
+    (Two words are as often the next label: "Current address" under "Doctor".)"""
     return len(hit.span) == 1 and not hit.span[-1]._.colon and hit.span.end == column.end
 
 
