@@ -511,3 +511,20 @@ def test_a_box_read_again_whole_loses_the_fields_own_label() -> None:
     assert without_label("patient.full_name", "Họ và tên: TRẦN VĂN AN") == "TRẦN VĂN AN"
     assert without_label("patient.address", "Số 12 Trần Phú") == "Số 12 Trần Phú"
     assert without_label("patient.address", "Địa chỉ") == "Địa chỉ"  # a label alone stays
+
+
+def test_a_sections_title_is_no_field() -> None:
+    # "TÌNH TRẠNG RA VIỆN" is an outcome's label, but here it titles a section, and the first
+    # option under it is no outcome
+    p = page([(0, 100, "IV. TÌNH TRẠNG RA VIỆN"), (1, 100, "22. Kết quả: Khỏi Đỡ ☒ Tử vong")])
+    assert values(p)["encounter.outcome"] == "deceased"
+    p = page(
+        [
+            (0, 400, "IV. TÌNH TRẠNG RA VIỆN"),
+            (1, 100, "22.Kếtquả:"),
+            (1, 650, "Khỏi"),
+            (1, 1000, "Đỡ, giảm"),
+            (1, 1500, "Tử vong"),  # the tick lost
+        ]
+    )
+    assert values(p)["encounter.outcome"] is None

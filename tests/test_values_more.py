@@ -345,6 +345,8 @@ def test_specks_between_a_diagnosis_words_are_dropped() -> None:
         ("|| Recovered \\Improved {| |Unchanged || Worse", "improved"),
         ("Recovered [xilmproved {|Unchanged _|Worse Deceased", "improved"),  # I read as l
         ("Khỏi/Đỡ", None),  # a slash between two options is no tick
+        # the ticked box's wall read as an l glued to the option
+        ("Khỏi Đỡ,giảm Không thay đổi Nặng hơn ☒ lTử vong", "deceased"),
     ],
 )
 def test_outcome_ticks_as_ocr_reads_them(text: str, expected: str | None) -> None:

@@ -118,9 +118,12 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     return [
         h
         for h in hits
-        if starts_field(doc, h)
-        or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
-        or _code_follows(doc, h)
+        if (
+            starts_field(doc, h)
+            or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
+            or _code_follows(doc, h)
+        )
+        and not _section_title(doc, h)
     ]
 
 
@@ -212,6 +215,18 @@ def _in_heading(doc: Doc, span: Span) -> bool:
         return False
     around = (doc[span.start - 1], doc[span.end])
     return all(t._.line == span[0]._.line and t.text.isalpha() and t.text.isupper() for t in around)
+
+
+def _section_title(doc: Doc, hit: LabelHit) -> bool:
+    """A label in capitals after a section's Roman numeral ("IV. TÌNH TRẠNG RA VIỆN") titles
+    a section of fields, and is none of them."""
+    i = hit.span.start - 1
+    return (
+        i >= 0
+        and doc[i]._.line == hit.span[0]._.line
+        and bool(_SECTION.match(doc[i].text))
+        and all(t.text.isupper() for t in hit.span if t.text.isalpha())
+    )
 
 
 def _letters(span: Span) -> str:

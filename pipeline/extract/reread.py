@@ -243,6 +243,12 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
     )
 
 
+def _dropped_characters(field_type: str, first: FieldCandidate, value: object) -> bool:
+    """A code read again shorter than first: a character dropped can leave another real code
+    ("J44.1" read "J41"), as sure of itself."""
+    return field_type == "icd10" and bool(first.value) and len(str(value)) < len(first.value or "")
+
+
 def needs_reread(c: FieldCandidate) -> bool:
     if c.value is None:  # a code under its label the page reading garbled past parsing
         return c.bbox is not None and field_spec(c.key).type in BOXED_TYPES
@@ -307,6 +313,8 @@ def reread_fields(
             for model in dict.fromkeys((language, "en")):  # once on an English chart
                 again = read_line(crop, model, dpi=dpi, timeout=timeout, binarize=True)
                 other = parse_value(field_type, again.text) if again.text else None
+                if other is not None and _dropped_characters(field_type, c, other.value):
+                    continue
                 if other is not None and (parsed is None or not other.checks_failed):
                     line, parsed, how = again, other, f"black:{model}"
                     break

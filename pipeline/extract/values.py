@@ -654,6 +654,10 @@ def parse_place_or_title(text: str) -> ParsedValue | None:
     return parsed
 
 
+#: a box's or cell's wall read as a letter glued before a capitalised word: "lẤp", "lTử vong"
+_WALL_BEFORE_CAPITAL = re.compile(r"(?<![^\s,])[lI|](?=[A-ZĐÀ-Ỹ][a-zà-ỹ])")
+
+
 def parse_address(text: str) -> ParsedValue | None:
     """An address as printed; it should end with a province (OCR slips in it put right)."""
     parsed = parse_place_or_title(text)
@@ -668,7 +672,7 @@ def parse_address(text: str) -> ParsedValue | None:
     # "lẤp" (a wall read as l before a capital)
     value = _GLUED_COMMA.sub(" ", value)
     value = re.sub(r"\b(Số|số)-(?=\d)", r"\1 ", value)
-    value = re.sub(r"(?<![^\s,])[lI|](?=[A-ZĐÀ-Ỹ][a-zà-ỹ])", "", value)
+    value = _WALL_BEFORE_CAPITAL.sub("", value)
     value = place_names(address_units(value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
@@ -815,7 +819,7 @@ _TICK_CHARS = set("x☒☑✓✔✗✘⊠■/\\")
 def parse_outcome(text: str) -> ParsedValue | None:
     """The outcome written out, or ticked (``☒ Khỏi ☐ Đỡ``), or coded after a numbered list
     (``1. Khỏi 2. Đỡ, giảm … 5. Tử vong  2``)."""
-    folded = strip_diacritics(nfc(text)).lower()
+    folded = strip_diacritics(_WALL_BEFORE_CAPITAL.sub("", nfc(text))).lower()
     # "[xilmproved": the I read as an l, in a row of options; a person confirms the reading
     misread = re.sub(r"l(?=mprov)", "i", folded)
     parsed = _outcome_in(misread)
