@@ -528,3 +528,18 @@ def test_a_sections_title_is_no_field() -> None:
         ]
     )
     assert values(p)["encounter.outcome"] is None
+
+
+def test_a_code_under_a_garbled_one_is_taken_only_when_it_fills_its_cell() -> None:
+    def code(rows: list[tuple[int, int, str]]) -> tuple[str | None, bool]:
+        (c,) = [
+            c
+            for c in extract_fields(label_pages([page(rows)], "vi"))
+            if c.key == "encounter.discharge_icd10"
+        ]
+        return c.value, c.bbox is not None
+
+    head = [(0, 1500, "Mã ICD-10"), (0, 1950, "2 0. 9")]
+    # a diagnosis's text under the head names another code: the garbled one keeps its box
+    assert code([*head, (1, 1500, "chứng (E11.9) Bệnh tim do")]) == (None, True)
+    assert code([*head, (1, 1500, "J20.9")]) == ("J20.9", True)

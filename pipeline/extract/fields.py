@@ -738,13 +738,16 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 more = None if parsed else _cell_continuation(doc, hit, span, starts, not wraps)
                 pieces = (span,) if more is None else (span, more)
                 if more is not None or wraps == "text":
-                    parsed = parse_value(spec.type, " ".join(p.text for p in pieces))
+                    text = " ".join(p.text for p in pieces)
+                    parsed = parse_value(spec.type, text)
+                    if more is not None and parsed and not _fills(spec.type, text, parsed):
+                        parsed = None
                 if parsed is not None:
                     readings.append((pieces, parsed))
             if not readings and _column_head(doc, hit, spec.type):
                 for span in _value_under(doc, hit, hits, starts):
                     parsed = parse_value(spec.type, span.text)
-                    if parsed is not None and _fills(spec.type, span, parsed):
+                    if parsed is not None and _fills(spec.type, span.text, parsed):
                         readings.append(((span,), parsed))
             if not readings and spans and spec.type in BOXED_TYPES:
                 unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
@@ -766,12 +769,12 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     ]
 
 
-def _fills(field_type: str, span: Span, parsed: ParsedValue) -> bool:
-    """A code found under a column head is the cell's whole print, not a code named in the
-    text of a line below ("chứng (E11.9) Bệnh tim do" under "Mã ICD-10")."""
+def _fills(field_type: str, text: str, parsed: ParsedValue) -> bool:
+    """A code found under its label (or its garbled first line) is the cell's whole print, not
+    a code named in the text of a line below ("chứng (E11.9) Bệnh tim do" under "Mã ICD-10")."""
     if field_type not in CELL_TYPES:
         return True
-    letters = sum(ch.isalnum() for ch in span.text)
+    letters = sum(ch.isalnum() for ch in text)
     return sum(ch.isalnum() for ch in str(parsed.value)) >= 0.7 * letters
 
 

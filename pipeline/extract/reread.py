@@ -250,7 +250,7 @@ def _dropped_characters(field_type: str, first: FieldCandidate, value: object) -
 
 
 def needs_reread(c: FieldCandidate) -> bool:
-    if c.value is None:  # a code under its label the page reading garbled past parsing
+    if c.value is None:  # a code or vital sign the page reading garbled past parsing
         return c.bbox is not None and field_spec(c.key).type in BOXED_TYPES
     return bool(c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
 
