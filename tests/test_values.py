@@ -52,6 +52,7 @@ def test_not_a_date(text: str) -> None:
     ("text", "expected"),
     [
         ("08 giờ 30 phút ngày 15/06/2012", "2012-06-15T08:30"),
+        ("02 giờ'45 ngày 14/10/2021", "2021-10-14T02:45"),  # a speck glued before the minutes
         ("08 gio 30 phut ngay 15/06/2012", "2012-06-15T08:30"),
         ("14h05 ngày 15 tháng 6 năm 2012", "2012-06-15T14:05"),
         ("08:30 15/06/2012", "2012-06-15T08:30"),

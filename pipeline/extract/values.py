@@ -85,7 +85,8 @@ _VI_LONG = re.compile(
 _EN_SEP = r"(?:\s+|\s*[-/.]\s*)"  # "31 Aug 1942", "31-Aug-1942"
 _EN_LONG = re.compile(rf"(\d{{1,2}}){_EN_SEP}([a-z]{{3}})[a-z]*\.?,?{_EN_SEP}(\d{{4}})")
 _EN_LONG_MDY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
-_TIME_VI = re.compile(rf"({_NUM}{{1,2}})\s*(?:gio|h)\s*({_NUM}{{1,2}})?\s*(?:phut|p)?")
+# a speck glued between the hour and the minutes: "02 giờ'45"
+_TIME_VI = re.compile(rf"({_NUM}{{1,2}})\s*(?:gio|h)[\s'’‘`]*({_NUM}{{1,2}})?\s*(?:phut|p)?")
 _TIME_COLON = re.compile(rf"\b({_NUM}{{1,2}})\s*[:h]\s*({_NUM}{{2}})\b")
 
 
