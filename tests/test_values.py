@@ -461,6 +461,14 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
             "Thôn 4,xã Phú Thịnh, huyện Diên Khánh, tỉnh Khánh Hòa",
             "Thôn 4,xã Phú Thịnh, huyện Diên Khánh, tỉnh Khánh Hòa",
         ),
+        (
+            "So 36 Hai Ba Trung, phuong Hoa Khanh, thi xa An.Nhon, tinh Binh Dinh",
+            "So 36 Hai Ba Trung, phuong Hoa Khanh, thi xa An Nhon, tinh Binh Dinh",
+        ),
+        (  # a unit's stop after a capital stays
+            "Số 3 Lê Lợi, P.An Phú, TP.Hồ Chí Minh",
+            "Số 3 Lê Lợi, P.An Phú, TP.Hồ Chí Minh",
+        ),
     ],
 )
 def test_address_specks_glued_to_words_are_dropped(text: str, expected: str) -> None:

@@ -608,8 +608,8 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
-        # specks read between words: "Bệnh.thương hàn", "không đề`cập"
-        cleaned = single_spaces(re.sub(r"[`´]|(?<=[^\W\d_])\.(?=[^\W\d_])", " ", cleaned))
+        # specks read between words: "Bệnh.thương hàn", "không đề`cập", "[Dengue,cổ điển]"
+        cleaned = single_spaces(re.sub(r"[`´]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned))
         parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
     else:
         parsed = _held_against(snap_english_title(cleaned), "known_title")
@@ -674,6 +674,9 @@ def parse_address(text: str) -> ParsedValue | None:
     value = _GLUED_COMMA.sub(" ", value)
     value = re.sub(r"\b(Số|số)-(?=\d)", r"\1 ", value)
     value = _WALL_BEFORE_CAPITAL.sub("", value)
+    # a stop glued between a word and the next name ("An.Nhon"); a unit's stop follows a
+    # capital ("TP.Hồ", "P.An")
+    value = re.sub(r"(?<=[a-zà-ỹ])\.(?=[A-ZĐÀ-Ỹ][a-zà-ỹ])", " ", value)
     value = place_names(address_units(value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
