@@ -68,7 +68,12 @@ def test_unknown_ethnic_group_is_kept_but_flagged() -> None:
 )  # fmt: skip
 def test_record_numbers(text: str, expected: str) -> None:
     parsed = parse_record_number(text)
-    assert parsed is not None and parsed.value == expected
+    assert parsed is not None and parsed.value == expected and not parsed.checks_failed
+
+
+def test_a_record_number_with_a_vietnamese_letter_is_doubted() -> None:
+    parsed = parse_record_number("BA20-2đ627")  # a 9 read as "đ"
+    assert parsed is not None and parsed.checks_failed == ("plain_characters",)
 
 
 @pytest.mark.parametrize(

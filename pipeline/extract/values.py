@@ -761,6 +761,8 @@ def parse_record_number(text: str) -> ParsedValue | None:
     for raw in joined.split():
         token = re.sub(r"(?<=^[A-Z]{2})[OQ](?=\d)", "0", raw.strip(".,:;()[]|_'\""))
         if sum(ch.isdigit() for ch in token) >= 3 and re.fullmatch(r"[\w/.\-]+", token):
+            if not token.isascii():  # no chart number holds "đ" or a marked letter: a misread
+                return ParsedValue(token, ("has_digits",), ("plain_characters",))
             return ParsedValue(token, ("has_digits",))
     return None
 
