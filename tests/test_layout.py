@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.extract.doc import page_doc, visual_lines
 from pipeline.extract.fields import extract_fields, label_pages
-from pipeline.models import OcrPage, OcrWord
+from pipeline.models import FieldCandidate, OcrPage, OcrWord
 
 _H = 40  # a word's height in pixels, as at 300 dpi
 
@@ -30,6 +30,12 @@ def page(rows: list[tuple[int, int, str]], *, block_per_word: bool = False) -> O
 
 def values(p: OcrPage, language: str = "vi") -> dict[str, str | None]:
     return {c.key: c.value for c in extract_fields(label_pages([p], language))}
+
+
+def candidate(p: OcrPage, key: str) -> FieldCandidate:
+    """The field's one candidate, with its box and rule."""
+    (c,) = [c for c in extract_fields(label_pages([p], "vi")) if c.key == key]
+    return c
 
 
 def test_a_label_and_its_value_in_two_text_blocks_are_one_line() -> None:
@@ -194,18 +200,10 @@ def test_a_sex_whose_label_was_garbled_is_found_by_its_options() -> None:
 
 
 def test_a_code_garbled_past_parsing_keeps_its_box_for_a_re_reading() -> None:
-    (c,) = [
-        c
-        for c in extract_fields(label_pages([page([(0, 200, "16. ICD-10: 'Ki8j5|..")])], "vi"))
-        if c.key == "encounter.discharge_icd10"
-    ]
+    c = candidate(page([(0, 200, "16. ICD-10: 'Ki8j5|..")]), "encounter.discharge_icd10")
     assert c.value is None and c.bbox is not None and c.rule.endswith(":unread")
     # a vital sign whose digits were garbled with their unit ("37 °C" read "J/ CỐ") too
-    (t,) = [
-        c
-        for c in extract_fields(label_pages([page([(0, 200, "Nhiệt độ: J/ CỐ")])], "vi"))
-        if c.key == "vitals.temperature"
-    ]
+    t = candidate(page([(0, 200, "Nhiệt độ: J/ CỐ")]), "vitals.temperature")
     assert t.value is None and t.bbox is not None and t.rule.endswith(":unread")
     # free text is not kept so: only codes and numbers
     found = extract_fields(label_pages([page([(0, 200, "Nghề nghiệp: 123")])], "vi"))
@@ -532,11 +530,7 @@ def test_a_sections_title_is_no_field() -> None:
 
 def test_a_code_under_a_garbled_one_is_taken_only_when_it_fills_its_cell() -> None:
     def code(rows: list[tuple[int, int, str]]) -> tuple[str | None, bool]:
-        (c,) = [
-            c
-            for c in extract_fields(label_pages([page(rows)], "vi"))
-            if c.key == "encounter.discharge_icd10"
-        ]
+        c = candidate(page(rows), "encounter.discharge_icd10")
         return c.value, c.bbox is not None
 
     head = [(0, 1500, "Mã ICD-10"), (0, 1950, "2 0. 9")]

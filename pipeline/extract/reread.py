@@ -246,7 +246,7 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
 def _dropped_characters(field_type: str, first: FieldCandidate, value: object) -> bool:
     """A code read again shorter than first: a character dropped can leave another real code
     ("J44.1" read "J41"), as sure of itself."""
-    return field_type == "icd10" and bool(first.value) and len(str(value)) < len(first.value or "")
+    return field_type == "icd10" and len(str(value)) < len(first.value or "")
 
 
 def needs_reread(c: FieldCandidate) -> bool:
