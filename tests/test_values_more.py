@@ -340,6 +340,8 @@ def test_specks_between_a_diagnosis_words_are_dropped() -> None:
         parsed is not None and parsed.value == "Lao phổi, không đề cập đến xác nhận về vi khuẩn học"
     )
     assert parse_diagnosis("Bệnh.thương hàn").value == "Bệnh thương hàn"  # type: ignore[union-attr]
+    stop = parse_diagnosis("Đau. bụng khác và không đặc hiệu")  # no stop before a small letter
+    assert stop is not None and stop.value == "Đau bụng khác và không đặc hiệu"
     glued = parse_diagnosis("Sốt Dengue [Dengue,cổ điển]")
     assert glued is not None and glued.value == "Sốt Dengue [Dengue cổ điển]"
     assert parse_diagnosis("Crohn's disease").value == "Crohn's disease"  # type: ignore[union-attr]

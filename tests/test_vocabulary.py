@@ -369,6 +369,9 @@ def test_the_ethnic_group_list_holds_54_codes() -> None:
         ("Truyêhà nhiêñ", "Truyền nhiễm"),  # marks garbled into letters
         ("Cardiologv", "Cardiology"),
         ("Obstetrics and Gynaecoloqy", "Obstetrics and Gynaecology"),
+        ("General, Internal Medicine", "General Internal Medicine"),  # a speck read as a comma
+        ("Ear, Nose and Throat", "Ear, Nose and Throat"),  # the term's own comma
+        ("chấn thương chỉnh hình", "Chấn thương chỉnh hình"),  # its capital C read small
     ],
 )
 def test_departments_snap_to_their_names(text: str, expected: str) -> None:

@@ -608,14 +608,21 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
-        # specks read between words: "Bệnh.thương hàn", "không đề`cập", "[Dengue,cổ điển]"
-        cleaned = single_spaces(re.sub(r"[`´]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned))
+        # specks read between words: "Bệnh.thương hàn", "không đề`cập", "[Dengue,cổ điển]",
+        # "Đau. bụng" (no title stops before a small letter)
+        specks = re.sub(r"[`´]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned)
+        specks = re.sub(r"(?<=[^\W\d_]{2})\.(?=\s(\w))", _stop_before_small, specks)
+        cleaned = single_spaces(specks)
         parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
     else:
         parsed = _held_against(snap_english_title(cleaned), "known_title")
     if cut_short(str(parsed.value)):  # the rest of the title on a line not read with it
         return replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_cut_short",))
     return parsed
+
+
+def _stop_before_small(m: re.Match[str]) -> str:
+    return "" if m.group(1).islower() else m.group(0)
 
 
 def _held_against(match: VocabularyMatch, check: str, unknown_fails: bool = False) -> ParsedValue:

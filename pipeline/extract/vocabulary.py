@@ -430,6 +430,20 @@ def _plainly_printed(printed: str, term: str) -> bool:
     return not (inner_capital or digit or torn_hyphen)
 
 
+#: small letters drawn as their capitals, smaller: OCR reads a capital as one of these
+_CAPITAL_SHAPED = set("cosuvwxzôơư")
+
+
+def _slips_undone(printed: str, term: str) -> str:
+    """A known term as OCR misprinted it put back: a speck it read as punctuation the term
+    has not ("General, Internal Medicine"), the term's first capital read small ("chấn
+    thương chỉnh hình")."""
+    kept = " ".join("".join(ch for ch in printed if ch.isalnum() or ch in term + " ").split())
+    if kept[:1] in _CAPITAL_SHAPED and term[:1].isupper() and kept[1:].islower():
+        kept = kept[0].upper() + kept[1:]
+    return kept
+
+
 def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
     """A department or occupation: the known spelling when the text is one with OCR slips
     (digits or punctuation after it dropped). Printed without marks, it stays so."""
@@ -446,6 +460,7 @@ def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
         term = _snap_words(printed, known, fuzzy)
         if term is None:
             continue
+        printed = _slips_undone(printed, term)
         if len(printed) == len(term) and all(
             a == b or (a, b) == ("L", "l") for a, b in zip(printed, term, strict=True)
         ):
