@@ -151,6 +151,7 @@ def test_outcome_list_without_a_choice_is_no_value(text: str) -> None:
         (parse_respiratory_rate, "(lần/phút):28", "28"),
         (parse_respiratory_rate, "34 l/ph", "34"),
         (parse_respiratory_rate, "22 breaths/min", "22"),
+        (parse_respiratory_rate, "mmHg_—.20 breaths/min 51 kg", "20"),  # a speck; the weight
         (parse_temperature, "37,4 °C", "37.4"),
         (parse_temperature, "38. 4 °C", "38.4"),
         (parse_temperature, "(°C): 39,7", "39.7"),

@@ -934,7 +934,11 @@ def _in_range(
 def _whole_number(
     text: str, low: int, high: int, usual: tuple[float, float] | None = None
 ) -> ParsedValue | None:
-    m = re.search(r"(?<![\d/.,])(\d{1,3})(?![\d/]|[.,]\d)", as_digits_in_numbers(nfc(text)))
+    # not a decimal's fraction, but after a speck ("—.20"); not another sign's ("51 kg")
+    m = re.search(
+        r"(?<![\d/])(?<!\d[.,])(\d{1,3})(?![\d/]|[.,]\d|\s?(?:kg|mmHg|°))",
+        as_digits_in_numbers(nfc(text)),
+    )
     return _in_range(str(int(m.group(1))), low, high, usual=usual) if m else None
 
 
