@@ -104,6 +104,29 @@ def test_print_the_page_reading_missed_is_read_again(tmp_path: Path) -> None:
     assert {w.line_id for w in added}.isdisjoint(w.line_id for w in missed.words)
 
 
+def test_rows_of_a_table_the_page_reading_missed_are_read_again(tmp_path: Path) -> None:
+    # cells with walls between label and value, faint dashed rules between rows: together
+    # they join the rows into one block taller than a line, which was never read again
+    img = Image.new("L", (2480, 700), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 34)
+    rows = [("Dân tộc", "Kinh"), ("Nghề nghiệp", "Bộ đội"), ("Số điện thoại", "0902914957")]
+    for i, (label, value) in enumerate(rows):
+        top = 100 + i * 90
+        for x in range(150, 2300, 24):  # the rule above the row, dashed and faint
+            draw.line([(x, top), (x + 14, top)], fill=200, width=2)
+        draw.line([(560, top), (560, top + 90)], fill=40, width=3)  # the wall after the label
+        draw.text((170, top + 25), label, font=font, fill=0)
+        draw.text((590, top + 25), value, font=font, fill=0)
+    pixels = np.asarray(img).copy()
+    image = save(pixels, tmp_path / "t.png")
+    page = ocr_page(image.path, 1, pixels.shape[1], pixels.shape[0], "vi", 60)
+    kept = [w for w in page.words if w.text == "Dân"]  # the reading kept one word only
+    missed = replace(page, words=tuple(kept))
+    added = recover_missed_text(missed, pixels, 60).words[len(kept) :]
+    assert {"Kinh", "Bộ", "đội", "0902914957"} <= {w.text for w in added}, [w.text for w in added]
+
+
 def _tick_row(tmp_path: Path) -> tuple[PageImage, OcrPage]:
     img = Image.new("L", (1654, 400), 255)
     draw = ImageDraw.Draw(img)

@@ -21,8 +21,30 @@ from pipeline.ocr.lines import read_words
 _WORD_REACH = 6
 #: a piece of missed print: at least this wide, within these heights (px at 300 dpi)
 _MIN_WIDTH, _MIN_HEIGHT, _MAX_HEIGHT = 100, 18, 100
+#: in a table's cell, walled off from its label, a value may be one short word ("Nữ", "Kinh")
+_MIN_CELL_WIDTH = 40
 #: a recovered word below this confidence is noise (a signature, a stamp, specks): dropped
 _MIN_CONFIDENCE = 0.6
+
+
+def table_lines(grey: np.ndarray) -> np.ndarray:
+    """The walls and rules of a table, faint or dashed as cleanup left them: runs of light
+    ink, gaps closed, far longer than any stroke of a letter (px at 300 dpi)."""
+    faint = (grey < 230).astype(np.uint8)
+
+    def kernel(size: tuple[int, int]) -> np.ndarray:
+        return cv2.getStructuringElement(cv2.MORPH_RECT, size)
+
+    def lines(
+        close: tuple[int, int], length: tuple[int, int], thick: tuple[int, int]
+    ) -> np.ndarray:
+        joined = cv2.morphologyEx(faint, cv2.MORPH_CLOSE, kernel(close))
+        runs = cv2.morphologyEx(joined, cv2.MORPH_OPEN, kernel(length))
+        # a line is thin: a band as thick as a letter is a line of print, joined up
+        bands = cv2.morphologyEx(runs, cv2.MORPH_OPEN, kernel(thick))
+        return np.asarray(runs > bands, dtype=np.uint8)
+
+    return lines((1, 9), (1, 70), (8, 1)) | lines((15, 3), (150, 1), (1, 8))
 
 
 def missed_print(grey: np.ndarray, words: tuple[OcrWord, ...]) -> list[BBox]:
@@ -33,17 +55,34 @@ def missed_print(grey: np.ndarray, words: tuple[OcrWord, ...]) -> list[BBox]:
         x0, y0, x1, y1 = w.bbox
         r = _WORD_REACH
         ink[max(0, y0 - r) : y1 + r, max(0, x0 - r) : x1 + r] = 0
+    pieces, tall = _print_pieces(ink)
+    for x0, y0, x1, y1 in tall:  # a table, its rows joined by walls and rules: without them
+        region = ink[y0:y1, x0:x1]
+        region[table_lines(grey[y0:y1, x0:x1]) > 0] = 0
+        inner, _ = _print_pieces(region, _MIN_CELL_WIDTH, 1)
+        pieces += [(a + x0, b + y0, c + x0, d + y0) for a, b, c, d in inner]
+    return pieces
+
+
+def _print_pieces(
+    ink: np.ndarray, min_width: int = _MIN_WIDTH, min_aspect: int = 2
+) -> tuple[list[BBox], list[BBox]]:
+    """Pieces of lines of print in the ink (at least ``min_width`` long and ``min_aspect``
+    times as long as high), and blocks of ink too tall to be one line."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (40, 5))
     joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    boxes = []
+    pieces, tall = [], []
     for x, y, w, h, _area in stats[1:count]:
-        if w < _MIN_WIDTH or not _MIN_HEIGHT <= h <= _MAX_HEIGHT or w < 2 * h:
+        box = (int(x), int(y), int(x + w), int(y + h))
+        if h > _MAX_HEIGHT and w >= _MIN_WIDTH:
+            tall.append(box)
+        if w < min_width or not _MIN_HEIGHT <= h <= _MAX_HEIGHT or w < min_aspect * h:
             continue
         if ink[y : y + h, x : x + w].sum() < 0.08 * w * h:
             continue  # a few dots strung together (what is left of a leader), not letters
-        boxes.append((int(x), int(y), int(x + w), int(y + h)))
-    return boxes
+        pieces.append(box)
+    return pieces, tall
 
 
 def _blocks(pieces: list[BBox]) -> list[BBox]:
