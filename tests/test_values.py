@@ -220,6 +220,21 @@ def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -
         ("Tăng sản tuyến tiền liệt ề", "Tăng sản tuyến tiền liệt"),
         ("Hypokalaemia * - 17", "Hypokalaemia"),
         ("Bệnh thận mạn giai đoạn 5", "Bệnh thận mạn giai đoạn 5"),
+        ("Sỏi thận l", "Sỏi thận"),  # a cell's wall read as a letter
+        ("Viêm gan B", "Viêm gan B"),
+        ("Đẻ nổ lấy thai", "Đẻ nổ lấy thai"),  # short words with marks are words: kept
+        ("Nhồi ☒ máu cơ tim cấp, không đặc hiệu", "Nhồi máu cơ tim cấp, không đặc hiệu"),
+        # the next cell's edge, or the previous one's, at the ends of a known title
+        ("Enteroviral vesicular stomatitis with exanthem SO",
+         "Enteroviral vesicular stomatitis with exanthem"),
+        ("Gastritis, unspecified - rs", "Gastritis, unspecified"),
+        ("7 7 — OO CO Suspected delivery by caesarean section, unspecified",
+         "Suspected delivery by caesarean section, unspecified"),
+        ("Enteroviral vesicular stomatitis with exanthem Oo ‘rep code B08.4",
+         "Enteroviral vesicular stomatitis with exanthem"),
+        ("Loét dạ dày, không có chảy máu - k", "Loét dạ dày, không có chảy máu"),
+        # but not where the rest is no known diagnosis either
+        ("Hội chứng Kawasaki SO", "Hội chứng Kawasaki SO"),
         # an English qualifier with a slipped letter, even one read with a mark
         ("Suspetted neonatal jaundice, unspecified", "Suspected neonatal jaundice, unspecified"),
         ("Suspécted pneumonia, unspecified", "Suspected pneumonia, unspecified"),

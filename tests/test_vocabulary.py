@@ -158,6 +158,9 @@ def test_english_diagnosis_that_is_no_title_is_left_alone(text: str) -> None:
         ("Tăng huyêt áp", "Tăng huyết áp"),
         ("Tăng huyết ap", "Tăng huyết áp"),
         ("Nhồi máu cơ tìm cấp", "Nhồi máu cơ tim cấp"),
+        ("Nhồi máu cơ tini cấp", "Nhồi máu cơ tim cấp"),  # an m read as "ni"
+        ("Tràn dịch màng phổi, không phân loại nơi khác",
+         "Tràn dịch màng phổi, không phân loại nơi khác"),
         ("Loét dạ dày tả tràng", "Loét dạ dày tá tràng"),
         ("Gây xương đùi phải", "Gãy xương đùi phải"),
         ("Sởi thận trái", "Sỏi thận trái"),
@@ -214,6 +217,7 @@ def test_unknown_words_do_not_pass_known_terms() -> None:
         ("Sốt Dengue [Dengue cổ điển] 16.Mã A90", "Sốt Dengue [Dengue cổ điển]"),
         ("Bệnh gút, không đặc hiệu 17.ICD-10 M10.9", "Bệnh gút, không đặc hiệu"),
         ("Viêm túi mật cấp ‹„ MãICD-I0K 8 1. 0", "Viêm túi mật cấp"),
+        ("Tràn dịch màng phổi MãTICD", "Tràn dịch màng phổi"),
         ("Đái tháo đường týp 2", "Đái tháo đường týp 2"),  # a number of the diagnosis stays
     ],
 )

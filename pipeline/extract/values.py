@@ -584,33 +584,74 @@ def _parse_icd10(upper: str) -> ParsedValue | None:
 # What follows a diagnosis on its line: the code's label and the code ("16.Mã A90",
 # "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item number printed before that label.
 _CODE_TAIL = re.compile(
-    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*\b(?:mã\s*(?:icd)?|ma\s*(?:icd)?|icd)(?![^\W\d_])[^)]*\)?\s*$",
+    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*\b(?:mã\s*(?:\S?icd)?|ma\s*(?:\S?icd)?|icd"
+    r"|\S*\s?code(?=\s*:?\s*[A-Z]\d))(?![^\W\d_])[^)]*\)?\s*$",
     re.IGNORECASE,
 )
 
 
 #: what ends a diagnosis's line but is none of it: a field's number (10-49), a token of no
-#: letter or digit, a lone marked letter
-_DIAGNOSIS_TAIL = re.compile(r"[1-4]\d[.,]?|[^\w]+|[^\W\d_a-zA-Z]", re.UNICODE)
+#: letter or digit, a lone marked or small letter (a wall read as "l")
+_DIAGNOSIS_TAIL = re.compile(r"[1-4]\d[.,]?|[^\w]+|[^\W\d_A-Z]", re.UNICODE)
 
 
 def parse_diagnosis(text: str) -> ParsedValue | None:
     """Diagnosis text as printed, without a trailing code or leaders; words OCR misread put
     right against the diagnosis vocabulary (ICD-10 titles in English, common wording in
-    Vietnamese)."""
+    Vietnamese). Short tokens at its edges (a wall read as "l", the next cell's edge as
+    "SO") are dropped where the rest is a known diagnosis and the whole is not."""
+    cleaned = _diagnosis_text(text)
+    parsed = _diagnosis(cleaned)
+    if parsed is None or _KNOWN_DIAGNOSIS & set(parsed.checks_passed):
+        return parsed
+    words = cleaned.split()
+    for lead, tail in _EDGE_CUTS:
+        edges = words[:lead] + words[len(words) - tail :]
+        if lead + tail >= len(words) or not all(_edge_speck(w) for w in edges):
+            continue
+        cut = _diagnosis(_diagnosis_text(" ".join(words[lead : len(words) - tail])))
+        if cut is not None and _KNOWN_DIAGNOSIS & set(cut.checks_passed):
+            return cut
+    return parsed
+
+
+_KNOWN_DIAGNOSIS = {"known_terms", "known_title"}
+#: words dropped at the start and at the end, fewest first
+_EDGE_CUTS = sorted(((a, b) for a in range(6) for b in range(4) if a + b), key=sum)
+
+
+def _edge_speck(word: str) -> bool:
+    """What OCR makes of a wall, a tick box or the next cell's edge: no letter or digit, a
+    number of two digits, one or two small letters, two capitals that are no numeral ("SO",
+    "Oo"; a lone capital is a diagnosis's own: "Viêm gan B"), never with marks ("Đẻ")."""
+    if not any(ch.isalnum() for ch in word):
+        return True
+    if word.isdigit():
+        return len(word) <= 2
+    if not (word.isascii() and word.isalpha()) or len(word) > 2:
+        return False
+    return word.islower() or (len(word) == 2 and word not in {"II", "IV", "VI"})
+
+
+def _diagnosis_text(text: str) -> str:
+    """The diagnosis's line without a code after it, leaders, a tick box or specks at its end."""
     cleaned = _CODE_TAIL.sub("", nfc(text))
+    cleaned = re.sub(r"[☒☑☐■□]", " ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
     words = cleaned.split()
     while words and _DIAGNOSIS_TAIL.fullmatch(words[-1]):
         words.pop()  # the next field's number, a speck or a stray mark: "… venom 19", "… delta Ũ"
-    cleaned = single_spaces(" ".join(words).strip(" .,:;-_/|‹›„“”\"'`~¡!¿?"))
+    return single_spaces(" ".join(words).strip(" .,:;-_/|‹›„“”\"'`~¡!¿?«»"))
+
+
+def _diagnosis(cleaned: str) -> ParsedValue | None:
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
         # specks read between words: "Bệnh.thương hàn", "không đề`cập", "[Dengue,cổ điển]",
         # "Đau. bụng" (no title stops before a small letter)
-        specks = re.sub(r"[`´]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned)
+        specks = re.sub(r"[`´'’]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned)
         specks = re.sub(r"(?<=[^\W\d_]{2})\.(?=\s(\w))", _stop_before_small, specks)
         cleaned = single_spaces(specks)
         parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")

@@ -299,7 +299,8 @@ def _support(word: str, before: str | None, after: str | None, pairs: frozenset)
 
 
 def _near_spellings(word: str, wording: _Wording) -> set[str]:
-    """Vocabulary words one letter away (folded): a letter OCR slipped ("insutin", "viên")."""
+    """Vocabulary words one letter away (folded): a letter OCR slipped ("insutin", "viên"),
+    or an m read as two ("tini")."""
     from rapidfuzz.distance import Levenshtein
 
     folded = fold(word)
@@ -314,6 +315,9 @@ def _near_spellings(word: str, wording: _Wording) -> set[str]:
             and Levenshtein.distance(letters, folded, score_cutoff=1) <= 1
         ):
             near |= spellings
+    for glyphs in ("rn", "ni", "in"):  # an m read as two letters: "tini", "rnáu"
+        if glyphs in folded:
+            near |= wording.by_letters.get(folded.replace(glyphs, "m"), frozenset())
     return near
 
 
