@@ -484,6 +484,18 @@ def test_a_value_under_its_head_that_is_also_a_label_word() -> None:
         [(0, 100, "Ethnic origin"), (0, 1200, "Profession"), (1, 100, "Kinh"), (1, 1200, "Doctor")]
     )
     assert values(p, "en")["patient.occupation"] == "Doctor"
+    # two words, a physician's label in Vietnamese, and an occupation the vocabulary knows
+    vi = page(
+        [
+            (0, 100, "Thành phần dân tộc"),
+            (0, 1200, "Công việc"),
+            (1, 100, "Kinh"),
+            (1, 1200, "Bác sĩ"),
+            (2, 100, "Chỗ ở hiện nay"),
+            (3, 100, "240 Ngô Quyền, P. 9, Q.5, TP. Hồ Chí Minh"),
+        ]
+    )
+    assert values(vi)["patient.occupation"] == "Bác sĩ"
 
 
 def test_a_label_does_not_run_across_a_gap_into_the_next_cell() -> None:

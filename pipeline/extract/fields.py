@@ -23,7 +23,7 @@ from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
-from schemas.catalogue import FieldSpec, extracted_fields
+from schemas.catalogue import FieldSpec, extracted_fields, field_spec
 
 
 def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
@@ -551,7 +551,7 @@ def _values_below(
             if _is_heading(doc[start : column.end]):
                 break  # another person's heading: "HEAD OF DEPARTMENT"
             continue  # an instruction line
-        if restated is not None and row == 0 and _alone_under(restated, column):
+        if restated is not None and row == 0 and _alone_under(restated, column, hit):
             spans.append(doc[start : column.end])  # a value that is also a label's word:
             continue  # "Doctor" under "Profession"
         if restated is not None and restated.key != "patient.full_name":
@@ -568,10 +568,19 @@ def _values_below(
     return spans
 
 
-def _alone_under(hit: LabelHit, column: Span) -> bool:
-    """One word without a colon, alone in its column right under a heading label: a value.
-    (Two words are as often the next label: "Current address" under "Doctor".)"""
-    return len(hit.span) == 1 and not hit.span[-1]._.colon and hit.span.end == column.end
+def _alone_under(label: LabelHit, column: Span, head: LabelHit) -> bool:
+    """A label's words without a colon, alone in their column right under a heading label: a
+    value when one word ("Doctor" under "Profession"), or words the heading's field knows
+    ("Bác sĩ" under "Công việc"). Other words are as often the next label: "Current address"
+    under "Doctor"."""
+    if label.span[-1]._.colon or label.span.end != column.end:
+        return False
+    if len(label.span) == 1:
+        return True
+    if head.key == OTHER:
+        return False
+    parsed = parse_value(field_spec(head.key).type, label.span.text)
+    return parsed is not None and "known_term" in parsed.checks_passed
 
 
 def _column_below(span: Span, label: Span) -> Span:
