@@ -549,3 +549,19 @@ def test_a_code_under_a_garbled_one_is_taken_only_when_it_fills_its_cell() -> No
     # a diagnosis's text under the head names another code: the garbled one keeps its box
     assert code([*head, (1, 1500, "chứng (E11.9) Bệnh tim do")]) == (None, True)
     assert code([*head, (1, 1500, "J20.9")]) == ("J20.9", True)
+
+
+def test_a_sex_whose_label_was_lost_is_found_alone_in_its_cell() -> None:
+    garbled = page(
+        [(0, 100, "Ngày sinh: | 28-01-1962 | fớ tính: | Nữ"), (1, 100, "Dân tộc: | Kinh")]
+    )
+    found = candidate(garbled, "patient.sex")
+    assert found.value == "female" and found.rule == "alone:sex"
+    lost = page([(0, 100, "Ngày sinh | 8 tháng 5 năm 1951"), (0, 1460, "i | Nữ")])
+    assert values(lost)["patient.sex"] == "female"
+    # a place's "Nam" after a label's colon is no sex: it does not end its cell
+    place = page([(0, 100, "Quê quán: Nam Định"), (1, 100, "Dân tộc: | Kinh")])
+    assert values(place)["patient.sex"] is None
+    # two such words: which one is the patient's is not known
+    two = page([(0, 100, "fớ tính: | Nữ"), (1, 100, "Người nhà: | Nam")])
+    assert values(two)["patient.sex"] is None

@@ -770,6 +770,8 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 )
     if "patient.sex" in specs and "patient.sex" not in found:
         found.update(_sex_options(pages, specs["patient.sex"]))
+    if "patient.sex" in specs and "patient.sex" not in found:
+        found.update(_sex_alone(pages, specs["patient.sex"]))
     for key in _UNITS:
         if key in specs and key not in found:
             found.update(_by_unit(pages, specs[key]))
@@ -848,6 +850,44 @@ def _sex_options(
             c = _candidate(spec, hit, (span,), parsed)
             return {spec.key: [(replace(c, rule="options:sex"), False)]}
     return {}
+
+
+#: a cell's wall as OCR reads it
+_WALLS = {"|", "[", "]", "l", "I", "i", "!"}
+
+
+def _sex_alone(
+    pages: Sequence[LabelledPage], spec: FieldSpec
+) -> dict[str, list[tuple[FieldCandidate, bool]]]:
+    """A sex whose label OCR lost or garbled ("fớ tính: | Nữ", "i | Nữ"), its option alone in
+    a cell: after a wall or a label's colon, ending its line or cell. Only when the chart shows
+    one such (a "Nam" may be a place's: "Quảng Nam")."""
+    found = []
+    for page in pages:
+        doc = page.doc
+        for t in doc:
+            if not any(fold(t.text) in option for pair in _SEX_OPTIONS for option in pair):
+                continue
+            before = doc[t.i - 1] if t.i and doc[t.i - 1]._.line == t._.line else None
+            after = doc[t.i + 1] if t.i + 1 < len(doc) and doc[t.i + 1]._.line == t._.line else None
+            height = max(1, t._.bbox[3] - t._.bbox[1])
+            if before is None or not (before.text in _WALLS or before._.colon):
+                continue
+            if (
+                after is not None
+                and after.text not in _WALLS
+                and after._.bbox[0] - t._.bbox[2] < 2 * height
+            ):
+                continue
+            parsed = parse_value(spec.type, t.text)
+            if parsed is not None:
+                hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
+                found.append(
+                    replace(_candidate(spec, hit, (doc[t.i : t.i + 1],), parsed), rule="alone:sex")
+                )
+    if len(found) != 1:
+        return {}
+    return {spec.key: [(found[0], False)]}
 
 
 #: vital signs told apart by their unit (folded), found so when OCR lost their label ("Nhiệt"
