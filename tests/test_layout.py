@@ -74,6 +74,20 @@ def test_a_tall_smudge_does_not_pull_lines_together() -> None:
     assert [len(line) for line in visual_lines(words)] == [1, 1, 1]
 
 
+def test_two_heads_side_by_side_are_one_line_whatever_their_letters_reach() -> None:
+    # "on" has no ascender and "Discharged" a descender: a band of their medians fell low
+    words = (
+        OcrWord("Admission", 0.96, (238, 1532, 400, 1559), 23),
+        OcrWord("date", 0.96, (413, 1532, 481, 1559), 23),
+        OcrWord("and", 0.96, (493, 1532, 550, 1559), 23),
+        OcrWord("time", 0.96, (561, 1533, 630, 1559), 23),
+        OcrWord("2017-02-16", 0.96, (240, 1586, 475, 1617), 24),
+        OcrWord("Discharged", 0.96, (1297, 1532, 1471, 1568), 40),
+        OcrWord("on", 0.96, (1485, 1540, 1521, 1559), 40),
+    )
+    assert [len(line) for line in visual_lines(words)] == [6, 1]
+
+
 def test_a_field_number_glued_to_its_label_is_split_off() -> None:
     doc = page_doc(page([(0, 230, "16.Mã K80.2"), (1, 230, "20.Kết quả: Khỏi")]))
     assert [t.text for t in doc][:2] == ["16.", "Mã"]

@@ -96,7 +96,9 @@ def visual_lines(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
     def band(line: list[OcrWord]) -> tuple[float, float]:
         tops = sorted(w.bbox[1] for w in line)
         bottoms = sorted(w.bbox[3] for w in line)
-        top, bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+        # the upper median top and the lower median bottom: of two words, "Discharged on",
+        # the band spans both ("on" has no ascender, "Discharged" a descender)
+        top, bottom = tops[(len(tops) - 1) // 2], bottoms[len(bottoms) // 2]
         quarter = (bottom - top) / 4
         return top + quarter, bottom - quarter
 
