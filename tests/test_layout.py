@@ -382,6 +382,35 @@ def test_a_diagnosis_wrapped_in_its_table_cell_is_read_whole() -> None:
     assert found["encounter.discharge_icd10"] == "J44.1"
 
 
+def test_a_diagnosis_wrapped_in_its_cell_goes_on_in_brackets_or_under_a_column_head() -> None:
+    bracket = page(
+        [
+            (0, 100, "Chẩn đoán xác định: Bệnh tim do tăng huyết áp, không có suy tim"),
+            (0, 1600, "Mã ICD10: I11.9"),
+            (1, 524, "(sung huyết)"),
+        ]
+    )
+    assert values(bracket)["encounter.discharge_diagnosis"] == (
+        "Bệnh tim do tăng huyết áp, không có suy tim (sung huyết)"
+    )
+    # heads over their columns; the code's column holds a value, not a label
+    heads = page(
+        [
+            (0, 100, "Chẩn đoán chính"),
+            (0, 1560, "Mã bệnh ICD"),
+            (1, 100, "Bệnh đái tháo đường không phụ thuộc insulin, có biến chứng tuần"),
+            (1, 1560, "E11.5"),
+            (2, 100, "hoàn ngoại vi"),
+            (4, 100, "SINH HIỆU"),
+        ]
+    )
+    found = values(heads)
+    assert found["encounter.discharge_diagnosis"] == (
+        "Bệnh đái tháo đường không phụ thuộc insulin, có biến chứng tuần hoàn ngoại vi"
+    )
+    assert found["encounter.discharge_icd10"] == "E11.5"
+
+
 def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
     p = page(
         [

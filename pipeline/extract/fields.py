@@ -442,9 +442,9 @@ def _cell_continuation(
     line go on in lower case or digits."""
     height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
     if span.end < len(doc) and doc[span.end]._.line == span[-1]._.line:
-        if span.end not in starts:
+        if span.end not in starts and not _gap_before(doc, doc[span.end : span.end + 1]):
             return None
-        right = doc[span.end]._.bbox[0]  # the next cell's label
+        right = doc[span.end]._.bbox[0]  # the next cell's label, or the next column's value
     elif to_margin:
         right = _doc_width(doc)  # the last cell of its row
     else:
@@ -471,9 +471,10 @@ def _cell_continuation(
         return None  # the words run on from further left: a line of its own, no wrap
     cut = [i for i in range(start, end) if i in starts]
     end = cut[0] if cut else end
-    first = doc[start].text[0]
+    first = doc[start].text.lstrip("(")[:1]
     if start in starts or end == start or not (first.islower() or first.isdigit()):
-        return None  # a wrapped line goes on in lower case or digits: "không đặc hiệu", "08/11"
+        return None  # a wrapped line goes on in lower case or digits: "không đặc hiệu",
+        # "08/11", "(sung huyết)"
     return doc[start:end]
 
 
