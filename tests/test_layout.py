@@ -608,3 +608,11 @@ def test_a_sex_whose_label_was_lost_is_found_alone_in_its_cell() -> None:
     # two such words: which one is the patient's is not known
     two = page([(0, 100, "fớ tính: | Nữ"), (1, 100, "Người nhà: | Nam")])
     assert values(two)["patient.sex"] is None
+
+
+@pytest.mark.parametrize("label", ["Bácsĩphụ trách:", "BS-phụ trách"])
+def test_a_label_read_with_its_spaces_lost_or_as_hyphens_is_found(label: str) -> None:
+    p = page([(0, 100, f"Tình trạng ra viện: Nặng hơn {label} Phan Hoàng Bảo")])
+    found = values(p)
+    assert found["encounter.attending_physician"] == "Phan Hoàng Bảo"
+    assert found["encounter.outcome"] == "worse"

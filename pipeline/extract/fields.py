@@ -35,16 +35,19 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
 
 @lru_cache(maxsize=256)
 def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
-    """A field's label variants (folded words), each also as OCR reads it when it loses a
-    space ("Số thẻBHYT", "HIcard") or all of them ("ThẻBHsố")."""
+    """A field's label variants (folded words), each also as OCR reads it when it loses
+    spaces between some of its words ("Số thẻBHYT", "HIcard", "Bácsĩphụ trách", "ThẻBHsố"),
+    or reads one as a hyphen ("BS-phụ trách")."""
     variants = load_lexicon(language).labels[key]
     glued = [
-        (*words[:i], words[i] + words[i + 1], *words[i + 2 :])
+        (*words[:i], joint.join(words[i:j]), *words[j:])
         for words in variants
         for i in range(len(words) - 1)
+        for j in range(i + 2, len(words) + 1)
+        for joint in ("", "-")
+        if joint == "" or j == i + 2
     ]
-    whole = [("".join(words),) for words in variants if len(words) > 2]  # "ThẻBHsố"
-    return (*variants, *glued, *whole)
+    return tuple(dict.fromkeys((*variants, *glued)))
 
 
 @lru_cache(maxsize=4)
