@@ -376,6 +376,8 @@ def test_the_ethnic_group_list_holds_54_codes() -> None:
         ("General, Internal Medicine", "General Internal Medicine"),  # a speck read as a comma
         ("Ear, Nose and Throat", "Ear, Nose and Throat"),  # the term's own comma
         ("chấn thương chỉnh hình", "Chấn thương chỉnh hình"),  # its capital C read small
+        ("Endocrinology OO", "Endocrinology"),  # the next cell's edge
+        ("OT 03086012 Obstetrics and Gynaecology", "Obstetrics and Gynaecology"),
     ],
 )
 def test_departments_snap_to_their_names(text: str, expected: str) -> None:
@@ -397,6 +399,8 @@ def test_departments_snap_to_their_names(text: str, expected: str) -> None:
         ("Self -empLoyed", "Self-employed"),
         ("Retired", "Retired"),
         ("Famer", "Farmer"),
+        ("Soldier Be", "Soldier"),
+        ("JK Kế toán", "Kế toán"),
     ],
 )
 def test_occupations_snap_to_their_wording(text: str, expected: str) -> None:

@@ -21,6 +21,7 @@ from pipeline.extract.vocabulary import (
     check_address,
     correct_vietnamese_diagnosis,
     cut_short,
+    edge_speck,
     given_name,
     is_known_code,
     mostly_marked,
@@ -607,7 +608,7 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     words = cleaned.split()
     for lead, tail in _EDGE_CUTS:
         edges = words[:lead] + words[len(words) - tail :]
-        if lead + tail >= len(words) or not all(_edge_speck(w) for w in edges):
+        if lead + tail >= len(words) or not all(edge_speck(w) for w in edges):
             continue
         cut = _diagnosis(_diagnosis_text(" ".join(words[lead : len(words) - tail])))
         if cut is not None and _KNOWN_DIAGNOSIS & set(cut.checks_passed):
@@ -618,19 +619,6 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
 _KNOWN_DIAGNOSIS = {"known_terms", "known_title"}
 #: words dropped at the start and at the end, fewest first
 _EDGE_CUTS = sorted(((a, b) for a in range(6) for b in range(4) if a + b), key=sum)
-
-
-def _edge_speck(word: str) -> bool:
-    """What OCR makes of a wall, a tick box or the next cell's edge: no letter or digit, a
-    number of two digits, one or two small letters, two capitals that are no numeral ("SO",
-    "Oo"; a lone capital is a diagnosis's own: "Viêm gan B"), never with marks ("Đẻ")."""
-    if not any(ch.isalnum() for ch in word):
-        return True
-    if word.isdigit():
-        return len(word) <= 2
-    if not (word.isascii() and word.isalpha()) or len(word) > 2:
-        return False
-    return word.islower() or (len(word) == 2 and word not in {"II", "IV", "VI"})
 
 
 def _diagnosis_text(text: str) -> str:

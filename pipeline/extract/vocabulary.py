@@ -434,6 +434,20 @@ def _plainly_printed(printed: str, term: str) -> bool:
     return not (inner_capital or digit or torn_hyphen)
 
 
+def edge_speck(word: str) -> bool:
+    """What OCR makes of a wall, a tick box or the next cell's edge, at the end of a term or
+    diagnosis: no letter or digit, a
+    number of two digits, one or two small letters, two capitals that are no numeral ("SO",
+    "Oo"; a lone capital is a diagnosis's own: "Viêm gan B"), never with marks ("Đẻ")."""
+    if not any(ch.isalnum() for ch in word):
+        return True
+    if word.isdigit():
+        return len(word) <= 2
+    if not (word.isascii() and word.isalpha()) or len(word) > 2:
+        return False
+    return word.islower() or (len(word) == 2 and word not in {"II", "IV", "VI"})
+
+
 #: small letters drawn as their capitals, smaller: OCR reads a capital as one of these
 _CAPITAL_SHAPED = set("cosuvwxzôơư")
 
@@ -455,12 +469,20 @@ def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
     prefix = _TERM_PREFIX.match(text)
     head, body = (text[: prefix.end()], text[prefix.end() :]) if prefix else ("", text)
     words = body.split()
-    tries = [(n, fuzzy) for fuzzy in (False, True) for n in range(len(words), 0, -1)]
-    for n, fuzzy in tries:
-        rest = " ".join(words[n:])
-        if n < len(words) and re.search(r"[^\W\d_]{2}", rest):
+    lead = 0  # specks or a number before it: the edge of the cell before ("OT 03086012")
+    while lead < min(2, len(words) - 1) and (edge_speck(words[lead]) or words[lead].isdigit()):
+        lead += 1
+    tries = [
+        (first, n, fuzzy)
+        for fuzzy in (False, True)
+        for first in sorted({0, lead})
+        for n in range(len(words), first, -1)
+    ]
+    for first, n, fuzzy in tries:
+        rest = words[n:]
+        if re.search(r"[^\W\d_]{2}", " ".join(rest)) and not all(edge_speck(w) for w in rest):
             continue  # real words follow: the text is more than a term
-        printed = " ".join(words[:n]).strip(" .,;:-")
+        printed = " ".join(words[first:n]).strip(" .,;:-")
         term = _snap_words(printed, known, fuzzy)
         if term is None:
             continue
