@@ -74,6 +74,8 @@ def test_datetimes(text: str, expected: str) -> None:
         ("12/83/1965", "1965-03-12"),
         ("12 tháng 83 năm 1965", "1965-03-12"),
         ("10⁄41⁄1980", "1980-11-10"),  # 4 for 1
+        ("2711/1940", "1940-11-27"),  # separators lost
+        ("|i#+t 14041952 -", "1952-04-14"),
     ],
 )
 def test_a_date_out_of_range_by_one_slipped_digit_is_read_for_a_person_to_check(
@@ -87,6 +89,8 @@ def test_a_date_out_of_range_by_one_slipped_digit_is_read_for_a_person_to_check(
 def test_only_a_number_out_of_range_is_repaired() -> None:
     assert parse_date("12/13/1965") is None  # no digit of 13 slips
     assert parse_date("31/02/1965") is None  # day and month in range: no real date, no repair
+    assert parse_date("03086012") is None  # a number of eight digits, no year in it
+    assert parse_date("0902914957") is None  # a phone number
 
 
 def test_a_time_out_of_range_by_one_slipped_digit() -> None:

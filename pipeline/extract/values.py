@@ -78,6 +78,8 @@ _MONTHS_EN = {
 }
 _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
+#: a day and month whose separators OCR lost ("14041952", "2711/1940"): a person confirms it
+_DMY_RUN = re.compile(r"(?<![\d/.\-])(\d{2})(\d{2})[/.\-]?((?:19|20)\d{2})(?![\d/.\-])")
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
 # "15 tháng 6 năm 2012", also as OCR reads it: "2 tháäg 10 năm", "8 tháng-1 năm", "hăm"
 _VI_LONG = re.compile(
@@ -154,6 +156,10 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
                 found.append((m.start(), fixed, m.span(), True))
             elif d:  # a year out of range, for parse_date to flag
                 found.append((m.start(), d, m.span(), False))
+    for m in _DMY_RUN.finditer(folded):
+        d = _make_date(m.group(3), m.group(2), m.group(1))
+        if d and 1900 <= d.year <= 2030:
+            found.append((m.start(), d, m.span(), True))
     for m in _EN_LONG.finditer(folded):
         month = _MONTHS_EN.get(m.group(2))
         if month:
