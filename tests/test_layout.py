@@ -476,6 +476,15 @@ def test_times_wrapped_in_their_cells_are_read_whole() -> None:
     found = values(p)
     assert found["encounter.admission_time"] == "2010-11-08T06:33"
     assert found["encounter.discharge_time"] == "2010-11-12T09:00"
+    # the room left in the cell was wide, but not as wide as the date that wrapped
+    wide = page(
+        [
+            (0, 100, "Thời điểm vào viện: 02 giờ 30 phút ngày"),
+            (0, 1176, "Ngày giờ ra viện: 17:30 07/01/2015"),
+            (1, 100, "01/01/2015"),
+        ]
+    )
+    assert values(wide)["encounter.admission_time"] == "2015-01-01T02:30"
 
 
 def test_a_column_head_beside_a_rule_read_as_a_letter_takes_the_value_far_under_it() -> None:

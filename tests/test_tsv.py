@@ -48,3 +48,10 @@ def test_text_is_nfc() -> None:
 def test_garbage_rows_are_ignored() -> None:
     assert parse_tsv(tsv("not\ta\trow", "5\t1\tx\t1\t1\t1\t0\t0\t1\t1\t90\tA")) == ()
     assert parse_tsv("") == ()
+
+
+def test_the_eth_tesseract_writes_for_vietnamese_d_is_read_as_d() -> None:
+    words = parse_tsv(
+        tsv("5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t90\tSÐT:", "5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t90\tðỡ")
+    )
+    assert [w.text for w in words] == ["SĐT:", "đỡ"]

@@ -452,8 +452,9 @@ def _cell_continuation(
         right = _doc_width(doc)  # the last cell of its row
     else:
         return None
-    if not 0 < right - span[-1]._.bbox[2] <= 6 * height:
-        return None  # the value ended well short of its cell's edge: it did not wrap
+    room = right - span[-1]._.bbox[2]  # what was left of the cell's width after the value
+    if room <= 0:
+        return None
     left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
     bottom = max(t._.bbox[3] for t in span)
     tails = doc.user_data.get("label_tails", set())  # "sinh:" under "Ngày, tháng, năm"
@@ -469,6 +470,8 @@ def _cell_continuation(
     start, end = on_line[0], on_line[-1] + 1
     if doc[start]._.bbox[0] > span[0]._.bbox[0] + height:
         return None  # not at the cell's left edge: another column's words
+    if room > max(6 * height, doc[start]._.bbox[2] - doc[start]._.bbox[0] + height):
+        return None  # the value ended well short of its cell's edge: the next word fitted
     before = doc[start - 1]
     if before._.line == doc[start]._.line and doc[start]._.bbox[0] - before._.bbox[2] < 2 * height:
         return None  # the words run on from further left: a line of its own, no wrap

@@ -435,10 +435,10 @@ def _plainly_printed(printed: str, term: str) -> bool:
 
 
 def edge_speck(word: str) -> bool:
-    """What OCR makes of a wall, a tick box or the next cell's edge, at the end of a term or
-    diagnosis: no letter or digit, a
-    number of two digits, one or two small letters, two capitals that are no numeral ("SO",
-    "Oo"; a lone capital is a diagnosis's own: "Viêm gan B"), never with marks ("Đẻ")."""
+    """What OCR makes of a wall, a tick box or the next cell's edge beside a term or a
+    diagnosis: no letter or digit, a number of two digits, one or two small letters, two
+    capitals that are no numeral ("SO", "Oo"; a lone capital is a diagnosis's own: "Viêm gan
+    B"); never a word with marks ("Đẻ")."""
     if not any(ch.isalnum() for ch in word):
         return True
     if word.isdigit():

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 
 from pipeline.errors import MissingDependency
 from pipeline.ocr.engine import MODEL_PACKAGES, TESSERACT_LANGUAGES, limit_threads
+from pipeline.ocr.tsv import ocr_text
 
 #: Tesseract reads best when a lowercase letter is 20-30 px high; boxes cut from a 300 dpi page
 #: hold 10-pt print at about 20 px, small print less.
@@ -176,7 +176,7 @@ def read_line(
     if done is None:
         return LineReading("", ())  # timed out: as if nothing was read
     api, _ = done
-    text = unicodedata.normalize("NFC", " ".join((api.GetUTF8Text() or "").split()))
+    text = ocr_text(" ".join((api.GetUTF8Text() or "").split()))
     confidences = tuple(max(0.0, min(1.0, c / 100.0)) for c in api.AllWordConfidences())
     return LineReading(text, confidences if text else ())
 
@@ -200,7 +200,7 @@ def read_words(
             word = it.GetUTF8Text(RIL.WORD) or ""
         except RuntimeError:  # tesserocr raises where a crop holds no text at all
             word = ""
-        text = unicodedata.normalize("NFC", word.strip())
+        text = ocr_text(word.strip())
         if it.IsAtBeginningOf(RIL.TEXTLINE):
             line += 1
         box = it.BoundingBox(RIL.WORD)

@@ -21,6 +21,14 @@ _COLUMNS = (
     "text",
 )
 _WORD_LEVEL = 5
+#: Tesseract writes Vietnamese "Đ" as the look-alike Icelandic eth now and then ("SÐT")
+_ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})
+
+
+def ocr_text(raw: str) -> str:
+    """Text as Tesseract gave it, in the form the rest of the program reads: NFC, Vietnamese
+    "Đ" for the eth."""
+    return unicodedata.normalize("NFC", raw).translate(_ETH)
 
 
 def parse_tsv(tsv: str) -> tuple[OcrWord, ...]:
@@ -42,7 +50,7 @@ def parse_tsv(tsv: str) -> tuple[OcrWord, ...]:
             conf = float(cells[10])
         except ValueError:
             continue
-        text = unicodedata.normalize("NFC", cells[11].strip())
+        text = ocr_text(cells[11].strip())
         if level != _WORD_LEVEL or not text or conf < 0:
             continue
         line_id = line_ids.setdefault((block, par, line), len(line_ids))
