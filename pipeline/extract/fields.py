@@ -758,6 +758,8 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     parsed = parse_value(spec.type, text)
                     if more is not None and parsed and not _fills(spec.type, text, parsed):
                         parsed = None
+                if parsed is not None and _label_inside(hits, hit, pieces):
+                    parsed = replace(parsed, checks_failed=parsed.checks_failed + ("label_inside",))
                 if parsed is not None:
                     readings.append((pieces, parsed))
             if not readings and _column_head(doc, hit, spec.type):
@@ -785,6 +787,18 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
+
+
+def _label_inside(hits: Sequence[LabelHit], hit: LabelHit, pieces: tuple[Span, ...]) -> bool:
+    """Another field's label of three words or more inside the value: the value ran on into
+    the next field, whose label did not look like a field's start ("… 1 998 Discharge date and
+    08/05/1998"). Two words are often a value's own ("Tăng huyết áp")."""
+    return any(
+        h.key != hit.key
+        and len(h.span) >= 3
+        and any(p.start <= h.span.start < p.end for p in pieces)
+        for h in hits
+    )
 
 
 def _fills(field_type: str, text: str, parsed: ParsedValue) -> bool:
