@@ -442,6 +442,7 @@ def test_record_numbers_as_ocr_spaces_them(text: str, number: str) -> None:
         ("Bệnh tim do tăng huyết áp, không có suy tim (sung", True),
         ("Gastric ulcer, unspecified as acute or chronic, without", True),
         ("Chronic obstructive pulmonary disease with", True),
+        ("Bệnh đái tháo đường không phụ thuộc", True),
         ("Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không đặc hiệu", False),
         ("Viêm phổi", False),
         ("Essential (primary) hypertension", False),

@@ -186,7 +186,7 @@ def code_for_title(diagnosis: str) -> str | None:
 #: ("không đặc" of "không đặc hiệu", "không xác" of "không xác định")
 _DANGLING = frozenset(
     ["không", "có", "và", "do", "hoặc", "với", "của", "ở", "trong", "theo", "kèm", "các",
-     "những", "bị", "đặc", "xác", "phân",
+     "những", "bị", "đặc", "xác", "phân", "thuộc", "bởi", "tại",
      "with", "without", "and", "or", "of", "due", "to", "by", "in", "the", "as", "from",
      "for", "not"]
 )  # fmt: skip
