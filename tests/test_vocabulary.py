@@ -453,7 +453,7 @@ def test_outcome_marks_misread_are_tolerated(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("Tử vomg", "deceased"), ("Nặmg hơn", "worse"), ("Recovercd", "recovered"),
-     ("lmproved", "improved"), ("Unchanqed", "unchanged")],
+     ("lmproved", "improved"), ("Unchanqed", "unchanged"), ("Khỏổi", "recovered")],
 )  # fmt: skip
 def test_outcome_with_a_letter_misread_is_read_but_flagged(text: str, expected: str) -> None:
     parsed = parse_outcome(text)

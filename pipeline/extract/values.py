@@ -919,7 +919,8 @@ def _outcome_in(folded: str) -> ParsedValue | None:
 
 def _garbled_outcome(folded: str) -> ParsedValue | None:
     """An outcome written out with one letter misread ("Tử vomg", "Recovercd"): one wording
-    of five letters or more, one letter off; a person confirms it."""
+    of five letters or more, one letter off; or with a letter read twice ("Khỏổi"); a person
+    confirms it."""
     from rapidfuzz.distance import Levenshtein
 
     words = re.findall(r"[a-z]+", folded)
@@ -927,14 +928,20 @@ def _garbled_outcome(folded: str) -> ParsedValue | None:
     for outcome, wordings in _OUTCOMES.items():
         for wording in wordings:
             size, compact = len(wording.split()), wording.replace(" ", "").replace(",", "")
-            if len(compact) < 5:
-                continue
             for i in range(len(words) - size + 1):
-                if Levenshtein.distance("".join(words[i : i + size]), compact, score_cutoff=1) <= 1:
+                read = "".join(words[i : i + size])
+                if _once(read) == _once(compact) != read or (
+                    len(compact) >= 5 and Levenshtein.distance(read, compact, score_cutoff=1) <= 1
+                ):
                     near.add(outcome)
     if len(near) != 1:
         return None
     return ParsedValue(near.pop(), (), ("outcome_read_exactly",))
+
+
+def _once(word: str) -> str:
+    """Each letter once where OCR read it twice: "khooi" -> "khoi"."""
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 # --- vital signs ------------------------------------------------------------------------------
