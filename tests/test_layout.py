@@ -652,3 +652,20 @@ def test_a_value_that_ran_into_the_next_fields_label_is_doubted() -> None:
     # a label of two words inside a value is often its own words
     own = page([(0, 100, "Chẩn đoán chính: Tăng huyết áp vô căn")])
     assert not candidate(own, "encounter.discharge_diagnosis").checks_failed
+
+
+def test_a_name_beginning_like_a_short_label_is_a_name() -> None:
+    # "Hà" folds to the blood pressure's "HA"; in small letters, before "Văn", it is a name's
+    p = page(
+        [
+            (0, 100, "Tình trạng ra viện"),
+            (0, 1145, "Bác sĩ phụ trách"),
+            (1, 100, "Khỏi"),
+            (1, 1145, "Hà Văn Tuấn"),
+        ]
+    )
+    found = values(p)
+    assert found["encounter.attending_physician"] == "Hà Văn Tuấn"
+    assert found["encounter.outcome"] == "recovered"
+    vitals = page([(0, 100, "Mạch: 80 lần/phút HA 120/80 mmHg")])
+    assert values(vitals)["vitals.blood_pressure"] == "120/80"

@@ -127,7 +127,24 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
             or _code_follows(doc, h)
         )
         and not _section_title(doc, h)
+        and not _name_word(doc, h, starts)
     ]
+
+
+def _name_word(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
+    """A label of two or three letters read in small letters with a mark, another word of a
+    name after it: the name's word ("Hà Văn Tuấn" under "Bác sĩ phụ trách"), not "HA" for
+    the blood pressure."""
+    text = hit.span.text
+    if len(hit.span) != 1 or len(_letters(hit.span)) > 3 or hit.span[-1]._.colon:
+        return False
+    if text.isupper() or text.isascii():  # "HA", and labels written so: "Sex", "Job"
+        return False
+    after = hit.span.end
+    if after >= len(doc) or doc[after]._.line != hit.span[-1]._.line or after in starts:
+        return False
+    word = doc[after].text
+    return len(word) > 1 and word.isalpha() and word[0].isupper() and word[1:].islower()
 
 
 @lru_cache(maxsize=4)
