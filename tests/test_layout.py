@@ -669,3 +669,17 @@ def test_a_name_beginning_like_a_short_label_is_a_name() -> None:
     assert found["encounter.outcome"] == "recovered"
     vitals = page([(0, 100, "Mạch: 80 lần/phút HA 120/80 mmHg")])
     assert values(vitals)["vitals.blood_pressure"] == "120/80"
+
+
+def test_a_short_head_at_a_lines_start_is_no_value_of_the_label_above() -> None:
+    # "động mạch", the blood pressure's head wrapped in its cell, ends its line; "NT" starts
+    # the next row: it is the breathing rate's head, not a value of "mạch"
+    p = page(
+        [
+            (0, 100, "Tần số mạch | 84 lần/ph Nhiệt | 37,8 °C Huyết áp 105/60 mmHg"),
+            (1, 1651, "động mạch"),
+            (2, 100, "NT | 18 l/ph"),
+            (2, 1296, "Thể trọng | 76 kg"),
+        ]
+    )
+    assert values(p)["vitals.respiratory_rate"] == "18"

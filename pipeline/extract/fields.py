@@ -104,10 +104,14 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         LabelHit(s.label_, s, 1.0 if s in wrapped else _label_score(s, language, s.label_))
         for s in kept
     ]
-    # a bare abbreviation right after another label is that label's value: a card of group
-    # CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads, between
+    # a bare abbreviation right after another label on its line is that label's value: a
+    # card of group CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads, between
     # "Nhiệt" and "NT", is a head)
-    ends = {_after_punct(doc, h.span.end) for h in hits}
+    ends = {
+        i
+        for h in hits
+        if (i := _after_punct(doc, h.span.end)) < len(doc) and doc[i]._.line == h.span[-1]._.line
+    }
     starts = {h.span.start for h in hits}
     hits = [
         h
