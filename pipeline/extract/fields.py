@@ -105,8 +105,8 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         for s in kept
     ]
     # a bare abbreviation right after another label on its line is that label's value: a
-    # card of group CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads, between
-    # "Nhiệt" and "NT", is a head)
+    # card of group CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads,
+    # between "Nhiệt" and "NT", is a head)
     ends = {
         i
         for h in hits
