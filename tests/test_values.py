@@ -182,6 +182,9 @@ def test_names_are_upper_nfc_and_surname_snapped() -> None:
     odd = parse_person_name("SMITH JOHN")
     assert odd is not None and "known_surname" in odd.checks_failed
     assert parse_person_name("123 456") is None
+    # a box's wall before the name read as a letter or a mark
+    for walled in ("Ì NGUYỄN GIA TRÂM", "ˆNGUYỄN GIA TRÂM"):
+        assert parse_person_name(walled).value == "NGUYỄN GIA TRÂM"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -225,6 +228,7 @@ def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -
         ("Hypokalaemia * - 17", "Hypokalaemia"),
         ("Bệnh thận mạn giai đoạn 5", "Bệnh thận mạn giai đoạn 5"),
         ("Sỏi thận l", "Sỏi thận"),  # a cell's wall read as a letter
+        ("xuất huyết tiêu hóa, không đặc hiệu", "Xuất huyết tiêu hóa, không đặc hiệu"),
         ("Viêm gan B", "Viêm gan B"),
         ("Đẻ nổ lấy thai", "Đẻ nổ lấy thai"),  # short words with marks are words: kept
         ("Nhồi ☒ máu cơ tim cấp, không đặc hiệu", "Nhồi máu cơ tim cấp, không đặc hiệu"),

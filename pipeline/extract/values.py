@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.extract.spelling import could_be_syllable
 from pipeline.extract.text import fold, has_marks, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
+    CAPITAL_SHAPED,
     VocabularyMatch,
     address_units,
     check_address,
@@ -400,7 +401,7 @@ def _name_tokens(text: str) -> list[str]:
     tokens: list[str] = []
     text = re.sub(r"(?<=[^\W\d_])([`´])", lambda m: _SPACING_TONES[m.group(1)] + " ", nfc(text))
     for raw in nfc(text).split():
-        token = raw.strip(".,:;!?()[]{}|\"'`-_*")  # and a box's wall: "PHƯƠNG|"
+        token = raw.strip(".,:;!?()[]{}|\"'`-_*ˆ˜¨")  # and a box's wall: "PHƯƠNG|", "ˆNGUYỄN"
         if not token:
             continue
         if not (_NAME_TOKEN.match(token) or _DIGIT_FOR_LETTER.match(token) and not tokens):
@@ -495,6 +496,8 @@ def parse_person_name(text: str) -> ParsedValue | None:
     tokens = _upper_run(_name_tokens(text))
     if len(tokens) > 2 and len(tokens[-1]) == 1 and not could_be_syllable(tokens[-1]):
         tokens = tokens[:-1]  # "PHAN CÔNG THÁI K"
+    if len(tokens) > 2 and len(tokens[0]) == 1:
+        tokens = tokens[1:]  # a box's wall before it, read as a letter: "Ì NGUYỄN GIA TRÂM"
     if len(tokens) < 2:
         return None
     capitals = all(t.isupper() for t in tokens)
@@ -648,6 +651,8 @@ def _diagnosis(cleaned: str) -> ParsedValue | None:
         specks = re.sub(r"[`´'’]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned)
         specks = re.sub(r"(?<=[^\W\d_]{2})\.(?=\s(\w))", _stop_before_small, specks)
         cleaned = single_spaces(specks)
+        if cleaned[:1] in CAPITAL_SHAPED:  # its first capital read small: "xuất huyết …"
+            cleaned = cleaned[0].upper() + cleaned[1:]
         parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
     else:
         parsed = _held_against(snap_english_title(cleaned), "known_title")

@@ -449,7 +449,7 @@ def edge_speck(word: str) -> bool:
 
 
 #: small letters drawn as their capitals, smaller: OCR reads a capital as one of these
-_CAPITAL_SHAPED = set("cosuvwxzôơư")
+CAPITAL_SHAPED = set("cosuvwxzôơư")
 
 
 def _slips_undone(printed: str, term: str) -> str:
@@ -457,7 +457,7 @@ def _slips_undone(printed: str, term: str) -> str:
     has not ("General, Internal Medicine"), the term's first capital read small ("chấn
     thương chỉnh hình")."""
     kept = " ".join("".join(ch for ch in printed if ch.isalnum() or ch in term + " ").split())
-    if kept[:1] in _CAPITAL_SHAPED and term[:1].isupper() and kept[1:].islower():
+    if kept[:1] in CAPITAL_SHAPED and term[:1].isupper() and kept[1:].islower():
         kept = kept[0].upper() + kept[1:]
     return kept
 
