@@ -44,8 +44,7 @@ def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
         for words in variants
         for i in range(len(words) - 1)
         for j in range(i + 2, len(words) + 1)
-        for joint in ("", "-")
-        if joint == "" or j == i + 2
+        for joint in (("", "-") if j == i + 2 else ("",))  # a hyphen joins two words only
     ]
     return tuple(dict.fromkeys((*variants, *glued)))
 
