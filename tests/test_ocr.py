@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.values import PARSERS
-from pipeline.models import OcrPage, PageImage
+from pipeline.models import OcrPage, OcrWord, PageImage
 from pipeline.ocr.cleanup import clean_page, estimate_skew, rotate, undot_zeros
 from pipeline.ocr.engine import check_tesseract, ocr_page
 from pipeline.ocr.lines import read_line
@@ -183,6 +183,38 @@ def test_a_full_stop_the_page_does_not_show_is_taken_off(tmp_path: Path) -> None
     fixed = unprinted_stops(invented, pixels)
     assert [w.text for w in fixed.words] == [w.text for w in page.words]
     assert unprinted_stops(page, pixels) == page  # printed stops stay
+
+
+def test_a_printed_stop_stays_when_the_next_words_ink_or_a_mark_is_near() -> None:
+    """Boxes as Tesseract gave them on grid charts: the next word's box starts right of its
+    first letter's ink, and a speck sits above the stop; neither is taken for the stop's ink."""
+    img = Image.new("L", (700, 120), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 40)
+    draw.text((20, 30), "P. An", font=font, fill=0)
+    draw.text((320, 30), "P An", font=font, fill=0)
+    pixels = np.asarray(img).copy()
+    ink = (pixels < 160).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+    pieces = sorted((tuple(int(v) for v in s[:4]) for s in stats[1:count]), key=lambda p: p[0])
+    (p, dot, a, _), (p2, a2, _) = pieces[:4], pieces[4:]
+    pixels[dot[1] - 32 : dot[1] - 27, dot[0] + 2 : dot[0] + 7] = 0  # a speck above the stop
+    top, bottom = p[1] - 2, p[1] + p[3] + 2
+
+    def page(first: str, start: int, end: int, then: int) -> OcrPage:
+        return OcrPage(1, 700, 120, (
+            OcrWord(first, 0.9, (start, top, end, bottom), 1),
+            OcrWord("An", 0.9, (then, top, then + 60, bottom), 1),
+        ), "vi")  # fmt: skip
+
+    # the stop is in the box; "An" is boxed 12 px right of its ink
+    printed = page("P.", p[0], dot[0] + dot[2] + 4, a[0] + 12)
+    assert unprinted_stops(printed, pixels) == printed
+    # the box ends before the stop: the first ink past it is the stop
+    assert unprinted_stops(page("P.", p[0], p[0] + p[2], a[0] + 12), pixels).words[0].text == "P."
+    # no stop printed: the first ink past the box is "A"
+    invented = page("P.", p2[0], p2[0] + p2[2], a2[0] + 12)
+    assert unprinted_stops(invented, pixels).words[0].text == "P"
 
 
 def test_an_upside_down_page_is_turned_and_read(tmp_path: Path) -> None:

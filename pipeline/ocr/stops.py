@@ -3,8 +3,8 @@
 The ``vie`` model's language model ends some abbreviations with a full stop it was not shown:
 the address "TP Hà Nội" comes out as "TP. Hà Nội", and a word at the end of a line gains one
 ("Kinh."). A word that ends in a letter and a full stop is held against its own ink: a printed
-full stop is the rightmost piece of ink in the word's box or just right of it, small and low.
-Where the rightmost piece is a letter, the stop is taken off the word.
+full stop is small and low: the rightmost piece of ink in the word's box, or the first one just
+right of it. Where that is a letter, the stop is taken off the word.
 """
 
 from __future__ import annotations
@@ -51,10 +51,24 @@ def _ends_in_letter(grey: np.ndarray, box: BBox, right: int) -> bool:
     crop = grey[max(0, y0 - 2) : y1 + 3, max(0, x0) : max(x1 + 1, right)]
     ink = (crop < 160).astype(np.uint8)  # a small stop comes out light
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    pieces = [stats[i] for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= 4]
-    if not pieces:
+    height, width = crop.shape
+    # Not judged by: ink wholly above the middle (a tone mark, a speck) and ink cut by the
+    # crop's right edge (the next word's, reaching back into this word's room).
+    pieces = [
+        (int(x), int(y), int(w), int(h))
+        for x, y, w, h, area in stats[1:count]
+        if area >= 4 and y + h > height / 2 and x + w < width
+    ]
+    inside = [p for p in pieces if p[0] < x1 - x0]
+    if not inside:
         return False  # nothing to judge by
-    x, y, w, h, _ = (int(v) for v in max(pieces, key=lambda s: s[0] + s[2]))
-    height = crop.shape[0]
-    is_dot = w <= _DOT_SIZE * height and h <= _DOT_SIZE * height and y >= _DOT_LOW * height
-    return not is_dot
+    if _is_dot(max(inside, key=lambda p: p[0] + p[2]), height):
+        return False
+    # past the box, the first piece is a stop the box left out, or the next word's first letter
+    outside = [p for p in pieces if p[0] >= x1 - x0]
+    return not (outside and _is_dot(min(outside), height))
+
+
+def _is_dot(piece: tuple[int, int, int, int], height: int) -> bool:
+    _, y, w, h = piece
+    return w <= _DOT_SIZE * height and h <= _DOT_SIZE * height and y >= _DOT_LOW * height
