@@ -382,6 +382,16 @@ def test_a_marked_name_gets_back_the_marks_its_fixed_words_lost() -> None:
     assert parse_person_name("PHAM VAN AN").value == "PHAM VAN AN"  # type: ignore[union-attr]
 
 
+def test_a_given_name_spelt_bare_is_no_surname_that_lost_its_marks() -> None:
+    # "Trinh", "Kim" are given names as they stand; last, they are no "Trịnh" that lost marks
+    for name in ("NGUYỄN THỊ TRINH", "TRẦN KIM TRINH"):
+        parsed = parse_person_name(name)
+        assert parsed is not None and parsed.value == name
+        assert "marks_mixed" not in parsed.checks_failed
+    # "Ha" is no given name spelt so: "Hà" lost its mark
+    assert "marks_mixed" in parse_person_name("TRẦN VĂN HA").checks_failed  # type: ignore[union-attr]
+
+
 def test_english_names_keep_their_spelling() -> None:
     parsed = parse_person_name("NGUYEN MINH PHUONG")
     assert parsed is not None and parsed.value == "NGUYEN MINH PHUONG"

@@ -19,6 +19,7 @@ from pipeline.extract.vocabulary import (
     CAPITAL_SHAPED,
     VocabularyMatch,
     address_units,
+    bare_given_name,
     check_address,
     correct_vietnamese_diagnosis,
     cut_short,
@@ -447,7 +448,7 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     letters = all(_NAME_TOKEN.match(t) for t in tokens)
     passed, failed = (["letters_only"], list[str]()) if letters else ([], ["letters_only"])
     if any(has_marks(t) for t in tokens) and any(
-        not has_marks(t) and fold(t) in _MARKED_NAME_WORDS for t in tokens
+        not has_marks(t) and fold(t) in _MARKED_NAME_WORDS for t in _may_lose_marks(tokens)
     ):
         failed.append("marks_mixed")
         tokens = _marks_put_back(tokens)
@@ -470,6 +471,12 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
 
 
 _MIDDLE_NAMES = {"van": "Văn", "thi": "Thị"}
+
+
+def _may_lose_marks(tokens: list[str]) -> list[str]:
+    """The words whose bare spelling shows lost marks: all but a last one that is a given name
+    spelt bare ("Trần Kim Trinh": not "Trịnh")."""
+    return tokens[:-1] if bare_given_name(tokens[-1]) else tokens
 
 
 def _marks_put_back(tokens: list[str]) -> list[str]:

@@ -620,6 +620,14 @@ def _given_names() -> dict[str, tuple[str, ...]]:
     return _by_letters(_data("given_names")["names"])
 
 
+def bare_given_name(word: str) -> bool:
+    """A common given name spelt without marks ("Trinh", "Kim"), not a bare surname's
+    homograph that lost them."""
+    return not has_marks(word) and any(
+        same_spelling(word, s) for s in _given_names().get(_key(word), ())
+    )
+
+
 def given_name(word: str) -> str:
     """A word of a name after its surname, respelled as the one common name with its letters
     when it is none itself ("HUYÊN" -> "HUYỀN", "Tuần" -> "Tuấn"); names that share their
