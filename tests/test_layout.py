@@ -411,6 +411,39 @@ def test_a_diagnosis_wrapped_in_its_cell_goes_on_in_brackets_or_under_a_column_h
     assert found["encounter.discharge_icd10"] == "E11.5"
 
 
+def _end(x: int, text: str) -> int:
+    """Where ``page`` ends a row of words that starts at x."""
+    return x + sum(22 * len(w) + 18 for w in text.split()) - 18
+
+
+def test_a_diagnosis_wraps_past_its_cells_wall_and_a_speck() -> None:
+    # the cell's wall read as "_" right after the value; a speck left of the wrapped line
+    value = "Chẩn đoán xác định: Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không _"
+    p = page(
+        [
+            (0, 100, value),
+            (0, _end(100, value) + 40, "Mã ICD: J44.1"),
+            (1, 70, "°"),
+            (1, 100, "đặc hiệu"),
+        ]
+    )
+    assert values(p)["encounter.discharge_diagnosis"] == (
+        "Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không đặc hiệu"
+    )
+    # the room left in the cell before the next label takes in the cell's padding
+    value = "Primary diagnosis Gastric ulcer, unspecified as acute or chronic, without"
+    p = page(
+        [
+            (0, 100, value),
+            (0, _end(100, value) + 300, "ICD code K25.9"),
+            (1, 512, "haemorrhage or perforation"),
+        ]
+    )
+    assert values(p, "en")["encounter.discharge_diagnosis"] == (
+        "Gastric ulcer, unspecified as acute or chronic, without haemorrhage or perforation"
+    )
+
+
 def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
     p = page(
         [

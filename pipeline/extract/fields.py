@@ -464,10 +464,13 @@ def _cell_continuation(
     over "đồng nhiễm virus delta"). The value must come near its cell's edge, and the next
     line go on in lower case or digits."""
     height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
-    if span.end < len(doc) and doc[span.end]._.line == span[-1]._.line:
-        if span.end not in starts and not _gap_before(doc, doc[span.end : span.end + 1]):
+    after = span.end
+    while after < len(doc) and doc[after]._.line == span[-1]._.line and _wall(doc[after]):
+        after += 1  # the cell's wall read as "|", "_"
+    if after < len(doc) and doc[after]._.line == span[-1]._.line:
+        if after not in starts and not _gap_before(doc, doc[after : after + 1]):
             return None
-        right = doc[span.end]._.bbox[0]  # the next cell's label, or the next column's value
+        right = doc[after]._.bbox[0]  # the next cell's label, or the next column's value
     elif to_margin:
         right = _doc_width(doc)  # the last cell of its row
     else:
@@ -481,7 +484,10 @@ def _cell_continuation(
     below = [
         t
         for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
-        if left <= t._.bbox[0] and (t._.bbox[0] + t._.bbox[2]) / 2 < right and t.i not in tails
+        if left <= t._.bbox[0]
+        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
+        and t.i not in tails
+        and not _wall(t)  # a speck is no line's start
     ]
     if not below:
         return None
@@ -490,9 +496,12 @@ def _cell_continuation(
     start, end = on_line[0], on_line[-1] + 1
     if doc[start]._.bbox[0] > span[0]._.bbox[0] + height:
         return None  # not at the cell's left edge: another column's words
-    if room > max(6 * height, doc[start]._.bbox[2] - doc[start]._.bbox[0] + height):
+    # the room reaches the next cell's label: it takes in the padding either side of the wall
+    if room > max(6 * height, doc[start]._.bbox[2] - doc[start]._.bbox[0] + 2 * height):
         return None  # the value ended well short of its cell's edge: the next word fitted
     before = doc[start - 1]
+    while before.i > 0 and _wall(before) and before._.line == doc[start]._.line:
+        before = doc[before.i - 1]
     if before._.line == doc[start]._.line and doc[start]._.bbox[0] - before._.bbox[2] < 2 * height:
         return None  # the words run on from further left: a line of its own, no wrap
     cut = [i for i in range(start, end) if i in starts]
@@ -502,6 +511,11 @@ def _cell_continuation(
         return None  # a wrapped line goes on in lower case or digits: "không đặc hiệu",
         # "08/11", "(sung huyết)"
     return doc[start:end]
+
+
+def _wall(token: Token) -> bool:
+    """No letter or digit: a table's wall or a speck read as "|", "_", "°"."""
+    return not any(ch.isalnum() for ch in token.text)
 
 
 def _thin(span: Span) -> bool:
