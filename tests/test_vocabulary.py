@@ -175,6 +175,8 @@ def test_english_diagnosis_that_is_no_title_is_left_alone(text: str) -> None:
         ("Viêm dạ dày ruột và viên đại tràng không rõ nguôà gôé",
          "Viêm dạ dày ruột và viêm đại tràng không rõ nguồn gốc"),
         ("VIÊM PHÔI", "VIÊM PHỔI"),
+        # a short word a letter off, with both neighbours' support
+        ("Thoát vị bạn một bên hoặc không xác định", "Thoát vị bẹn một bên hoặc không xác định"),
     ],
 )  # fmt: skip
 def test_vietnamese_diagnosis_words_are_put_right(text: str, expected: str) -> None:

@@ -304,14 +304,13 @@ def _near_spellings(word: str, wording: _Wording) -> set[str]:
     from rapidfuzz.distance import Levenshtein
 
     folded = fold(word)
-    shortest = 4 if is_syllable(word) else 3
-    if len(folded) < shortest:
+    if len(folded) < 3:
         return set()
     near: set[str] = set()
     for letters, spellings in wording.by_letters.items():
         if (
             abs(len(letters) - len(folded)) <= 1
-            and len(letters) >= shortest
+            and len(letters) >= 3
             and Levenshtein.distance(letters, folded, score_cutoff=1) <= 1
         ):
             near |= spellings
