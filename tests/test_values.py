@@ -503,6 +503,27 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
             "Số 3 Lê Lợi, P.An Phú, TP.Hồ Chí Minh",
             "Số 3 Lê Lợi, P.An Phú, TP.Hồ Chí Minh",
         ),
+        (  # words glued where a space was lost
+            "Số 314 Nguyễn Du, quận Tân Bình, Thành phốHồ Chí Minh",
+            "Số 314 Nguyễn Du, quận Tân Bình, Thành phố Hồ Chí Minh",
+        ),
+        (
+            "75 Nguyen Thi Minh Khai, Q. Hai Chau, DaNang",
+            "75 Nguyen Thi Minh Khai, Q. Hai Chau, Da Nang",
+        ),
+        (  # a comma read as a stop after a whole word; not a unit's stop
+            "Xóm 3, xã Thanh Sơn, huyện Cao Lộc. Lạng Sơn",
+            "Xóm 3, xã Thanh Sơn, huyện Cao Lộc, Lạng Sơn",
+        ),
+        ("12 Lê Lợi, Tp. Vinh, Nghệ An", "12 Lê Lợi, Tp. Vinh, Nghệ An"),
+        (  # specks by a comma
+            "321 Trần Hưng Đạo, thành phố Vĩnh Long,.Vĩnh Long",
+            "321 Trần Hưng Đạo, thành phố Vĩnh Long, Vĩnh Long",
+        ),
+        (
+            "45 Nguyễn Tất Thành, , phường Quang Trung, tỉnh Cao Bằng",
+            "45 Nguyễn Tất Thành, phường Quang Trung, tỉnh Cao Bằng",
+        ),
     ],
 )
 def test_address_specks_glued_to_words_are_dropped(text: str, expected: str) -> None:

@@ -731,6 +731,16 @@ def parse_address(text: str) -> ParsedValue | None:
     # a stop glued between a word and the next name ("An.Nhon"); a unit's stop follows a
     # capital ("TP.Hồ", "P.An")
     value = re.sub(r"(?<=[a-zà-ỹ])\.(?=[A-ZĐÀ-Ỹ][a-zà-ỹ])", " ", value)
+    # words glued where a space was lost: no word has a capital after a small letter
+    # ("Thành phốHồ Chí Minh", "DaNang")
+    value = _GLUED_WORDS.sub(lambda m: m[1] + " " if _small_capital(m[1], m[2]) else m[1], value)
+    # a comma read as a stop after a whole word, before the next part's name ("Cao Lộc. Lạng
+    # Sơn"; a unit's abbreviation keeps its stop: "TP. Huế", "Tp. Vinh"), and specks by a
+    # comma ("Vĩnh Long,.Vĩnh Long", "Thành, , phường")
+    value = _STOP_AFTER_WORD.sub(
+        lambda m: m[1] + ("," if m[1].islower() and m[2].isupper() else "."), value
+    )
+    value = re.sub(r",(?:\s*[.,])+\s*", ", ", value)
     value = place_names(address_units(value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
@@ -740,6 +750,15 @@ def parse_address(text: str) -> ParsedValue | None:
                 checked = cut
                 break
     return _held_against(checked, "known_province", unknown_fails=True)
+
+
+_GLUED_WORDS = re.compile(r"([^\W\d_])(?=([^\W\d_]{2}))")
+_STOP_AFTER_WORD = re.compile(r"([^\W\d_]{2})\.(?=\s+([^\W\d_]))")
+
+
+def _small_capital(before: str, after: str) -> bool:
+    """A small letter, then a capital and a small one: two words glued."""
+    return before.islower() and after[0].isupper() and after[1].islower()
 
 
 _STOP_FOR_COMMA = re.compile(
