@@ -444,6 +444,33 @@ def test_a_diagnosis_wraps_past_its_cells_wall_and_a_speck() -> None:
     )
 
 
+def test_a_name_garbled_past_parsing_keeps_its_box_for_a_rereading() -> None:
+    c = candidate(
+        page([(0, 100, "Surname and given names 74 CAM NGAN")]), "patient.full_name", "en"
+    )
+    assert c.value is None and c.bbox is not None and c.rule.endswith(":unread")
+
+
+def test_a_speck_under_a_head_is_no_value() -> None:
+    # a wall's speck read as "l" just under the head; the name is the row below
+    p = page([(0, 100, "Họ và tên bệnh nhân"), (1, 100, "NGUYỄN THỊ GIANG")])
+    speck = OcrWord("l", 0.0, (560, 146, 565, 151), 0)  # on the head's line, below it
+    p = OcrPage(1, p.width, p.height, (*p.words, speck), p.language)
+    assert values(p)["patient.full_name"] == "NGUYỄN THỊ GIANG"
+
+
+def test_a_label_that_is_the_value_its_field_knows_is_the_value() -> None:
+    # "Bác sĩ" is the physician's label too; alone after "Công việc" it is the occupation
+    p = page(
+        [
+            (0, 100, "Thành phần dân tộc: | Kinh"),
+            (0, 1160, "Công việc: | Bác sĩ"),
+            (1, 100, "Hộ khẩu thường trú: | 61 Lý Tự Trọng, P. Hòa Khánh, TP. Dĩ An, Bình Dương"),
+        ]
+    )
+    assert values(p)["patient.occupation"] == "Bác sĩ"
+
+
 def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
     p = page(
         [

@@ -98,6 +98,14 @@ def test_a_misread_id_is_corrected_and_a_right_one_kept(tmp_path: Path) -> None:
     assert candidate_score(kept) > candidate_score(right)
 
 
+def test_a_name_garbled_past_parsing_is_read_again_from_its_box(tmp_path: Path) -> None:
+    page, (box,) = chart_page(tmp_path, [("Họ và tên:", "NGUYỄN THỊ TRÂM")])
+    # the page reading gave "74 CAM NGAN"-like print no name parses from: no value, its box
+    garbled = replace(candidate("patient.full_name", "", box, 0.0), value=None)
+    (read,) = reread_fields([garbled], [page], "vi", 30)
+    assert read.value == "NGUYỄN THỊ TRÂM" and read.rule == "label:test+reread:line"
+
+
 def test_readings_that_disagree_go_to_a_person_unless_the_chart_decides(tmp_path: Path) -> None:
     page, (box, sex_box) = chart_page(tmp_path, [("Số CCCD:", CCCD), ("Giới:", "Nữ")])
     # a plausible misreading, as sure as the page reading usually is: neither is clearly better

@@ -392,7 +392,31 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
 
 def _starts_after(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> dict[int, LabelHit]:
     """The fields that start after this label, by their first token."""
-    return {h.span.start: h for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)}
+    return {
+        h.span.start: h
+        for h in hits
+        if h.span.start >= hit.span.end and starts_field(doc, h) and not _value_of(doc, hit, h)
+    }
+
+
+def _value_of(doc: Doc, hit: LabelHit, other: LabelHit) -> bool:
+    """Another label's words right after this label, alone to their line's end, that this
+    label's field knows as a value: "Công việc: | Bác sĩ" (not the physician's label)."""
+    between = doc[hit.span.end : other.span.start]
+    if any(not _wall(t) for t in between) or other.span[-1]._.colon:
+        return False
+    if other.span[0]._.line != hit.span[-1]._.line:
+        return False
+    ends = other.span.end == len(doc) or doc[other.span.end]._.line != other.span[-1]._.line
+    return ends and _knows(hit, other.span)
+
+
+def _knows(head: LabelHit, words: Span) -> bool:
+    """Whether the label's field knows these words as one of its terms."""
+    if head.key == OTHER:
+        return False
+    parsed = parse_value(field_spec(head.key).type, words.text)
+    return parsed is not None and "known_term" in parsed.checks_passed
 
 
 def _value_tokens(
@@ -551,7 +575,9 @@ def _value_under(
         column = [
             t
             for t in _band(doc, bottom - 0.3 * height, bottom + 6 * height)
-            if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right and not t.is_punct
+            if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
+            and not t.is_punct
+            and t._.bbox[3] - t._.bbox[1] >= height / 3  # no speck read as "l"
         ]
         if not column:
             break
@@ -616,12 +642,7 @@ def _alone_under(label: LabelHit, column: Span, head: LabelHit) -> bool:
     under "Doctor"."""
     if label.span[-1]._.colon or label.span.end != column.end:
         return False
-    if len(label.span) == 1:
-        return True
-    if head.key == OTHER:
-        return False
-    parsed = parse_value(field_spec(head.key).type, label.span.text)
-    return parsed is not None and "known_term" in parsed.checks_passed
+    return len(label.span) == 1 or _knows(head, label.span)
 
 
 def _column_below(span: Span, label: Span) -> Span:
@@ -801,8 +822,9 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     parsed = parse_value(spec.type, span.text)
                     if parsed is not None and _fills(spec.type, span.text, parsed):
                         readings.append(((span,), parsed))
-            if not readings and spans and spec.type in BOXED_TYPES:
-                unreadable.setdefault(spec.key, _unreadable(spec, hit, spans[0]))
+            inked = [s for s in spans if not _thin(s)]
+            if not readings and inked and spec.type in KEEPS_BOX:
+                unreadable.setdefault(spec.key, _unreadable(spec, hit, inked[0]))
             if readings:  # the first reading that passes its checks, else the first
                 pieces, parsed = next(
                     ((s, p) for s, p in readings if not p.checks_failed), readings[0]
@@ -864,6 +886,9 @@ CELL_TYPES = {"insurance_number", "icd10", "national_id"}
 #: codes in cells, and vital signs, whose digits OCR can garble with their unit ("J/ CỐ" for
 #: "37 °C")
 BOXED_TYPES = CELL_TYPES | {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight"}
+#: and the patient's name, whose first letters a box's wall or a quote can garble ("“PHAN",
+#: "„GUYỄN"): read again from its box, not lost
+KEEPS_BOX = BOXED_TYPES | {"person_name"}
 
 
 def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:

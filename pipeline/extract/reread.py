@@ -34,6 +34,7 @@ from rapidfuzz import fuzz
 
 from pipeline.extract.fields import (
     BOXED_TYPES,
+    KEEPS_BOX,
     NUMERIC_TYPES,
     cross_check,
     parse_value,
@@ -250,8 +251,8 @@ def _dropped_characters(field_type: str, first: FieldCandidate, value: object) -
 
 
 def needs_reread(c: FieldCandidate) -> bool:
-    if c.value is None:  # a code or vital sign the page reading garbled past parsing
-        return c.bbox is not None and field_spec(c.key).type in BOXED_TYPES
+    if c.value is None:  # a code, vital sign or name the page reading garbled past parsing
+        return c.bbox is not None and field_spec(c.key).type in KEEPS_BOX
     return bool(c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
 
 

@@ -402,7 +402,7 @@ def _name_tokens(text: str) -> list[str]:
     tokens: list[str] = []
     text = re.sub(r"(?<=[^\W\d_])([`´])", lambda m: _SPACING_TONES[m.group(1)] + " ", nfc(text))
     for raw in nfc(text).split():
-        token = raw.strip(".,:;!?()[]{}|\"'`-_*ˆ˜¨")  # and a box's wall: "PHƯƠNG|", "ˆNGUYỄN"
+        token = raw.strip(".,:;!?()[]{}|\"'`-_*ˆ˜¨“”„‘’")  # and a box's wall: "PHƯƠNG|", "ˆNGUYỄN"
         if not token:
             continue
         if not (_NAME_TOKEN.match(token) or _DIGIT_FOR_LETTER.match(token) and not tokens):
