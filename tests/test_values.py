@@ -529,3 +529,34 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
 def test_address_specks_glued_to_words_are_dropped(text: str, expected: str) -> None:
     parsed = parse_address(text)
     assert parsed is not None and parsed.value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[13/02/2015 1415", "2015-02-13T14:15"),  # the time's colon lost
+        ("21/08/20010827", "2001-08-21T08:27"),  # and run on after the year
+    ],
+)
+def test_a_time_that_lost_its_colon_is_read_and_flagged(text: str, expected: str) -> None:
+    parsed = parse_datetime(text)
+    assert parsed is not None and parsed.value == expected
+    assert "digits_repaired" in parsed.checks_failed
+
+
+def test_four_digits_that_are_no_time_give_none() -> None:
+    parsed = parse_datetime("15/06/2012 2015 1230")  # two candidates: neither is taken
+    assert parsed is not None and parsed.value == "2012-06-15T00:00"
+    assert "time_found" in parsed.checks_failed
+
+
+def test_a_record_number_loses_a_dash_before_it() -> None:
+    assert parse_record_number("-1996/53382.").value == "1996/53382"  # type: ignore[union-attr]
+
+
+def test_a_subdivided_category_read_without_its_fourth_character_is_flagged() -> None:
+    # "J21.9" read "J21": a real category, but coded to its subdivisions
+    assert "code_complete" in parse_icd10("J21").checks_failed  # type: ignore[union-attr]
+    for whole in ("J21.9", "I10", "A91"):  # a subdivision; categories with none
+        parsed = parse_icd10(whole)
+        assert parsed is not None and parsed.value == whole and not parsed.checks_failed

@@ -26,6 +26,7 @@ from pipeline.extract.vocabulary import (
     edge_speck,
     given_name,
     is_known_code,
+    is_subdivided,
     mostly_marked,
     place_names,
     repair_code,
@@ -93,6 +94,9 @@ _EN_LONG_MDY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 # a speck glued between the hour and the minutes: "02 giờ'45"
 _TIME_VI = re.compile(rf"({_NUM}{{1,2}})\s*(?:gio|h)[\s'’‘`]*({_NUM}{{1,2}})?\s*(?:phut|p)?")
 _TIME_COLON = re.compile(rf"\b({_NUM}{{1,2}})\s*[:h]\s*({_NUM}{{2}})\b")
+#: a time whose colon OCR lost: four digits apart from the date ("13/02/2015 1415"), or run
+#: on after its year ("21/08/20010827")
+_TIME_BARE = re.compile(r"(?<!\d)([01]\d|2[0-3])([0-5]\d)(?!\d)")
 
 
 def _make_date(y: str, m: str, d: str) -> date | None:
@@ -214,6 +218,10 @@ def parse_datetime(text: str) -> ParsedValue | None:
                 if (hours[0], minutes[0]) != (hour_text, minute_text) and not repaired:
                     failed += ("digits_repaired",)
             break
+    bare = _TIME_BARE.findall(outside) if hour is None else []
+    if len(bare) == 1:
+        hour, minute = int(bare[0][0]), int(bare[0][1])
+        failed += () if "digits_repaired" in failed else ("digits_repaired",)
     if hour is None or minute is None:
         return ParsedValue(f"{d.isoformat()}T00:00", ("real_date",), failed + ("time_found",))
     value = datetime(d.year, d.month, d.day, hour, minute).strftime("%Y-%m-%dT%H:%M")
@@ -546,9 +554,9 @@ def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
     if letter_from_digit and "." not in code:
         return None  # "Giường 234": a bare number, not Z34
     if is_known_code(code):
-        if letter_from_digit:
-            return ParsedValue(code, ("format", "known_code"), ("letter_from_digit",))
-        return ParsedValue(code, ("format", "known_code"))
+        failed: tuple[str, ...] = ("letter_from_digit",) if letter_from_digit else ()
+        failed += ("code_complete",) if is_subdivided(code) else ()
+        return ParsedValue(code, ("format", "known_code"), failed)
     repaired = repair_code(code, read_as)
     if repaired:
         return ParsedValue(repaired, ("format", "known_code"), ("code_read_exactly",))
@@ -832,7 +840,8 @@ def parse_record_number(text: str) -> ParsedValue | None:
     its letters read as the zero it is ("BAO8-28671")."""
     joined = re.sub(r"(?<=\w)\s*([-/])\s*(?=\w)", r"\1", nfc(text))
     for raw in joined.split():
-        token = re.sub(r"(?<=^[A-Z]{2})[OQ](?=\d)", "0", raw.strip(".,:;()[]|_'\""))
+        # and a wall or dash before it ("-1996/53382"): a number starts with a letter or digit
+        token = re.sub(r"(?<=^[A-Z]{2})[OQ](?=\d)", "0", raw.strip(".,:;()[]|_'\"-—–"))
         if sum(ch.isdigit() for ch in token) >= 3 and re.fullmatch(r"[\w/.\-]+", token):
             if not token.isascii():  # no chart number holds "đ" or a marked letter: a misread
                 return ParsedValue(token, ("has_digits",), ("plain_characters",))

@@ -114,6 +114,17 @@ def is_known_code(code: str) -> bool:
     return code in icd10_titles()
 
 
+@lru_cache(maxsize=1)
+def _subdivided() -> frozenset[str]:
+    return frozenset(code.partition(".")[0] for code in icd10_titles() if "." in code)
+
+
+def is_subdivided(code: str) -> bool:
+    """A category coded to its subdivisions ("J21": J21.0 … J21.9): a code read without its
+    fourth character ("J21" for "J21.9") lost it, as often as not."""
+    return "." not in code and code in _subdivided()
+
+
 # One character read for another: what each character of a code may really have been.
 _LETTER_SLIPS = {
     "I": "JLT", "J": "I", "L": "I", "T": "I", "O": "DQCG", "D": "OB", "Q": "OG", "C": "GOE",
