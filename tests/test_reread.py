@@ -156,6 +156,24 @@ def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path
     assert "letters_from_second_reading" in fixed.checks_failed
 
 
+def test_a_garbled_name_on_an_english_chart_takes_the_vietnamese_reading(tmp_path: Path) -> None:
+    page, (box, bare_box, marked_box) = chart_page(
+        tmp_path,
+        [("Physician:", "Phùng Thị Linh"), ("Name:", "PHUNG THI LINH"), ("Name:", "PHẠM THỊ LỤA")],
+    )
+    # "Phing" is no syllable: the English model garbled a marked letter; "Linh" takes no mark
+    garbled = candidate("encounter.attending_physician", "Phing Thi Linh", box, 0.75)
+    fixed = restore_vietnamese_marks([garbled], [page], 30)[0]
+    assert fixed.value == "Phùng Thị Linh"
+    assert "letters_from_second_reading" in fixed.checks_failed
+    # capitals printed bare, read right, stay bare: no ink above or below them is a mark (the
+    # Vietnamese model reads "PHÙNG THỊ LINH" there); marked capitals get their marks
+    bare = candidate("patient.full_name", "PHUNG THI LINH", bare_box, 0.9)
+    assert restore_vietnamese_marks([bare], [page], 30)[0].value == "PHUNG THI LINH"
+    marked = candidate("patient.full_name", "PHAM THI LUA", marked_box, 0.9)
+    assert restore_vietnamese_marks([marked], [page], 30)[0].value == "PHẠM THỊ LỤA"
+
+
 def test_a_second_model_vouches_only_for_what_it_reads_too(tmp_path: Path) -> None:
     page, (name_box, id_box, bp_box) = chart_page(
         tmp_path, [("Họ và tên:", "TRẦN THỊ HUYỀN"), ("Số CCCD:", CCCD), ("Huyết áp:", "120/80")]

@@ -40,9 +40,10 @@ from pipeline.extract.fields import (
     parse_value,
     without_label,
 )
-from pipeline.extract.spelling import misspelt_words
+from pipeline.extract.spelling import could_be_syllable, misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES
+from pipeline.extract.vocabulary import bare_given_name
 from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr.engine import SECOND_OPINION_MODEL
 from pipeline.ocr.furniture import frame_sides
@@ -335,11 +336,13 @@ def reread_fields(
     return chart
 
 
-def _printed_without_marks(value: str, field_type: str) -> bool:
+def _printed_without_marks(value: str, field_type: str, given_bare: bool = False) -> bool:
     """Whether the Vietnamese model's marks are noise on text printed without them: most of
-    its words came out bare, or a name's surname did ("NGUYEN" is no Vietnamese spelling)."""
+    its words came out bare, or a name's surname did ("NGUYEN" is no Vietnamese spelling).
+    With ``given_bare``, a name's given names spelt bare ("Anh", "Phong") do not count."""
     words = [w for w in value.split() if any(ch.isalpha() for ch in w)]
-    if 2 * sum(not w.isascii() for w in words) < len(words):
+    counted = [w for w in words if not (given_bare and bare_given_name(w))] or words
+    if 2 * sum(not w.isascii() for w in counted) < len(counted):
         return True
     known = COMMON_SURNAMES.get(fold(words[0])) if field_type in _NAME_TYPES else None
     return known is not None and words[0].lower() != known.lower()
@@ -373,13 +376,19 @@ def _vietnamese_reading(text: str, value: str, field_type: str) -> str | None:
     parsed = parse_value(field_type, text) if text else None
     if parsed is None or parsed.value.isascii() or misspelt_words(parsed.value):
         return None
-    if _DIGIT_IN_WORD.search(parsed.value) or _printed_without_marks(parsed.value, field_type):
-        return None
     # The first reading must show the garbling (words no syllable has, digits inside words);
     # a mostly bare address will do, but not a bare name: on bare capitals the Vietnamese model
-    # makes up marks ("NGUYEN THI GIANG" -> "NGUYỄN THỊ GIANG").
-    bare = field_type not in _NAME_TYPES and _printed_without_marks(value, field_type)
-    if not (misspelt_words(value) or _DIGIT_IN_WORD.search(value) or bare):
+    # makes up marks ("NGUYEN THI GIANG" -> "NGUYỄN THỊ GIANG"). A name whose first reading
+    # is garbled ("Dwong Anh Phong") may have given names that take no marks.
+    name = field_type in _NAME_TYPES
+    garbled = bool(misspelt_words(value) or _DIGIT_IN_WORD.search(value)) or (
+        name and not all(could_be_syllable(w) for w in re.findall(r"[^\W\d_]+", value))
+    )
+    if _DIGIT_IN_WORD.search(parsed.value) or _printed_without_marks(
+        parsed.value, field_type, given_bare=name and garbled
+    ):
+        return None
+    if not (garbled or (not name and _printed_without_marks(value, field_type))):
         return None
     if fuzz.ratio(fold(parsed.value), fold(value)) < 80:
         return None
@@ -416,6 +425,9 @@ def restore_vietnamese_marks(
         box = boxes.crop(c) if c.value and field_type in _VIETNAMESE_TEXT else None
         if box is not None and c.value:
             crop, dpi = box
+            if c.value.isupper() and not _marks_printed(crop):
+                out.append(c)  # bare capitals: the Vietnamese model would make marks up
+                continue
             reading = read_line(crop, "vi", dpi=dpi, timeout=timeout)
             first = c.value
             marked = _marks_from(reading.text, first, field_type)
@@ -437,6 +449,20 @@ def restore_vietnamese_marks(
                 )
         out.append(c)
     return out
+
+
+def _marks_printed(crop: np.ndarray) -> bool:
+    """Whether a line of capitals shows ink above its letters' band or below it: tone marks,
+    hats, dots below. Bare capitals have none; a box's rule or a speck counts as a mark, so
+    the answer errs towards marks."""
+    ink = np.asarray(crop) < 128
+    rows = ink.sum(axis=1)
+    if not rows.any():
+        return True
+    band = np.flatnonzero(rows >= 0.25 * rows.max())
+    top, bottom = int(band[0]), int(band[-1])
+    outside = np.concatenate([rows[: max(0, top - 1)], rows[bottom + 2 :]])
+    return int(outside.sum()) >= 4
 
 
 def second_opinion(
