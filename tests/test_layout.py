@@ -471,6 +471,13 @@ def test_a_label_that_is_the_value_its_field_knows_is_the_value() -> None:
     assert values(p)["patient.occupation"] == "Bác sĩ"
 
 
+def test_of_two_labels_on_the_same_words_the_closer_match_wins() -> None:
+    # "Nhậpviện" is "Nhập viện" with its space lost, and "Số nhập viện" two letters off
+    found = values(page([(0, 100, "Nhậpviện 06 giờ 35 phút ngày 13/11/2007")]))
+    assert found["encounter.admission_time"] == "2007-11-13T06:35"
+    assert found["encounter.record_number"] is None
+
+
 def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
     p = page(
         [

@@ -97,12 +97,19 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         ):
             spans.append(span)
     wrapped = _wrapped_labels(doc, language)
-    kept = sorted(filter_spans(spans + list(wrapped)), key=lambda s: s.start)
-    # the longest label wins an overlap; a label wrapped in its cell counts as read whole
-    hits = [
-        LabelHit(s.label_, s, 1.0 if s in wrapped else _label_score(s, language, s.label_))
-        for s in kept
-    ]
+    scores = {
+        (s.start, s.end, s.label): 1.0 if s in wrapped else _label_score(s, language, s.label_)
+        for s in spans + list(wrapped)
+    }
+    # the longest label wins an overlap, and of two on the same words the closer match
+    # ("Nhậpviện" is "Nhập viện", not "Số nhập viện" missing a word); a label wrapped in its
+    # cell counts as read whole
+    closest_first = sorted(scores, key=lambda k: -scores[k])
+    kept = sorted(
+        filter_spans([Span(doc, a, b, label=label) for a, b, label in closest_first]),
+        key=lambda s: s.start,
+    )
+    hits = [LabelHit(s.label_, s, scores[(s.start, s.end, s.label)]) for s in kept]
     # a bare abbreviation right after another label on its line is that label's value: a
     # card of group CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads,
     # between "Nhiệt" and "NT", is a head)
