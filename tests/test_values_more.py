@@ -197,6 +197,8 @@ def test_implausible_vital_signs_fail_their_check(parser: object, text: str) -> 
         (parse_respiratory_rate, "66 lần/phút"),
         (parse_temperature, "42,5 °C"),
         (parse_blood_pressure, "260/90"),
+        (parse_blood_pressure, "205/70"),  # 105/70: a pulse pressure of 135 is seldom seen
+        (parse_blood_pressure, "100/95"),
     ],
 )
 def test_possible_but_unusual_vital_signs_are_confirmed_by_a_person(

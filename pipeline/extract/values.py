@@ -1076,7 +1076,9 @@ def parse_blood_pressure(text: str) -> ParsedValue | None:
     ok = 50 <= sys_ <= 280 and 20 <= dia <= 180 and sys_ > dia
     if not ok:
         return ParsedValue(value, (), ("plausible_range",))
-    usual = 70 <= sys_ <= 230 and 30 <= dia <= 140  # as _in_range's usual ranges
+    # as _in_range's usual ranges; and a pulse pressure (systolic less diastolic) seldom seen:
+    # "205/70" is "105/70" with a digit misread
+    usual = 70 <= sys_ <= 230 and 30 <= dia <= 140 and 15 <= sys_ - dia <= 120
     passed = ("plausible_range",) + (("rounded_reading",) if sys_ % 5 == dia % 5 == 0 else ())
     return ParsedValue(value, passed, () if usual else ("unusual_value",))
 
