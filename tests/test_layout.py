@@ -11,6 +11,7 @@ from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.models import FieldCandidate, OcrPage, OcrWord
 
 _H = 40  # a word's height in pixels, as at 300 dpi
+_CHAR, _SPACE = 22, 18  # a character's width and a space's, in pixels
 
 
 def page(rows: list[tuple[int, int, str]], *, block_per_word: bool = False) -> OcrPage:
@@ -20,12 +21,17 @@ def page(rows: list[tuple[int, int, str]], *, block_per_word: bool = False) -> O
     for n, (line, x, text) in enumerate(rows):
         y = 100 + line * 90
         for word in text.split():
-            width = 22 * len(word)
+            width = _CHAR * len(word)
             words.append(
                 OcrWord(word, 0.96, (x, y, x + width, y + _H), n if block_per_word else line)
             )
-            x += width + 18
+            x += width + _SPACE
     return OcrPage(1, 2480, 3508, tuple(words), "vie")
+
+
+def _end(x: int, text: str) -> int:
+    """Where ``page`` ends a row of words that starts at x."""
+    return x + sum(_CHAR * len(w) + _SPACE for w in text.split()) - _SPACE
 
 
 def values(p: OcrPage, language: str = "vi") -> dict[str, str | None]:
@@ -411,11 +417,6 @@ def test_a_diagnosis_wrapped_in_its_cell_goes_on_in_brackets_or_under_a_column_h
     assert found["encounter.discharge_icd10"] == "E11.5"
 
 
-def _end(x: int, text: str) -> int:
-    """Where ``page`` ends a row of words that starts at x."""
-    return x + sum(22 * len(w) + 18 for w in text.split()) - 18
-
-
 def test_a_diagnosis_wraps_past_its_cells_wall_and_a_speck() -> None:
     # the cell's wall read as "_" right after the value; a speck left of the wrapped line
     value = "Chẩn đoán xác định: Bệnh phổi tắc nghẽn mạn tính có đợt cấp, không _"
@@ -572,9 +573,9 @@ def test_a_column_head_beside_a_rule_read_as_a_letter_takes_the_value_far_under_
     for n, (_, x, text) in enumerate(values_row):
         for word in text.split():
             words.append(
-                OcrWord(word, 0.96, (x, 100 + 230, x + 22 * len(word), 100 + 230 + _H), 9 + n)
+                OcrWord(word, 0.96, (x, 100 + 230, x + _CHAR * len(word), 100 + 230 + _H), 9 + n)
             )
-            x += 22 * len(word) + 18
+            x += _CHAR * len(word) + _SPACE
     found = values(OcrPage(1, 2480, 3508, tuple(words), "vie"))
     assert found["vitals.respiratory_rate"] == "18"
     assert found["vitals.blood_pressure"] == "100/60"
