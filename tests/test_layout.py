@@ -555,6 +555,30 @@ def test_times_wrapped_in_their_cells_are_read_whole() -> None:
     assert values(wide)["encounter.admission_time"] == "2015-01-01T02:30"
 
 
+def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:
+    # "Admission date and time 2004-10-07" over "07:05": the date alone would read as
+    # midnight; the words under a date that is complete are not taken
+    p = page(
+        [
+            (0, 100, "Admission date and time 2004-10-07"),
+            (0, 1000, "Discharge date and time 2004-10-09"),
+            (1, 100, "07:05"),
+            (1, 1000, "12:58"),
+        ]
+    )
+    found = values(p, "en")
+    assert found["encounter.admission_time"] == "2004-10-07T07:05"
+    assert found["encounter.discharge_time"] == "2004-10-09T12:58"
+    complete = page(
+        [
+            (0, 100, "Admission date and time 2004-10-07 09:15"),
+            (0, 1000, "Discharge date and time 2004-10-09 10:20"),
+            (1, 100, "07:05"),
+        ]
+    )
+    assert values(complete, "en")["encounter.admission_time"] == "2004-10-07T09:15"
+
+
 def test_a_column_head_beside_a_rule_read_as_a_letter_takes_the_value_far_under_it() -> None:
     # "NT" after a wrapped head ("Huyết áp động" over "mạch"), a cell's rule read as "l"
     # beside it; the values' row lies well under the heads, past the wrapped line.

@@ -813,13 +813,17 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 # free text may go on in its cell; another value only when it is incomplete
                 # ("06 giờ 33 phút ngày" over "08/11/2010")
                 parsed = None if wraps == "text" else parse_value(spec.type, span.text)
-                more = None if parsed else _cell_continuation(doc, hit, span, starts, not wraps)
+                more = None
+                if parsed is None or "time_found" in parsed.checks_failed:
+                    more = _cell_continuation(doc, hit, span, starts, not wraps)
                 pieces = (span,) if more is None else (span, more)
                 if more is not None or wraps == "text":
                     text = " ".join(p.text for p in pieces)
-                    parsed = parse_value(spec.type, text)
+                    alone, parsed = parsed, parse_value(spec.type, text)
                     if more is not None and parsed and not _fills(spec.type, text, parsed):
                         parsed = None
+                    if alone is not None and not _completes(alone, parsed):
+                        pieces, parsed = (span,), alone
                 if parsed is not None and _label_inside(hits, hit, pieces):
                     parsed = replace(parsed, checks_failed=parsed.checks_failed + ("label_inside",))
                 if parsed is not None:
@@ -850,6 +854,14 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
+
+
+def _completes(alone: ParsedValue, joined: ParsedValue | None) -> bool:
+    """The next line in the cell gave a date its time ("2004-10-07" over "07:05"), and
+    nothing else in the reading got worse."""
+    if joined is None or "time_found" in joined.checks_failed:
+        return False
+    return set(joined.checks_failed) <= set(alone.checks_failed)
 
 
 def _label_inside(hits: Sequence[LabelHit], hit: LabelHit, pieces: tuple[Span, ...]) -> bool:
