@@ -555,6 +555,23 @@ def test_times_wrapped_in_their_cells_are_read_whole() -> None:
     assert values(wide)["encounter.admission_time"] == "2015-01-01T02:30"
 
 
+def test_a_short_label_word_with_a_lookalike_letter_is_still_the_label() -> None:
+    # "Dân lộc" for "Dân tộc" (t and l alike in worn print); one such slip a label, and only
+    # between lookalikes: "Nhiễm độc" is no "Nhiệt độC", "Sân lộc" no "Dân tộc"
+    p = page(
+        [
+            (0, 100, "Dân lộc: Kinh"),
+            (0, 1100, "Nghề nghiệp: Nông dân"),
+            (1, 100, "Chẩn đoán chính: Nhiễm độc nọc rắn"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.ethnicity"] == "Kinh"
+    assert found["encounter.discharge_diagnosis"] == "Nhiễm độc nọc rắn"
+    assert found["vitals.temperature"] is None
+    assert values(page([(0, 100, "Sân lộc: Kinh")]))["patient.ethnicity"] is None
+
+
 def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:
     # "Admission date and time 2004-10-07" over "07:05": the date alone would read as
     # midnight; the words under a date that is complete are not taken

@@ -25,12 +25,35 @@ from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields, field_spec
 
+#: letters a worn or faint print turns into each other
+_LOOKALIKES = ("tlfij", "ceo", "nu")
+
 
 def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
-    """Tolerate OCR slips in label words: none for short words, one or two for longer ones."""
+    """Tolerate OCR slips in label words: one or two in longer ones; in a short word where
+    the pattern allows it (``fuzzy`` 1), one letter read as its lookalike ("lộc" for "tộc")."""
+    if fuzzy == 1:
+        if len(input_text) != len(pattern_text):
+            return False
+        slips = [(a, b) for a, b in zip(input_text, pattern_text, strict=True) if a != b]
+        return len(slips) <= 1 and all(
+            any(a in group and b in group for group in _LOOKALIKES) for a, b in slips
+        )
     n = len(pattern_text)
     allowed = 0 if n <= 5 else 1 if n <= 8 else 2
     return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
+
+
+def _word_pattern(word: str, label: tuple[str, ...]) -> dict[str, Any]:
+    """A label word as the matcher takes it: a long word with a slip or two; a short word of
+    three letters or more, in a label of several words, with one letter read as its
+    lookalike ("Dân lộc" for "Dân tộc"; ``_one_slip`` keeps it to one word a label); two
+    letters exactly."""
+    if len(word) > 5:
+        return {"NORM": {"FUZZY": word}}
+    if len(word) >= 3 and len(label) > 1:
+        return {"NORM": {"FUZZY1": word}}
+    return {"NORM": word}
 
 
 @lru_cache(maxsize=256)
@@ -59,7 +82,7 @@ def label_matcher(language: str) -> Matcher:
             for i, word in enumerate(variant):
                 if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
                     pattern.append({"IS_PUNCT": True, "OP": "*"})
-                pattern.append({"NORM": word} if len(word) <= 5 else {"NORM": {"FUZZY": word}})
+                pattern.append(_word_pattern(word, variant))
             patterns.append(pattern)
         matcher.add(key, patterns)
     return matcher
@@ -82,6 +105,19 @@ def _label_score(span: Span, language: str, key: str) -> float:
     return round(best, 3)
 
 
+def _one_slip(span: Span, language: str) -> bool:
+    """At most one of the label's short words misread, and another read right: "Dân lộc",
+    not "Dân lộn" nor "Sân lộc"."""
+    words = tuple(t.norm_ for t in span if not t.is_punct)
+    for variant in _variants(language, span.label_):
+        if len(variant) == len(words):
+            slips = [w != v for w, v in zip(words, variant, strict=True)]
+            short = sum(s for s, v in zip(slips, variant, strict=True) if len(v) <= 5)
+            if short == 0 or (short == 1 and not all(slips)):
+                return True
+    return False
+
+
 def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     matcher = label_matcher(language)
     spans = []
@@ -90,10 +126,14 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         # a label never runs over two lines, nor across a gap into the next cell ("Thẻ BH
         # số | Căn cước công dân" holds no "Số căn cước công dân"; a dash bridges one: "Ra
         # viện  -  Bệnh chính")
-        if span[0]._.line == span[-1]._.line and not any(
-            _gap_before(doc, span[i : i + 1])
-            for i in range(1, len(span))
-            if not (span[i].is_punct or span[i - 1].is_punct)
+        if (
+            span[0]._.line == span[-1]._.line
+            and not any(
+                _gap_before(doc, span[i : i + 1])
+                for i in range(1, len(span))
+                if not (span[i].is_punct or span[i - 1].is_punct)
+            )
+            and _one_slip(span, language)
         ):
             spans.append(span)
     wrapped = _wrapped_labels(doc, language)
