@@ -544,6 +544,19 @@ def test_a_time_that_lost_its_colon_is_read_and_flagged(text: str, expected: str
     assert "digits_repaired" in parsed.checks_failed
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("16 giờ 44 phút ngày 29/1 1/2020", "2020-11-29T16:44"),  # the month in two pieces
+        ("29.1 1.2020 08:30", "2020-11-29T08:30"),
+    ],
+)
+def test_a_date_read_in_pieces_is_joined_and_flagged(text: str, expected: str) -> None:
+    parsed = parse_datetime(text)
+    assert parsed is not None and parsed.value == expected
+    assert "digits_repaired" in parsed.checks_failed
+
+
 def test_four_digits_that_are_no_time_give_none() -> None:
     parsed = parse_datetime("15/06/2012 2015 1230")  # two candidates: neither is taken
     assert parsed is not None and parsed.value == "2012-06-15T00:00"

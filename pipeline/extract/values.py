@@ -83,6 +83,8 @@ _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
 #: a day and month whose separators OCR lost ("14041952", "2711/1940"): a person confirms it
 _DMY_RUN = re.compile(r"(?<![\d/.\-])(\d{2})(\d{2})[/.\-]?((?:19|20)\d{2})(?![\d/.\-])")
+#: a day or month read in two pieces: "29/1 1/2020"; a person confirms it
+_DMY_GAPPED = re.compile(r"(?<![\d/.\-])(\d ?\d?)\s*([/.\-])\s*(\d ?\d?)\s*\2\s*(\d{4})(?!\d)")
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
 # "15 tháng 6 năm 2012", also as OCR reads it: "2 tháäg 10 năm", "8 tháng-1 năm", "hăm"
 _VI_LONG = re.compile(
@@ -178,6 +180,11 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
             d = _make_date(m.group(3), str(month), m.group(2))
             if d:
                 found.append((m.start(), d, m.span(), False))
+    for m in _DMY_GAPPED.finditer(folded) if not found else ():
+        day, month = m.group(1).replace(" ", ""), m.group(3).replace(" ", "")
+        d = _make_date(m.group(4), month, day)
+        if d and 1900 <= d.year <= 2030:
+            found.append((m.start(), d, m.span(), True))
     if not found:
         return None
     _, first, span, repaired = min(found, key=lambda f: (f[3], f[0]))
