@@ -181,8 +181,7 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
             if d:
                 found.append((m.start(), d, m.span(), False))
     for m in _DMY_GAPPED.finditer(folded) if not found else ():
-        day, month = m.group(1).replace(" ", ""), m.group(3).replace(" ", "")
-        d = _make_date(m.group(4), month, day)
+        d = _make_date(m.group(4), m.group(3).replace(" ", ""), m.group(1).replace(" ", ""))
         if d and 1900 <= d.year <= 2030:
             found.append((m.start(), d, m.span(), True))
     if not found:
