@@ -572,6 +572,29 @@ def test_a_short_label_word_with_a_lookalike_letter_is_still_the_label() -> None
     assert values(page([(0, 100, "Sân lộc: Kinh")]))["patient.ethnicity"] is None
 
 
+def test_a_vital_sign_under_its_head_in_a_row_of_heads_is_read_by_position() -> None:
+    # the values' row runs the last two cells together ("16 breaths/min 42.5kg"): the weight
+    # is the value right under "Body weight", not the first number of the run
+    p = page(
+        [
+            (0, 194, "Pulse rate"),
+            (0, 626, "Body temperature"),
+            (0, 1058, "B.P."),
+            (0, 1492, "Breathing rate"),
+            (0, 1924, "Body weight"),
+            (1, 192, "72 /min"),
+            (1, 624, "36.4 °C"),
+            (1, 1060, "145/90 mmHg"),
+            (1, 1493, "16 breaths/min"),
+            (1, _end(1493, "16 breaths/min") + 60, "42.5kg"),
+        ]
+    )
+    found = values(p, "en")
+    assert found["vitals.respiratory_rate"] == "16"
+    assert found["vitals.weight"] == "42.5"
+    assert found["vitals.pulse"] == "72"
+
+
 def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:
     # "Admission date and time 2004-10-07" over "07:05": the date alone would read as
     # midnight; the words under a date that is complete are not taken

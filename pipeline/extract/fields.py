@@ -472,13 +472,15 @@ def _value_tokens(
     hits: Sequence[LabelHit],
     starts: dict[int, LabelHit],
     wraps: str = "",
+    boxed: bool = False,
 ) -> list[Span]:
     """Candidate value spans, in the order they are tried: right of the label up to the next
     field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
     options (``wraps="options"``) on its line, then with the line it may have run onto — and,
     when the label ends its line, in its column below (labels above their values); when only
-    specks or another label follow it, first under it (a table cell's head). ``starts``: the
-    fields that start after the label (``_starts_after``)."""
+    specks or another label follow it, first under it (a table cell's head); a ``boxed``
+    value (a vital sign, a code) under a label in a row of heads, first right under it.
+    ``starts``: the fields that start after the label (``_starts_after``)."""
     line = hit.span[-1]._.line
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
@@ -500,12 +502,23 @@ def _value_tokens(
         if end > start:
             spans.append(doc[start:end])
     if start == stop and stop < len(doc) and doc[stop]._.line != line:
+        if boxed and _heads_a_row(hit, hits):
+            # a row of column heads over a row of values ("Breathing rate  Body weight" over
+            # "16 breaths/min 42.5kg"): the value under the head comes first, found by position
+            spans.extend(_value_under(doc, hit, hits, starts))
         spans.extend(_values_below(doc, hit, starts))
     elif _thin(doc[start:stop]):
         # nothing but specks beside the label, or another label: a table cell's head, its
         # value under it
         spans = _value_under(doc, hit, hits, starts) + spans
     return spans
+
+
+def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
+    """Another label on the label's row: a table's row of column heads."""
+    top = min(t._.bbox[1] for t in hit.span)
+    bottom = max(t._.bbox[3] for t in hit.span)
+    return any(h is not hit and _same_row(h.span, top, bottom) for h in hits)
 
 
 def without_label(key: str, text: str) -> str:
@@ -847,7 +860,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 continue
             wraps = _WRAPPING_TYPES.get(spec.type, "")
             starts = _starts_after(doc, hit, hits)
-            spans = _value_tokens(doc, hit, hits, starts, wraps)
+            spans = _value_tokens(doc, hit, hits, starts, wraps, spec.type in BOXED_TYPES)
             readings = []
             for span in spans:
                 # free text may go on in its cell; another value only when it is incomplete
