@@ -165,6 +165,7 @@ def test_outcome_list_without_a_choice_is_no_value(text: str) -> None:
         (parse_weight, "12_", "12"),
         (parse_weight, "60.0 kg", "60"),
         (parse_weight, "3,25 kg", "3.25"),
+        (parse_weight, "S5 kg", "55"),  # an S that starts the number is a 5
     ],
 )
 def test_vital_signs(parser: object, text: str, expected: str) -> None:

@@ -872,9 +872,11 @@ def parse_phone(text: str) -> ParsedValue | None:
 
 
 def as_digits_in_numbers(text: str) -> str:
-    """Lookalike letters read as digits only where they sit between digits ("09l2" -> "0912")."""
+    """Lookalike letters read as digits only where they sit between digits ("09l2" -> "0912"),
+    and an S that starts a number ("S5 kg" -> "55 kg")."""
     # ("70l/ph" keeps its l: a unit follows)
-    return re.sub(r"(?<=\d)[Oo](?=[\d\s./])|(?<=\d)[Il|](?=[\d\s.])|(?<=[\d\s./])[OoIl|](?=\d)",
+    return re.sub(r"(?<=\d)[Oo](?=[\d\s./])|(?<=\d)[Il|](?=[\d\s.])|(?<=[\d\s./])[OoIl|](?=\d)"
+                  r"|(?<![^\s:|])S(?=\d)",
                   lambda m: as_digits(m.group(0)), text)  # fmt: skip
 
 
