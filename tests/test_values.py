@@ -314,6 +314,15 @@ def test_a_patients_name_in_mixed_case_is_doubted() -> None:
     assert "in_capitals" not in parse_person_name("NGUYỄN THU NGA").checks_failed  # type: ignore[union-attr]
 
 
+def test_a_surname_read_in_small_letters_before_the_capitals_is_kept_and_doubted() -> None:
+    for text, expected in (("Võ THỊ VÂN", "VÕ THỊ VÂN"), ("vO CAM TAM", "VO CAM TAM")):
+        parsed = parse_person_name(text)
+        assert parsed is not None and parsed.value == expected
+        assert "in_capitals" in parsed.checks_failed
+    # label residue is no surname
+    assert parse_person_name("người bệnh: THỊ VÂN").value == "THỊ VÂN"  # type: ignore[union-attr]
+
+
 def test_two_words_of_a_name_read_without_a_space_are_split() -> None:
     assert parse_person_name("NGUYỄN THỊLAN").value == "NGUYỄN THỊ LAN"  # type: ignore[union-attr]
     assert parse_person_name("TRẦN VĂNHÙNG").value == "TRẦN VĂN HÙNG"  # type: ignore[union-attr]

@@ -398,14 +398,22 @@ def _upper_run(tokens: list[str]) -> list[str]:
     capitalised words, that run is the name and the rest is label residue ("người bệnh")."""
     best: list[str] = []
     run: list[str] = []
-    for token in tokens:
+    at = 0  # where the best run starts
+    for i, token in enumerate(tokens):
         if token.isupper():
             run.append(token)
             if len(run) > len(best):
-                best = list(run)
+                best, at = list(run), i + 1 - len(run)
         else:
             run = []
-    return best if len(best) >= 2 else tokens
+    if len(best) < 2:
+        return tokens
+    # a surname read in small letters before the capitals ("Võ THỊ VÂN", "vO CAM TAM") is
+    # the name's, when the run does not start with one (and fails ``in_capitals``)
+    before = tokens[at - 1] if at else ""
+    if fold(before) in COMMON_SURNAMES and fold(best[0]) not in COMMON_SURNAMES:
+        return [before, *best]
+    return best
 
 
 #: a tone mark OCR read apart from its vowel, as a spacing accent: "HÔ`GIA" for "HỒ GIA"
