@@ -56,6 +56,19 @@ def candidate(key: str, value: str, box: BBox, confidence: float, **checks: tupl
     )  # fmt: skip
 
 
+def test_a_name_read_again_in_capitals_loses_the_doubt_on_its_case(tmp_path: Path) -> None:
+    # the page read the surname in small letters ("võ NGỌC HIỀN"); the box, read again,
+    # shows it printed in capitals like the rest: the same value, no doubt left on its case
+    page, (box,) = chart_page(tmp_path, [("Họ và tên:", "VÕ NGỌC HIỀN")])
+    first = candidate(
+        "patient.full_name", "VÕ NGỌC HIỀN", box, 0.8,
+        passed=("letters_only", "known_surname"), failed=("in_capitals",),
+    )  # fmt: skip
+    (kept,) = reread_fields([first], [page], "vi", 30)
+    assert kept.value == "VÕ NGỌC HIỀN" and "reread_agrees" in kept.checks_passed
+    assert kept.checks_failed == ()
+
+
 def test_a_small_digit_line_is_read_upscaled_with_a_whitelist() -> None:
     img = Image.new("L", (260, 24), 255)
     ImageDraw.Draw(img).text((4, 4), "079 303 004 512", font=ImageFont.truetype(FONT, 14), fill=0)

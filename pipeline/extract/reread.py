@@ -217,6 +217,10 @@ def _only_marks_differ(a: FieldCandidate, b: FieldCandidate) -> bool:
     return strip_diacritics(a.value or "") == strip_diacritics(b.value or "")
 
 
+#: failed checks on the letters' case as read, not on the value
+_FORM_DOUBTS = frozenset({"in_capitals"})
+
+
 def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> FieldCandidate:
     """The better of a field's first reading and its re-reading, with what their comparison
     says."""
@@ -224,8 +228,16 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
     if second.value == first.value:
         # Routing counts the agreement as corroboration; the words' confidence stays theirs
         # (raising it too let readings that shared a wrong mark through on the dev charts).
+        # A doubt on how the first reading's letters looked, not on the value, goes when the
+        # re-reading shows them right: "võ NGỌC HIỀN" read again in capitals.
+        failed = tuple(
+            f for f in first.checks_failed if f not in _FORM_DOUBTS or f in second.checks_failed
+        )
         return replace(
-            first, rule=second.rule, checks_passed=first.checks_passed + ("reread_agrees",)
+            first,
+            rule=second.rule,
+            checks_passed=first.checks_passed + ("reread_agrees",),
+            checks_failed=failed,
         )
     rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
     pinned = field_spec(first.key).type in _PINNED_BY_CHECKS
