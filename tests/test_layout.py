@@ -595,6 +595,46 @@ def test_a_vital_sign_under_its_head_in_a_row_of_heads_is_read_by_position() -> 
     assert found["vitals.pulse"] == "72"
 
 
+def test_a_speck_before_a_label_does_not_hide_where_its_field_starts() -> None:
+    # "Ethnic origin ¢ Employment" over "Kinh Child": the speck sits in the gap between the
+    # two heads; the ethnic group is the value under its head
+    p = page(
+        [
+            (0, 197, "Ethnic origin"),
+            (0, 1125, "¢"),
+            (0, 1156, "Employment"),
+            (1, 198, "Kinh"),
+            (1, 1155, "Child"),
+        ]
+    )
+    found = values(p, "en")
+    assert found["patient.ethnicity"] == "Kinh"
+    assert found["patient.occupation"] == "Child"
+
+
+def test_a_wrapped_label_with_its_value_right_after_its_first_line() -> None:
+    # "Thành phần dân Kinh" over "tộc:": the label wrapped in its cell, its value beside it;
+    # a label read whole on its line is not a wrapped one ("Chẩn đoán xác định" stays whole
+    # and the diagnosis keeps its wrapped "định")
+    p = page(
+        [
+            (0, 249, "Thành phần dân Kinh"),
+            (0, 1000, "Công việc: Hưu trí"),
+            (1, 250, "tộc:"),
+            (2, 190, "Chẩn đoán xác định Nhiễm trùng đường tiết niệu, vị trí không xác"),
+            (2, 1620, "Mã bệnh ICD N39.0"),
+            (3, 190, "định"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.ethnicity"] == "Kinh"
+    assert found["patient.occupation"] == "Hưu trí"
+    assert (
+        found["encounter.discharge_diagnosis"]
+        == "Nhiễm trùng đường tiết niệu, vị trí không xác định"
+    )
+
+
 def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:
     # "Admission date and time 2004-10-07" over "07:05": the date alone would read as
     # midnight; the words under a date that is complete are not taken

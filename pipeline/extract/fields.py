@@ -220,15 +220,14 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     while i < len(doc):
         end = _line_end(doc, i)
         folded = [fold(t.text) for t in doc[i:end]]
-        # a wrapped label ends its line or its cell (a wide gap, or the cell's wall read as
-        # a dash)
-        cell_ends = [
-            b for b in range(i + 1, end) if doc[b].is_punct or _gap_before(doc, doc[b : b + 1])
-        ] + [end]
+        # a wrapped label ends anywhere on its line: at the line's end, its cell's, or where
+        # its value starts ("Thành phần dân Kinh" over "tộc:")
         for a in range(i, end):
-            for b in (b for b in cell_ends if b > a):
+            for b in range(a + 1, min(end, a + 8) + 1):
                 words = tuple(w for w in folded[a - i : b - i] if w)
                 for key, variant in beginnings.get(words, ()):
+                    if b < end and folded[b - i] == variant[len(words)]:
+                        continue  # the label goes on on its line: not wrapped
                     tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
                     if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
                         found.add(Span(doc, a, b, label=key))
@@ -367,8 +366,8 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
     if first.i == 0 or doc[first.i - 1]._.line != first._.line:
         return True
     i = first.i - 1
-    while i > 0 and doc[i].is_punct and doc[i - 1]._.line == first._.line:
-        i -= 1
+    while i > 0 and _wall(doc[i]) and doc[i - 1]._.line == first._.line:
+        i -= 1  # punctuation, a cell's wall, a speck ("Ethnic origin ¢ Employment")
     before = doc[i]
     if _ENUMERATOR.match(before.text):
         return True
