@@ -635,6 +635,25 @@ def test_a_wrapped_label_with_its_value_right_after_its_first_line() -> None:
     )
 
 
+def test_a_word_with_other_marks_than_a_one_word_label_is_no_label() -> None:
+    # "Nghệ" of "Nghệ An" in an address is no "Nghề" (occupation); the occupation is the
+    # value under its head "Công việc" in the row of heads
+    p = page(
+        [
+            (0, 239, "Thành phần dân tộc"),
+            (0, 1100, "Công việc"),
+            (1, 239, "Thái"),
+            (1, 1100, "Kế toán"),
+            (2, 239, "Hộ khẩu thường trú"),
+            (3, 239, "249 Trần Hưng Đạo, phường Bình Minh, thành phố Vinh, Nghệ An"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.occupation"] == "Kế toán"
+    assert found["patient.ethnicity"] == "Thái"
+    assert found["patient.address"].endswith("Nghệ An")  # type: ignore[union-attr]
+
+
 def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:
     # "Admission date and time 2004-10-07" over "07:05": the date alone would read as
     # midnight; the words under a date that is complete are not taken

@@ -19,7 +19,7 @@ from spacy.util import filter_spans
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
 from pipeline.extract.spelling import misspelt_words, restack_marks
-from pipeline.extract.text import fold, strip_diacritics
+from pipeline.extract.text import fold, nfc, strip_diacritics
 from pipeline.extract.values import PARSERS, ParsedValue, cccd_sex_and_century
 from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
@@ -173,12 +173,24 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         for h in hits
         if (
             starts_field(doc, h)
-            or (len(_letters(h.span)) > 3 and not _in_heading(doc, h.span))
+            or (
+                len(_letters(h.span)) > 3
+                and not _in_heading(doc, h.span)
+                and not _other_marks(h, language)
+            )
             or _code_follows(doc, h)
         )
         and not _section_title(doc, h)
         and not _name_word(doc, h, starts)
     ]
+
+
+def _other_marks(hit: LabelHit, language: str) -> bool:
+    """A one-word label's letters with other marks: another word ("Nghệ" of "Nghệ An" is no
+    "Nghề")."""
+    if len(hit.span) != 1 or language != "vi":
+        return False
+    return nfc(hit.span.text.strip(".:;,")).lower() not in load_lexicon(language).printed
 
 
 def _name_word(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
@@ -471,14 +483,14 @@ def _value_tokens(
     hits: Sequence[LabelHit],
     starts: dict[int, LabelHit],
     wraps: str = "",
-    boxed: bool = False,
+    in_column: bool = False,
 ) -> list[Span]:
     """Candidate value spans, in the order they are tried: right of the label up to the next
     field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
     options (``wraps="options"``) on its line, then with the line it may have run onto — and,
     when the label ends its line, in its column below (labels above their values); when only
-    specks or another label follow it, first under it (a table cell's head); a ``boxed``
-    value (a vital sign, a code) under a label in a row of heads, first right under it.
+    specks or another label follow it, first under it (a table cell's head); with
+    ``in_column``, under a label in a row of heads, first right under it.
     ``starts``: the fields that start after the label (``_starts_after``)."""
     line = hit.span[-1]._.line
     stop = hit.span.end
@@ -501,7 +513,7 @@ def _value_tokens(
         if end > start:
             spans.append(doc[start:end])
     if start == stop and stop < len(doc) and doc[stop]._.line != line:
-        if boxed and _heads_a_row(hit, hits):
+        if in_column and _heads_a_row(hit, hits):
             # a row of column heads over a row of values ("Breathing rate  Body weight" over
             # "16 breaths/min 42.5kg"): the value under the head comes first, found by position
             spans.extend(_value_under(doc, hit, hits, starts))
@@ -725,6 +737,9 @@ def _column_below(span: Span, label: Span) -> Span:
     return min(pieces, key=distance)
 
 
+#: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
+#: name under it past the instruction line and the scrawl (``_values_below``)
+_SIGNED = {"person_name", "physician_name"}
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
@@ -859,7 +874,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 continue
             wraps = _WRAPPING_TYPES.get(spec.type, "")
             starts = _starts_after(doc, hit, hits)
-            spans = _value_tokens(doc, hit, hits, starts, wraps, spec.type in BOXED_TYPES)
+            spans = _value_tokens(doc, hit, hits, starts, wraps, spec.type not in _SIGNED)
             readings = []
             for span in spans:
                 # free text may go on in its cell; another value only when it is incomplete

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.extract.text import fold
+from pipeline.extract.text import fold, nfc
 from schemas.catalogue import field_keys, load_full_catalogue
 
 LEXICON_DIR = Path(__file__).with_name("lexicons")
@@ -27,6 +27,8 @@ class Lexicon:
     #: field key, list key (``secondary_icd10``: the line that lists them) or OTHER -> label
     #: variants, each as a tuple of folded words
     labels: dict[str, tuple[tuple[str, ...], ...]]
+    #: the labels' words as printed, marks kept, in lower case
+    printed: frozenset[str] = frozenset()
 
 
 def parse_lexicon(data: object, source: str) -> Lexicon:
@@ -55,6 +57,7 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
         )
     known = field_keys()
     parsed: dict[str, tuple[tuple[str, ...], ...]] = {}
+    printed: set[str] = set()
     for key, variants in [*labels.items(), *list_labels.items(), (OTHER, other)]:
         if key not in known and key != OTHER and key not in lists:
             raise LexiconError(f"{source}: unknown field key {key!r}")
@@ -66,8 +69,9 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
             if not words:
                 raise LexiconError(f"{source}: label {variant!r} of {key} has no letters")
             folded.append(words)
+            printed.update(nfc(w).lower() for w in variant.split())
         parsed[key] = tuple(folded)
-    return Lexicon(language, parsed)
+    return Lexicon(language, parsed, frozenset(printed))
 
 
 @lru_cache(maxsize=8)
