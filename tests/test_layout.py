@@ -4,6 +4,8 @@ scrawl between a heading and the name)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pipeline.extract.doc import page_doc, visual_lines
@@ -652,6 +654,18 @@ def test_a_word_with_other_marks_than_a_one_word_label_is_no_label() -> None:
     assert found["patient.occupation"] == "Kế toán"
     assert found["patient.ethnicity"] == "Thái"
     assert found["patient.address"].endswith("Nghệ An")  # type: ignore[union-attr]
+
+
+def test_a_names_box_and_confidence_leave_out_the_next_fields_number() -> None:
+    # "PHAM VAN BAO HUNG 2." with the next field's number read faintly at the line's end:
+    # the name's box (re-read for its marks) and confidence are the name's words alone
+    p = page([(0, 100, "Surname and given names: PHAM VAN BAO HUNG"), (0, 2200, "2.")])
+    words = [replace(w, confidence=0.35) if w.text == "2." else w for w in p.words]
+    c = candidate(replace(p, words=tuple(words)), "patient.full_name", "en")
+    assert c.value == "PHAM VAN BAO HUNG" and c.ocr_confidence > 0.9
+    assert c.bbox is not None and c.bbox[2] == _end(
+        100, "Surname and given names: PHAM VAN BAO HUNG"
+    )
 
 
 def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:

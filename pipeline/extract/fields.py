@@ -805,6 +805,14 @@ def _candidate(
     words = [t for span in pieces for t in span]
     if spec.type in NUMERIC_TYPES:
         words = [t for t in words if any(ch.isdigit() for ch in t.text)] or words
+    elif spec.type in _SIGNED and parsed is not None:
+        # a name is words: a number or mark after it is not ("PHAM VAN BAO HUNG 2." before
+        # the next field's number), nor a wall before it; either would widen the box and
+        # lower the confidence (a number before it may be its surname misread: "74 CAM NGAN")
+        lettered = [i for i, t in enumerate(words) if any(ch.isalpha() for ch in t.text)]
+        inked = [i for i, t in enumerate(words) if not _wall(t)]
+        if lettered and inked:
+            words = words[inked[0] : lettered[-1] + 1]
     return FieldCandidate(
         key=spec.key,
         value=parsed.value if parsed else None,
