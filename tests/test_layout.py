@@ -668,6 +668,22 @@ def test_a_names_box_and_confidence_leave_out_the_next_fields_number() -> None:
     )
 
 
+def test_a_card_whose_group_reads_as_a_label_is_the_card_under_its_head() -> None:
+    # "DT 2 30 3081644350" under "Số BHYT": the card's group DT is no phone label ("ĐT")
+    p = page(
+        [
+            (0, 231, "Căn cước công dân"),
+            (0, 1287, "Số BHYT"),
+            (1, 231, "333369821"),
+            (1, 1288, "DT 2 30 3081644350"),
+            (2, 231, "ĐT: 0917 294 788"),
+        ]
+    )
+    found = values(p)
+    assert found["patient.insurance_number"] == "DT2303081644350"
+    assert found["patient.phone"] == "0917294788"
+
+
 def test_a_date_whose_time_wrapped_in_its_cell_takes_the_time() -> None:
     # "Admission date and time 2004-10-07" over "07:05": the date alone would read as
     # midnight; the words under a date that is complete are not taken

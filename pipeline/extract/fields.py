@@ -182,6 +182,7 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         )
         and not _section_title(doc, h)
         and not _name_word(doc, h, starts)
+        and not _starts_card(doc, h)
     ]
 
 
@@ -328,6 +329,17 @@ def _bare_abbreviation(hit: LabelHit) -> bool:
     label it is that label's value ("Mã thẻ BHYT: CN 3 83 …", a card of group CN)."""
     text = hit.span.text
     return len(hit.span) == 1 and len(text) <= 3 and text.isupper() and not hit.span[-1]._.colon
+
+
+def _starts_card(doc: Doc, hit: LabelHit) -> bool:
+    """A bare abbreviation that begins a whole health-insurance number on its line is the
+    card's group, not a label: "DT 2 30 3081644350" under "Số BHYT" ("ĐT" is the phone's)."""
+    if not _bare_abbreviation(hit):
+        return False
+    parsed = parse_value(
+        "insurance_number", doc[hit.span.start : _line_end(doc, hit.span.start)].text
+    )
+    return parsed is not None and not parsed.checks_failed
 
 
 def _heads(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
