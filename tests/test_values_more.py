@@ -44,6 +44,13 @@ def test_free_text_without_words_is_no_value() -> None:
     assert parse_place_or_title("12") is None
 
 
+def test_a_short_ethnic_group_with_one_letter_misread_is_respelled_for_a_person() -> None:
+    parsed = parse_ethnicity("Ghăm")  # the one group a letter away
+    assert parsed is not None and parsed.value == "Chăm"
+    assert parsed.checks_failed == ("group_respelled",)
+    assert parse_ethnicity("Xyz").value == "Xyz"  # type: ignore[union-attr]  # too short to tell
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("Kinh", "Kinh"), ("Kính", "Kinh"), ("Muong", "Mường"), ("Khơ me", "Khơ-me"),

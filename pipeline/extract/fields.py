@@ -842,7 +842,7 @@ def _candidate(
 
 #: checks that fail on a reading put right rather than doubted: it is as good a choice (a
 #: patient's name whose lost marks were put back, before a clinician's under a signature)
-_REPAIRED = {"name_respelled", "marks_mixed", "outcome_read_exactly"}
+_REPAIRED = {"name_respelled", "marks_mixed", "outcome_read_exactly", "group_respelled"}
 
 
 def _strength(c: FieldCandidate) -> float:

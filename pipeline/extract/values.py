@@ -845,7 +845,19 @@ def parse_ethnicity(text: str) -> ParsedValue | None:
         snapped = _snap(" ".join(words[:n]), known) if len(words) >= n else None
         if snapped:
             return ParsedValue(snapped, ("known_ethnic_group",))
+    # a short name with one letter misread ("Ghăm"): the one group a letter away, for a
+    # person to confirm
+    first = fold(words[0]) if words else ""
+    near = [
+        name for key, name in known.items() if len(first) >= 4 and _one_letter_apart(first, key)
+    ]
+    if len(near) == 1:
+        return ParsedValue(near[0], (), ("group_respelled",))
     return ParsedValue(parsed.value, (), ("known_ethnic_group",))
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def parse_record_number(text: str) -> ParsedValue | None:
