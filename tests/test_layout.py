@@ -870,6 +870,10 @@ def test_a_value_that_ran_into_the_next_fields_label_is_doubted() -> None:
     p = OcrPage(1, 2480, 3508, tuple(OcrWord(t, 0.96, b, n) for t, b, n in read), "eng")
     admitted = candidate(p, "encounter.admission_time", "en")
     assert "label_inside" in admitted.checks_failed
+    # a whole value before the label inside it is the value
+    ran_on = page([(0, 100, "Nhập viện 00 giờ 05 phút ngày 23/06/1996 Thời điểm ra viện 14h02")])
+    admitted = candidate(ran_on, "encounter.admission_time")
+    assert admitted.value == "1996-06-23T00:05" and not admitted.checks_failed
     # a label of two words inside a value is often its own words
     own = page([(0, 100, "Chẩn đoán chính: Tăng huyết áp vô căn")])
     assert not candidate(own, "encounter.discharge_diagnosis").checks_failed

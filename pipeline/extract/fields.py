@@ -911,8 +911,17 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                         parsed = None
                     if alone is not None and not _completes(alone, parsed):
                         pieces, parsed = (span,), alone
-                if parsed is not None and _label_inside(hits, hit, pieces):
-                    parsed = replace(parsed, checks_failed=parsed.checks_failed + ("label_inside",))
+                inside = _label_inside(hits, hit, pieces)
+                if parsed is not None and inside is not None:
+                    # the value up to the other field's label, when that is a whole value
+                    # ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
+                    before = doc[pieces[0].start : inside]
+                    cut = parse_value(spec.type, before.text) if len(before) else None
+                    if cut is not None and not cut.checks_failed and wraps != "text":
+                        pieces, parsed = (before,), cut
+                    else:
+                        failed = parsed.checks_failed + ("label_inside",)
+                        parsed = replace(parsed, checks_failed=failed)
                 if parsed is not None:
                     readings.append((pieces, parsed))
             if not readings and _column_head(doc, hit, spec.type):
@@ -951,15 +960,19 @@ def _completes(alone: ParsedValue, joined: ParsedValue | None) -> bool:
     return set(joined.checks_failed) <= set(alone.checks_failed)
 
 
-def _label_inside(hits: Sequence[LabelHit], hit: LabelHit, pieces: tuple[Span, ...]) -> bool:
-    """Another field's label of three words or more inside the value: the value ran on into
-    the next field, whose label did not look like a field's start ("… 1 998 Discharge date and
-    08/05/1998"). Two words are often a value's own ("Tăng huyết áp")."""
-    return any(
-        h.key != hit.key
-        and len(h.span) >= 3
-        and any(p.start <= h.span.start < p.end for p in pieces)
-        for h in hits
+def _label_inside(hits: Sequence[LabelHit], hit: LabelHit, pieces: tuple[Span, ...]) -> int | None:
+    """Where another field's label of three words or more starts inside the value: the value
+    ran on into the next field, whose label did not look like a field's start ("… 1 998
+    Discharge date and 08/05/1998"). Two words are often a value's own ("Tăng huyết áp")."""
+    return min(
+        (
+            h.span.start
+            for h in hits
+            if h.key != hit.key
+            and len(h.span) >= 3
+            and any(p.start <= h.span.start < p.end for p in pieces)
+        ),
+        default=None,
     )
 
 
