@@ -654,6 +654,9 @@ def test_a_word_with_other_marks_than_a_one_word_label_is_no_label() -> None:
     assert found["patient.occupation"] == "Kế toán"
     assert found["patient.ethnicity"] == "Thái"
     assert found["patient.address"].endswith("Nghệ An")  # type: ignore[union-attr]
+    # a label of several words read glued into one is no one-word label with other marks
+    glued = page([(0, 100, "Hộ khẩu thường trú 12 Lê Lợi, Quận 3 Nghềnghiệp Nông dân")])
+    assert values(glued)["patient.occupation"] == "Nông dân"
 
 
 def test_a_names_box_and_confidence_leave_out_the_next_fields_number() -> None:

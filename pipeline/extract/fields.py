@@ -189,9 +189,11 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
 def _other_marks(hit: LabelHit, language: str) -> bool:
     """A one-word label's letters with other marks: another word ("Nghệ" of "Nghệ An" is no
     "Nghề")."""
-    if len(hit.span) != 1 or language != "vi":
-        return False
-    return nfc(hit.span.text.strip(".:;,")).lower() not in load_lexicon(language).printed
+    word = hit.span.text.strip(".:;,")
+    lexicon = load_lexicon(language)
+    if len(hit.span) != 1 or language != "vi" or (fold(word),) not in lexicon.labels[hit.key]:
+        return False  # a label of several words read glued ("Nghềnghiệp") is not one word
+    return nfc(word).lower() not in lexicon.printed
 
 
 def _name_word(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
