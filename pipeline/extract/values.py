@@ -180,10 +180,11 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
             d = _make_date(m.group(3), str(month), m.group(2))
             if d:
                 found.append((m.start(), d, m.span(), False))
-    for m in _DMY_GAPPED.finditer(folded) if not found else ():
-        d = _make_date(m.group(4), m.group(3).replace(" ", ""), m.group(1).replace(" ", ""))
-        if d and 1900 <= d.year <= 2030:
-            found.append((m.start(), d, m.span(), True))
+    if not found:  # the last resort: a day or month read in two pieces
+        for m in _DMY_GAPPED.finditer(folded):
+            d = _make_date(m.group(4), m.group(3).replace(" ", ""), m.group(1).replace(" ", ""))
+            if d and 1900 <= d.year <= 2030:
+                found.append((m.start(), d, m.span(), True))
     if not found:
         return None
     _, first, span, repaired = min(found, key=lambda f: (f[3], f[0]))
@@ -847,17 +848,18 @@ def parse_ethnicity(text: str) -> ParsedValue | None:
             return ParsedValue(snapped, ("known_ethnic_group",))
     # a short name with one letter misread ("Ghăm"): the one group a letter away, for a
     # person to confirm
+    from rapidfuzz.distance import Hamming
+
     first = fold(words[0]) if words else ""
-    near = [
-        name for key, name in known.items() if len(first) >= 4 and _one_letter_apart(first, key)
-    ]
-    if len(near) == 1:
-        return ParsedValue(near[0], (), ("group_respelled",))
+    if len(first) >= 4:
+        near = [
+            name
+            for key, name in known.items()
+            if len(key) == len(first) and Hamming.distance(first, key) == 1
+        ]
+        if len(near) == 1:
+            return ParsedValue(near[0], (), ("group_respelled",))
     return ParsedValue(parsed.value, (), ("known_ethnic_group",))
-
-
-def _one_letter_apart(a: str, b: str) -> bool:
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def parse_record_number(text: str) -> ParsedValue | None:
