@@ -877,6 +877,10 @@ def test_a_value_that_ran_into_the_next_fields_label_is_doubted() -> None:
     ran_on = page([(0, 100, "Nhập viện 00 giờ 05 phút ngày 23/06/1996 Thời điểm ra viện 14h02")])
     admitted = candidate(ran_on, "encounter.admission_time")
     assert admitted.value == "1996-06-23T00:05" and not admitted.checks_failed
+    # in a date, another field's label of two words is no part of the value
+    ran_on = page([(0, 100, "Nhập viện 09 giờ 53 phút ngày 11/02/2002 Xuất viện 15/02/2002 11:40")])
+    admitted = candidate(ran_on, "encounter.admission_time")
+    assert admitted.value == "2002-02-11T09:53" and not admitted.checks_failed
     # a label of two words inside a value is often its own words
     own = page([(0, 100, "Chẩn đoán chính: Tăng huyết áp vô căn")])
     assert not candidate(own, "encounter.discharge_diagnosis").checks_failed

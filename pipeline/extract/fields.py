@@ -913,7 +913,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                         parsed = None
                     if alone is not None and not _completes(alone, parsed):
                         pieces, parsed = (span,), alone
-                inside = _label_inside(hits, hit, pieces)
+                inside = _label_inside(hits, hit, pieces, 3 if wraps else 2)
                 if parsed is not None and inside is not None:
                     # the value up to the other field's label, when that is a whole value
                     # ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
@@ -962,16 +962,20 @@ def _completes(alone: ParsedValue, joined: ParsedValue | None) -> bool:
     return set(joined.checks_failed) <= set(alone.checks_failed)
 
 
-def _label_inside(hits: Sequence[LabelHit], hit: LabelHit, pieces: tuple[Span, ...]) -> int | None:
-    """Where another field's label of three words or more starts inside the value: the value
-    ran on into the next field, whose label did not look like a field's start ("… 1 998
-    Discharge date and 08/05/1998"). Two words are often a value's own ("Tăng huyết áp")."""
+def _label_inside(
+    hits: Sequence[LabelHit], hit: LabelHit, pieces: tuple[Span, ...], words: int
+) -> int | None:
+    """Where another field's label of ``words`` words or more starts inside the value: the
+    value ran on into the next field, whose label did not look like a field's start ("… 1 998
+    Discharge date and 08/05/1998"). In free text, two words are often the value's own
+    ("Tăng huyết áp"); in a date, a number or a name they are not ("… 11/02/2002 Xuất viện
+    15/02/2002 11:40")."""
     return min(
         (
             h.span.start
             for h in hits
             if h.key != hit.key
-            and len(h.span) >= 3
+            and len(h.span) >= words
             and any(p.start <= h.span.start < p.end for p in pieces)
         ),
         default=None,
