@@ -545,6 +545,8 @@ def test_address_specks_glued_to_words_are_dropped(text: str, expected: str) -> 
     [
         ("[13/02/2015 1415", "2015-02-13T14:15"),  # the time's colon lost
         ("21/08/20010827", "2001-08-21T08:27"),  # and run on after the year
+        ("2003-06-26 04 17", "2003-06-26T04:17"),  # its halves left apart
+        ("28 Jun 2003, 16 35", "2003-06-28T16:35"),
     ],
 )
 def test_a_time_that_lost_its_colon_is_read_and_flagged(text: str, expected: str) -> None:

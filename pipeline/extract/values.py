@@ -96,9 +96,9 @@ _EN_LONG_MDY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 # a speck glued between the hour and the minutes: "02 giờ'45"
 _TIME_VI = re.compile(rf"({_NUM}{{1,2}})\s*(?:gio|h)[\s'’‘`]*({_NUM}{{1,2}})?\s*(?:phut|p)?")
 _TIME_COLON = re.compile(rf"\b({_NUM}{{1,2}})\s*[:h]\s*({_NUM}{{2}})\b")
-#: a time whose colon OCR lost: four digits apart from the date ("13/02/2015 1415"), or run
-#: on after its year ("21/08/20010827")
-_TIME_BARE = re.compile(r"(?<!\d)([01]\d|2[0-3])([0-5]\d)(?!\d)")
+#: a time whose colon OCR lost: four digits apart from the date ("13/02/2015 1415"), run on
+#: after its year ("21/08/20010827"), or its two halves left a space apart ("2003-06-26 04 17")
+_TIME_BARE = re.compile(r"(?<!\d)([01]\d|2[0-3]) ?([0-5]\d)(?!\d)")
 
 
 def _make_date(y: str, m: str, d: str) -> date | None:
