@@ -901,6 +901,9 @@ def test_a_name_beginning_like_a_short_label_is_a_name() -> None:
     assert found["encounter.outcome"] == "recovered"
     vitals = page([(0, 100, "Mạch: 80 lần/phút HA 120/80 mmHg")])
     assert values(vitals)["vitals.blood_pressure"] == "120/80"
+    # "Hạ" with its dot under is no "HA", whatever follows it
+    diagnosis = page([(0, 100, "Chẩn đoán khi nhập viện:"), (0, 942, "Hạ kali máu")])
+    assert values(diagnosis)["encounter.admission_diagnosis"] == "Hạ kali máu"
 
 
 def test_a_short_head_at_a_lines_start_is_no_value_of_the_label_above() -> None:

@@ -181,7 +181,7 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
             or _code_follows(doc, h)
         )
         and not _section_title(doc, h)
-        and not _name_word(doc, h, starts)
+        and not _small_word(doc, h, starts, language)
         and not _starts_card(doc, h)
     ]
 
@@ -196,15 +196,18 @@ def _other_marks(hit: LabelHit, language: str) -> bool:
     return nfc(word).lower() not in lexicon.printed
 
 
-def _name_word(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
-    """A label of two or three letters read in small letters with a mark, another word of a
-    name after it: the name's word ("Hà Văn Tuấn" under "Bác sĩ phụ trách"), not "HA" for
-    the blood pressure."""
+def _small_word(doc: Doc, hit: LabelHit, starts: set[int], language: str) -> bool:
+    """A label of two or three letters read in small letters with a mark, no colon after it:
+    a word, not the label, when its marks are none of the label's ("Hạ kali máu" is no "HA"
+    for the blood pressure) or another word of a name follows ("Hà Văn Tuấn", "Mã Văn Lực"
+    under "Bác sĩ phụ trách")."""
     text = hit.span.text
     if len(hit.span) != 1 or len(_letters(hit.span)) > 3 or hit.span[-1]._.colon:
         return False
     if text.isupper() or text.isascii():  # "HA", and labels written so: "Sex", "Job"
         return False
+    if nfc(text.strip(".;,")).lower() not in load_lexicon(language).printed:
+        return True
     after = hit.span.end
     if after >= len(doc) or doc[after]._.line != hit.span[-1]._.line or after in starts:
         return False
