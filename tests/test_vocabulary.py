@@ -405,6 +405,8 @@ def test_departments_snap_to_their_names(text: str, expected: str) -> None:
         ("Famer", "Farmer"),
         ("Soldier Be", "Soldier"),
         ("JK Kế toán", "Kế toán"),
+        ("lông dân", "Nông dân"),  # a capital read as another small letter: the known case
+        ("nông dân", "nông dân"),  # printed in small letters: as printed
     ],
 )
 def test_occupations_snap_to_their_wording(text: str, expected: str) -> None:

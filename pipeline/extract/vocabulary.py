@@ -72,7 +72,8 @@ def _key(text: str) -> str:
 
 def match_case(known: str, printed: str) -> str:
     """The known spelling in the printed text's case: all capitals, or each word's first
-    letter as printed where the words line up."""
+    letter as printed where the words line up and that letter was read right (a capital
+    read as another small letter, "lông dân" for "Nông dân", keeps the known case)."""
     if printed.isupper():
         return known.upper()
     kw, pw = known.split(), printed.split()
@@ -80,7 +81,9 @@ def match_case(known: str, printed: str) -> str:
         return known
     out = []
     for k, p in zip(kw, pw, strict=True):
-        if p[:1].isupper():
+        if fold(p[:1]) != fold(k[:1]):
+            out.append(k)
+        elif p[:1].isupper():
             out.append(k[:1].upper() + k[1:])
         elif p[:1].islower():
             out.append(k[:1].lower() + k[1:])
