@@ -382,6 +382,9 @@ def test_the_ethnic_group_list_holds_54_codes() -> None:
         ("chấn thương chỉnh hình", "Chấn thương chỉnh hình"),  # its capital C read small
         ("Endocrinology OO", "Endocrinology"),  # the next cell's edge
         ("OT 03086012 Obstetrics and Gynaecology", "Obstetrics and Gynaecology"),
+        ("Thận ~Tiết niệu", "Thận - Tiết niệu"),  # its hyphen read as a tilde
+        ("Hồi sức tích cực — Chống độc", "Hồi sức tích cực - Chống độc"),
+        ("Hồi sức tích cực - Chống ¬ độc", "Hồi sức tích cực - Chống độc"),  # no hyphen there
     ],
 )
 def test_departments_snap_to_their_names(text: str, expected: str) -> None:

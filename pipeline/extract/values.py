@@ -25,6 +25,7 @@ from pipeline.extract.vocabulary import (
     cut_short,
     edge_speck,
     given_name,
+    hyphens_as_known,
     is_known_code,
     is_subdivided,
     mostly_marked,
@@ -801,11 +802,22 @@ _GLUED_COMMA = re.compile(
 _NEXT_FIELD = re.compile(r"\s+\d{1,2}\s?[.,]\s+(?=[^\W\d_])")
 
 
+#: a hyphen between a term's words read as a tilde or a long dash ("Thận ~Tiết niệu"), which
+#: free text drops as furniture
+_DASH_READ = re.compile(r"(?<=[^\W\d_])\s+[~¬–—]\s*(?=[^\W\d_])")
+
+
 def _known_term(text: str, vocabulary: str) -> ParsedValue | None:
     parsed = parse_place_or_title(text)
     if parsed is None:
         return None
-    return _held_against(snap_term(parsed.value, vocabulary), "known_term")
+    match = snap_term(parsed.value, vocabulary)
+    dashed = parse_place_or_title(_DASH_READ.sub(" - ", text))
+    if dashed is not None and dashed.value != parsed.value:
+        hyphened = snap_term(dashed.value, vocabulary)
+        if hyphened.known and hyphens_as_known(hyphened.value, vocabulary):
+            match = hyphened
+    return _held_against(match, "known_term")
 
 
 def parse_department(text: str) -> ParsedValue | None:

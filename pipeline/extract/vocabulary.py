@@ -475,6 +475,16 @@ def _slips_undone(printed: str, term: str) -> str:
     return kept
 
 
+def hyphens_as_known(text: str, vocabulary: str) -> bool:
+    """A known term with its hyphens where the term has them, and nowhere else."""
+    term = _terms(vocabulary).get(_key(text))
+
+    def shape(t: str) -> list[str]:
+        return [fold(w) for w in re.findall(r"[^\W_]+|-", nfc(t))]
+
+    return term is not None and shape(text) == shape(term)
+
+
 def snap_term(text: str, vocabulary: str) -> VocabularyMatch:
     """A department or occupation: the known spelling when the text is one with OCR slips
     (digits or punctuation after it dropped). Printed without marks, it stays so."""
