@@ -493,6 +493,18 @@ def test_a_physician_is_not_taken_from_under_another_persons_heading() -> None:
         ]
     )
     assert "Oanh" not in (values(p, "en")["encounter.attending_physician"] or "")
+    # nor when a tick box was read before that heading
+    boxed = page(
+        [
+            (0, 100, "Status at discharge"),
+            (0, 1145, "Treating physician"),
+            (1, 100, "Improved"),
+            (1, 1145, "Vo Hoang Kién"),
+            (3, 1488, "☒ HEAD OF DEPARTMENT"),
+            (5, 1488, "Nguyén Thanh Ngoc"),
+        ]
+    )
+    assert values(boxed, "en")["encounter.attending_physician"] == "Võ Hoàng Kiên"
 
 
 def test_vital_signs_whose_heads_were_lost_are_found_by_their_unit() -> None:

@@ -402,8 +402,8 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
         return True
     if re.fullmatch(r"\d{1,2}", before.text) and (i == 0 or doc[i - 1]._.line != first._.line):
         return True  # the field's number read apart from its dot: "9 . Tel"
-    if before.is_punct and (i == 0 or doc[i - 1]._.line != first._.line):
-        return True  # only brackets or bullets before it: "(Ký, ghi rõ họ tên)"
+    if (before.is_punct or _wall(before)) and (i == 0 or doc[i - 1]._.line != first._.line):
+        return True  # only brackets, bullets or a box before it: "(Ký, ghi rõ họ tên)"
     height = max(1, first._.bbox[3] - first._.bbox[1])
     return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
 
@@ -700,7 +700,9 @@ def _values_below(
             break
         column = _column_below(doc[i:line_end], hit.span)
         i = line_end
-        start = min(_after_punct(doc, column.start), column.end)  # "- Họ và tên": a dash
+        start = column.start
+        while start < column.end and _wall(doc[start]):
+            start += 1  # "- Họ và tên": a dash; "☒ HEAD OF DEPARTMENT": a box
         restated = starts.get(start) if start < column.end else None
         if restated is not None and restated.key == OTHER:
             if _is_heading(doc[start : column.end]):
