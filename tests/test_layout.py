@@ -683,6 +683,21 @@ def test_a_names_box_and_confidence_leave_out_the_next_fields_number() -> None:
     )
 
 
+def test_an_address_box_takes_in_marks_where_its_house_number_was() -> None:
+    # "96 Lê Hồng Phong, …" read "| .% Lê Hồng Phong, …": the value is as read, its box
+    # (read again) begins at the marks, not at the cell's wall
+    p = page(
+        [
+            (0, 200, "Chỗ ở hiện nay"),
+            (1, 177, "|"),
+            (1, 200, ".% Lê Hồng Phong, phường Quang Trung, thị xã An Nhơn, tỉnh Bình Định"),
+        ]
+    )
+    c = candidate(p, "patient.address")
+    assert c.value == "Lê Hồng Phong, phường Quang Trung, thị xã An Nhơn, tỉnh Bình Định"
+    assert c.bbox is not None and c.bbox[0] == 200
+
+
 def test_a_card_whose_group_reads_as_a_label_is_the_card_under_its_head() -> None:
     # "DT 2 30 3081644350" under "Số BHYT": the card's group DT is no phone label ("ĐT")
     p = page(

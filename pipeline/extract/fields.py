@@ -832,6 +832,8 @@ def _candidate(
         inked = [i for i, t in enumerate(words) if not _wall(t)]
         if lettered and inked:
             words = words[inked[0] : lettered[-1] + 1]
+    elif spec.type == "address":
+        words = _house_number_ink(pieces[0]) + words
     return FieldCandidate(
         key=spec.key,
         value=parsed.value if parsed else None,
@@ -845,6 +847,19 @@ def _candidate(
         checks_passed=parsed.checks_passed if parsed else (),
         checks_failed=parsed.checks_failed if parsed else (),
     )
+
+
+def _house_number_ink(span: Span) -> list[Token]:
+    """Marks read where an address starts its line, not thin enough for a wall or a speck:
+    its house number misread (".%" for "96"). Their box is the value's, so that the address
+    is read again with them."""
+    doc, i, found = span.doc, span.start - 1, []
+    while i >= 0 and doc[i]._.line == span[0]._.line and _wall(doc[i]):
+        found.append(doc[i])
+        i -= 1
+    if i >= 0 and doc[i]._.line == span[0]._.line:
+        return []  # something else before it on its line: a label, not the line's start
+    return [t for t in found if len(t.text.strip("|_.,:;'`~¬-—–")) >= 1][::-1]
 
 
 #: checks that fail on a reading put right rather than doubted: it is as good a choice (a
