@@ -134,6 +134,17 @@ def test_readings_that_disagree_go_to_a_person_unless_the_chart_decides(tmp_path
     assert corrected.value == CCCD and "cccd_matches_sex" in corrected.checks_passed
 
 
+def test_codes_read_with_an_i_and_with_a_j_go_to_a_person(tmp_path: Path) -> None:
+    # the page read I20.0 unsurely; the box reads J20.0, surer: both are real codes, and
+    # Tesseract's confidence does not tell an I from a J
+    page, (box,) = chart_page(tmp_path, [("Mã ICD10:", "J20.0")])
+    first = candidate(
+        "encounter.discharge_icd10", "I20.0", box, 0.35, passed=("format", "known_code")
+    )
+    (kept,) = reread_fields([first], [page], "vi", 30)
+    assert kept.value == "I20.0" and kept.checks_failed == ("reread_disagrees",)
+
+
 def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path) -> None:
     page, (marked, bare, english) = chart_page(
         tmp_path,

@@ -206,6 +206,18 @@ def test_codes_as_ocr_reads_them(text: str, code: str) -> None:
     assert parsed is not None and parsed.value == code
 
 
+def test_a_codes_letter_read_as_a_one_is_doubted_where_an_i_and_a_j_are_both_codes() -> None:
+    for text, code, doubted in [
+        ("120.9", "I20.9", True),
+        ("110", "I10", True),
+        ("I20.9", "I20.9", False),
+        ("148.9", "I48.9", False),
+    ]:  # no J48
+        parsed = parse_icd10(text)
+        assert parsed is not None and parsed.value == code
+        assert ("letter_read_exactly" in parsed.checks_failed) is doubted
+
+
 def test_a_codes_letter_read_as_a_symbol_is_put_back_for_a_person_to_confirm() -> None:
     for text, code in [("€22.0", "C22.0"), ("$06.0", "S06.0"), ("]44.1", "J44.1")]:
         parsed = parse_icd10(text)

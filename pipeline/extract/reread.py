@@ -211,14 +211,19 @@ def _rank(c: FieldCandidate, chart: list[FieldCandidate], index: int) -> tuple[i
     return (-len(checked.checks_failed), len(checked.checks_passed))
 
 
-def _only_marks_differ(a: FieldCandidate, b: FieldCandidate) -> bool:
+def _only_lookalikes_differ(a: FieldCandidate, b: FieldCandidate) -> bool:
     """On the dev charts, readings that differed only in tone marks were right as often from
-    the page as from the box: confidence alone does not choose between them."""
-    return strip_diacritics(a.value or "") == strip_diacritics(b.value or "")
+    the page as from the box: confidence alone does not choose between them; nor between two
+    codes whose letter is an I in one and a J in the other (I20.0, J20.0)."""
+    x, y = a.value or "", b.value or ""
+    if x[:1] in "IJ" and y[:1] in "IJ" and x[1:] == y[1:] and field_spec(a.key).type == "icd10":
+        return True
+    return strip_diacritics(x) == strip_diacritics(y)
 
 
-#: failed checks on the letters' case as read, not on the value
-_FORM_DOUBTS = frozenset({"in_capitals"})
+#: failed checks on how the letters looked, not on the value: a name's case, a code's letter
+#: read as a "1" (an I or a J)
+_FORM_DOUBTS = frozenset({"in_capitals", "letter_read_exactly"})
 
 
 def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> FieldCandidate:
@@ -250,7 +255,7 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
     if rank_second < rank_first or second.ocr_confidence < _LEAST_TRUSTED:
         return first  # the re-reading is worse by its checks, or a guess: no doubt cast
     surer = second.ocr_confidence >= first.ocr_confidence + _CLEARLY_SURER
-    if rank_second > rank_first or (surer and not _only_marks_differ(first, second)):
+    if rank_second > rank_first or (surer and not _only_lookalikes_differ(first, second)):
         return second
     return replace(
         first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)

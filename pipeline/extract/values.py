@@ -572,6 +572,8 @@ def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
     if is_known_code(code):
         failed: tuple[str, ...] = ("letter_from_digit",) if letter_from_digit else ()
         failed += ("code_complete",) if is_subdivided(code) else ()
+        if read_as in ("1", "|") and is_known_code("J" + code[1:]):
+            failed += ("letter_read_exactly",)  # a "1" is an I or a J: I20.9 and J20.9 are real
         return ParsedValue(code, ("format", "known_code"), failed)
     repaired = repair_code(code, read_as)
     if repaired:

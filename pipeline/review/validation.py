@@ -23,6 +23,7 @@ _REASONS = {
     "decimal_point": "write the temperature with its decimal point, e.g. 37.4",
     "code_read_exactly": "not a real ICD-10 code: check the letter and digits, e.g. J18.9",
     "letter_from_digit": "an ICD-10 code starts with a letter, e.g. O82.9",
+    "letter_read_exactly": "an ICD-10 code starts with a letter, e.g. I20.9 or J20.9",
 }
 _EXPECTED = {
     "date": "a real date, e.g. 12/03/1965",
