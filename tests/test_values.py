@@ -278,6 +278,11 @@ def test_a_temperatures_decimal_read_as_a_letter() -> None:
 def test_diagnosis_text_drops_code_and_leaders() -> None:
     parsed = parse_diagnosis("Viêm phổi (J18.9) ........")
     assert parsed is not None and parsed.value == "Viêm phổi"
+    # a cell's wall read as a bracket with none to match it
+    parsed = parse_diagnosis("[Đẻ mổ lấy thai, không đặc hiệu")
+    assert parsed is not None and parsed.value == "Đẻ mổ lấy thai, không đặc hiệu"
+    parsed = parse_diagnosis("[Dengue cổ điển]")
+    assert parsed is not None and parsed.value == "[Dengue cổ điển]"
 
 
 @pytest.mark.parametrize(
@@ -544,6 +549,14 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
         (
             "45 Nguyễn Tất Thành, , phường Quang Trung, tỉnh Cao Bằng",
             "45 Nguyễn Tất Thành, phường Quang Trung, tỉnh Cao Bằng",
+        ),
+        (  # a speck before it
+            "⁄ Thôn Thượng, xã Bình Minh, huyện Cao Lộc, tỉnh Lạng Sơn",
+            "Thôn Thượng, xã Bình Minh, huyện Cao Lộc, tỉnh Lạng Sơn",
+        ),
+        (  # the province's hyphen lost
+            "66 Ngô Quyền, P. Bình Minh, TP. Vũng Tàu, Bà Rịa Vũng Tàu",
+            "66 Ngô Quyền, P. Bình Minh, TP. Vũng Tàu, Bà Rịa - Vũng Tàu",
         ),
     ],
 )

@@ -672,7 +672,17 @@ def _diagnosis_text(text: str) -> str:
     words = cleaned.split()
     while words and _DIAGNOSIS_TAIL.fullmatch(words[-1]):
         words.pop()  # the next field's number, a speck or a stray mark: "… venom 19", "… delta Ũ"
-    return single_spaces(" ".join(words).strip(" .,:;-_/|‹›„“”\"'`~¡!¿?«»"))
+    return _wall_bracket_off(single_spaces(" ".join(words).strip(" .,:;-_/|‹›„“”\"'`~¡!¿?«»")))
+
+
+def _wall_bracket_off(text: str) -> str:
+    """A cell's wall read as a bracket glued to the value's edge, with no bracket to match it:
+    "[Đẻ mổ lấy thai, không đặc hiệu"."""
+    if text.startswith("[") and "]" not in text:
+        return text[1:].lstrip()
+    if text.endswith("]") and "[" not in text:
+        return text[:-1].rstrip()
+    return text
 
 
 def _diagnosis(cleaned: str) -> ParsedValue | None:
@@ -721,7 +731,9 @@ def parse_text(text: str) -> ParsedValue | None:
     words = single_spaces(cleaned).split()
     while words and not re.search(r"[0-9a-z]", strip_diacritics(words[-1]).lower()):
         words.pop()  # specks read as marks at the end: "Phú Thọ ˆ", "° ‹"
-    cleaned = " ".join(words).strip(" .,:;-_=*‹›«»„‘’¡!¿")
+    while words and not re.search(r"[0-9a-z]", strip_diacritics(words[0]).lower()):
+        words.pop(0)  # and at the start: "⁄ Thôn Thượng"
+    cleaned = _wall_bracket_off(" ".join(words).strip(" .,:;-_=*‹›«»„‘’¡!¿"))
     if not re.search(r"[^\W_]", cleaned):
         return None
     return ParsedValue(cleaned, ("has_text",))

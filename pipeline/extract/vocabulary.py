@@ -723,9 +723,10 @@ def check_address(text: str) -> VocabularyMatch:
 
 def _province_as_printed(printed: str, name: str, rest: str) -> str:
     """The province's known spelling in the printed case; an address printed (or read, by
-    the English model) without its marks keeps them off."""
+    the English model) without its marks keeps them off; a hyphen OCR lost or added is put
+    as the name has it ("Bà Rịa Vũng Tàu")."""
     if same_spelling(printed, name):
-        return printed
+        return printed if printed.count("-") == name.count("-") else match_case(name, printed)
     if not mostly_marked(rest):
         if _key(printed) == _key(name):
             return printed
