@@ -554,6 +554,18 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
             "⁄ Thôn Thượng, xã Bình Minh, huyện Cao Lộc, tỉnh Lạng Sơn",
             "Thôn Thượng, xã Bình Minh, huyện Cao Lộc, tỉnh Lạng Sơn",
         ),
+        (  # the comma before one part lost, where the others have theirs
+            "Ấp 1, xã Tân Phú huyện Phong Điền, TP Cần Thơ",
+            "Ấp 1, xã Tân Phú, huyện Phong Điền, TP Cần Thơ",
+        ),
+        (
+            "97 Cách Mạng Tháng Tám, phường Phước Long, thị xã An Khê, tỉnh Gia Lai",
+            "97 Cách Mạng Tháng Tám, phường Phước Long, thị xã An Khê, tỉnh Gia Lai",
+        ),
+        (
+            "Số 5 Lê Lợi phường 4 quận 5 TP Hồ Chí Minh",
+            "Số 5 Lê Lợi phường 4 quận 5 TP Hồ Chí Minh",
+        ),
         (  # the province's hyphen lost
             "66 Ngô Quyền, P. Bình Minh, TP. Vũng Tàu, Bà Rịa Vũng Tàu",
             "66 Ngô Quyền, P. Bình Minh, TP. Vũng Tàu, Bà Rịa - Vũng Tàu",

@@ -779,6 +779,7 @@ def parse_address(text: str) -> ParsedValue | None:
         lambda m: m[1] + ("," if m[1].islower() and m[2].isupper() else "."), value
     )
     value = re.sub(r",(?:\s*[.,])+\s*", ", ", value)
+    value = _lost_commas(value)
     value = place_names(address_units(value))
     checked = check_address(value)
     if not checked.known:  # the next field, its label unread, after the province
@@ -788,6 +789,26 @@ def parse_address(text: str) -> ParsedValue | None:
                 checked = cut
                 break
     return _held_against(checked, "known_province", unknown_fails=True)
+
+
+#: the words that open an address's parts, marked and bare (English charts)
+_UNIT_OPENING = re.compile(
+    r"(?:(?<=,)|(?<=\s))(thị xã|thị trấn|thành phố|xã|phường|quận|huyện|tỉnh|TP|thi xa|thi tran"
+    r"|thanh pho|xa|phuong|quan|huyen|tinh)(?=\s)",
+    re.IGNORECASE,
+)
+
+
+def _lost_commas(value: str) -> str:
+    """The comma OCR lost before one part of an address whose other parts all have theirs
+    ("Thôn Thượng xã Xuân Phú, huyện Đông Anh, Hà Nội")."""
+    opened = [m for m in _UNIT_OPENING.finditer(value) if m.start() > 0]
+    lost = [m for m in opened if not value[: m.start()].rstrip().endswith(",")
+            and value[: m.start()].split()[-1].lower() not in ("thị", "thi")]  # fmt: skip
+    if len(lost) != 1 or value.count(",") < 2:
+        return value
+    before = value[: lost[0].start()].rstrip()
+    return before + ", " + value[lost[0].start() :]
 
 
 _GLUED_WORDS = re.compile(r"([^\W\d_])(?=([^\W\d_]{2}))")
