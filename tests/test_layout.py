@@ -878,9 +878,10 @@ def test_a_label_read_with_its_spaces_lost_or_as_hyphens_is_found(label: str) ->
     assert found["encounter.outcome"] == "worse"
 
 
-def test_a_value_that_ran_into_the_next_fields_label_is_doubted() -> None:
+def test_a_value_that_ran_into_the_next_fields_label_ends_there_or_is_doubted() -> None:
     # the admission's year split ("1 998"), the discharge's label not seen as a field's start:
-    # the discharge date would be taken for the admission's
+    # the discharge date would be taken for the admission's; the date before that label is
+    # the value, its year joined for a person to confirm
     read = [
         ("Admission", (225, 1415, 455, 1472), 14),
         ("date", (471, 1388, 562, 1456), 14),
@@ -899,6 +900,11 @@ def test_a_value_that_ran_into_the_next_fields_label_is_doubted() -> None:
     ]
     p = OcrPage(1, 2480, 3508, tuple(OcrWord(t, 0.96, b, n) for t, b, n in read), "eng")
     admitted = candidate(p, "encounter.admission_time", "en")
+    assert admitted.value == "1998-05-03T13:16"
+    assert admitted.checks_failed == ("digits_repaired",)
+    # no whole date before that label: the value is doubted
+    no_year = [replace(w, text="03/05") if w.text == "03/05/1" else w for w in p.words]
+    admitted = candidate(replace(p, words=tuple(no_year)), "encounter.admission_time", "en")
     assert "label_inside" in admitted.checks_failed
     # a whole value before the label inside it is the value
     ran_on = page([(0, 100, "Nhập viện 00 giờ 05 phút ngày 23/06/1996 Thời điểm ra viện 14h02")])

@@ -597,6 +597,7 @@ def test_a_time_that_lost_its_colon_is_read_and_flagged(text: str, expected: str
     [
         ("16 giờ 44 phút ngày 29/1 1/2020", "2020-11-29T16:44"),  # the month in two pieces
         ("29.1 1.2020 08:30", "2020-11-29T08:30"),
+        ("13:16 03/05/1 998", "1998-05-03T13:16"),  # the year in two pieces
     ],
 )
 def test_a_date_read_in_pieces_is_joined_and_flagged(text: str, expected: str) -> None:

@@ -939,7 +939,7 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     # ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
                     before = doc[pieces[0].start : inside]
                     cut = parse_value(spec.type, before.text) if len(before) else None
-                    if cut is not None and not cut.checks_failed and wraps != "text":
+                    if cut is not None and wraps != "text":
                         pieces, parsed = (before,), cut
                     else:
                         failed = parsed.checks_failed + ("label_inside",)

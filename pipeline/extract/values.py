@@ -84,8 +84,10 @@ _NUM = r"[0-9OoIl|]"
 _DMY = re.compile(rf"({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{4}})")
 #: a day and month whose separators OCR lost ("14041952", "2711/1940"): a person confirms it
 _DMY_RUN = re.compile(r"(?<![\d/.\-])(\d{2})(\d{2})[/.\-]?((?:19|20)\d{2})(?![\d/.\-])")
-#: a day or month read in two pieces: "29/1 1/2020"; a person confirms it
-_DMY_GAPPED = re.compile(r"(?<![\d/.\-])(\d ?\d?)\s*([/.\-])\s*(\d ?\d?)\s*\2\s*(\d{4})(?!\d)")
+#: a day, month or year read in two pieces: "29/1 1/2020", "03/05/1 998"; a person confirms it
+_DMY_GAPPED = re.compile(
+    r"(?<![\d/.\-])(\d ?\d?)\s*([/.\-])\s*(\d ?\d?)\s*\2\s*(\d(?: ?\d){3})(?!\d)"
+)
 _YMD = re.compile(rf"({_NUM}{{4}})\s*[/.\-]\s*({_NUM}{{1,2}})\s*[/.\-]\s*({_NUM}{{1,2}})")
 # "15 tháng 6 năm 2012", also as OCR reads it: "2 tháäg 10 năm", "8 tháng-1 năm", "hăm"
 _VI_LONG = re.compile(
@@ -183,7 +185,7 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
                 found.append((m.start(), d, m.span(), False))
     if not found:  # the last resort: a day or month read in two pieces
         for m in _DMY_GAPPED.finditer(folded):
-            d = _make_date(m.group(4), m.group(3).replace(" ", ""), m.group(1).replace(" ", ""))
+            d = _make_date(*(m.group(i).replace(" ", "") for i in (4, 3, 1)))
             if d and 1900 <= d.year <= 2030:
                 found.append((m.start(), d, m.span(), True))
     if not found:
