@@ -584,9 +584,10 @@ def test_address_specks_glued_to_words_are_dropped(text: str, expected: str) -> 
         ("21/08/20010827", "2001-08-21T08:27"),  # and run on after the year
         ("2003-06-26 04 17", "2003-06-26T04:17"),  # its halves left apart
         ("28 Jun 2003, 16 35", "2003-06-28T16:35"),
+        ("ịỊ22 giờ 20 phút ngày 04/11/2015", "2015-11-04T22:20"),  # its hour glued to marks
     ],
 )
-def test_a_time_that_lost_its_colon_is_read_and_flagged(text: str, expected: str) -> None:
+def test_a_time_read_with_a_slip_is_read_and_flagged(text: str, expected: str) -> None:
     parsed = parse_datetime(text)
     assert parsed is not None and parsed.value == expected
     assert "digits_repaired" in parsed.checks_failed

@@ -224,6 +224,14 @@ def test_possible_but_unusual_vital_signs_are_confirmed_by_a_person(
     assert check_value(key[parser], text).ok  # type: ignore[index]  # what a person confirms
 
 
+def test_a_systolic_whose_first_digit_was_read_apart_is_joined_for_a_person() -> None:
+    parsed = parse_blood_pressure("1 60/85 mmHg")
+    assert parsed is not None and parsed.value == "160/85"
+    assert parsed.checks_failed == ("digits_repaired",)
+    parsed = parse_blood_pressure("HA: 2 120/80")  # a field's number before a whole reading
+    assert parsed is not None and parsed.value == "120/80" and not parsed.checks_failed
+
+
 def test_temperature_without_its_decimal_point_goes_to_a_person() -> None:
     parsed = parse_temperature("374")
     assert parsed is not None and parsed.value == "37.4"

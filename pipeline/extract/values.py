@@ -225,7 +225,10 @@ def parse_datetime(text: str) -> ParsedValue | None:
             hours, minutes = _slipped(hour_text, 0, 23), _slipped(minute_text, 0, 59)
             if len(hours) == 1 and len(minutes) == 1:
                 hour, minute = int(hours[0]), int(minutes[0])
-                if (hours[0], minutes[0]) != (hour_text, minute_text) and not repaired:
+                # letters glued before the hour may be its digits misread: "ịỊ22 giờ" for 13
+                glued = m.start() > 0 and outside[m.start() - 1].isalnum()
+                slipped = (hours[0], minutes[0]) != (hour_text, minute_text)
+                if (slipped or glued) and "digits_repaired" not in failed:
                     failed += ("digits_repaired",)
             break
     bare = _TIME_BARE.findall(outside) if hour is None else []
@@ -1146,13 +1149,18 @@ def parse_blood_pressure(text: str) -> ParsedValue | None:
     """``SYS/DIA`` in mmHg, both in physiological ranges and systolic above diastolic. A
     reading by cuff is written to the nearest 5 mmHg (``rounded_reading``): an 8 or 9 where
     a 0 was printed is the commonest slip, and both models make it."""
-    m = re.search(r"(?<!\d)(\d{2,3})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)",
-                  as_digits_in_numbers(nfc(text)))  # fmt: skip
+    digits = as_digits_in_numbers(nfc(text))
+    m = re.search(r"(?<!\d)(\d{2,3})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)", digits)
     if not m:
         return None
     sys_, dia = int(m.group(1)), int(m.group(2))
     value = f"{sys_}/{dia}"
     ok = 50 <= sys_ <= 280 and 20 <= dia <= 180 and sys_ > dia
+    split = re.search(r"(?<![\d.,])(\d) (\d{2})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)", digits)
+    if not ok and split:  # the systolic's first digit read apart: "1 60/85"
+        joined = parse_blood_pressure(f"{split[1]}{split[2]}/{split[3]}")
+        if joined is not None and "plausible_range" in joined.checks_passed:
+            return replace(joined, checks_failed=joined.checks_failed + ("digits_repaired",))
     if not ok:
         return ParsedValue(value, (), ("plausible_range",))
     # as _in_range's usual ranges; and a pulse pressure (systolic less diastolic) seldom seen:
