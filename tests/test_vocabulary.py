@@ -325,6 +325,9 @@ def test_an_address_read_without_marks_keeps_them_off() -> None:
          "Xóm 7, xã An Bình, TP. Phủ Lý, Hà Nam"),
         ("Số 175 Trường Chỉnh, phường Tân Thịnh, thành phố Bảo Lộc, tỉnh Lâm Đồng",
          "Số 175 Trường Chinh, phường Tân Thịnh, thành phố Bảo Lộc, tỉnh Lâm Đồng"),
+        # a capital read small ("An khê")
+        ("97 Cách Mạng Tháng Tám, phường Phước Long, thị xã An khê, tỉnh Gia Lai",
+         "97 Cách Mạng Tháng Tám, phường Phước Long, thị xã An Khê, tỉnh Gia Lai"),
         # names that are right stay: the old tone placement, and a name two places spell
         # with other marks (Đông Thành, Đồng Thạnh, ...)
         ("12 Lê Lợi, phường Thạnh Hoà, TP. Đồng Hới, Quảng Bình",

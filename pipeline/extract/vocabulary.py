@@ -625,10 +625,14 @@ def _by_letters(names: list[str]) -> dict[str, tuple[str, ...]]:
 
 def _one_spelling(name: str, known: dict[str, tuple[str, ...]]) -> str:
     """The one known name with the letters of ``name``, in its printed case, when ``name`` is
-    none of them; else ``name`` as read (known, shared by several, or unknown)."""
+    none of them; else ``name`` as read (known, shared by several, or unknown). A name printed
+    with capitals that has a word read small ("An khê") is the known one."""
     spellings = known.get(_key(name), ())
-    if len(spellings) != 1 or same_spelling(name, spellings[0]):
+    if len(spellings) != 1:
         return name
+    if same_spelling(name, spellings[0]):
+        capitals = any(w[:1].isupper() for w in name.split()) and not name.isupper()
+        return spellings[0] if capitals and name.istitle() != spellings[0].istitle() else name
     return match_case(spellings[0], name)
 
 
