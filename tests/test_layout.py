@@ -126,6 +126,20 @@ def test_the_physician_under_the_heading_after_a_scrawl() -> None:
     assert got["encounter.attending_physician"] == "Đỗ Trọng Dũng"
 
 
+def test_the_word_khoa_in_the_hospitals_name_is_no_label() -> None:
+    # "BỆNH VIỆN ĐA KHOA …" heads the page, two of its words read joined by a hyphen
+    p = page(
+        [
+            (0, 237, "BỆNH VIỆN-ĐA KHOA THÀNH PHỐ HỒ CHÍ MINH"),
+            (2, 253, "Số hồ sơ"),
+            (2, 466, "036224"),
+            (2, 1065, "Khoa/phòng"),
+            (2, 1350, "Truyền nhiễm"),
+        ]
+    )
+    assert values(p)["encounter.department"] == "Truyền nhiễm"
+
+
 def test_a_heading_below_is_no_value() -> None:
     got = values(page([(0, 230, "5. Occupation"), (1, 230, "Il. ENCOUNTER")]), "en")
     assert got["patient.occupation"] is None

@@ -297,11 +297,15 @@ def _code_follows(doc: Doc, hit: LabelHit) -> bool:
 
 
 def _in_heading(doc: Doc, span: Span) -> bool:
-    """One capitalised word between capitalised words of its line."""
+    """One capitalised word between capitalised words of its line (words maybe read joined
+    by a hyphen: "BỆNH VIỆN-ĐA KHOA THÀNH PHỐ …")."""
     if len(span) != 1 or not span.text.isupper() or span.start == 0 or span.end == len(doc):
         return False
     around = (doc[span.start - 1], doc[span.end])
-    return all(t._.line == span[0]._.line and t.text.isalpha() and t.text.isupper() for t in around)
+    return all(
+        t._.line == span[0]._.line and t.text.replace("-", "").isalpha() and t.text.isupper()
+        for t in around
+    )
 
 
 def _section_title(doc: Doc, hit: LabelHit) -> bool:
