@@ -19,6 +19,7 @@ from pipeline.extract.values import (
     parse_outcome,
 )
 from pipeline.extract.vocabulary import is_known_code
+from pipeline.review.validation import check_value
 from schemas.catalogue import field_spec
 
 # --- ICD-10 codes ------------------------------------------------------------------------------
@@ -208,6 +209,13 @@ def test_vietnamese_diagnosis_words_are_put_right(text: str, expected: str) -> N
 def test_right_or_rare_vietnamese_diagnoses_are_not_changed(text: str) -> None:
     parsed = parse_diagnosis(text)
     assert parsed is not None and parsed.value == text and not parsed.checks_failed
+
+
+def test_a_hook_read_as_an_acute_that_no_neighbour_settles_goes_to_a_person() -> None:
+    # "phổi" read "phối" (the vie model's habit) where no known pair says which it is
+    parsed = parse_diagnosis("U ác phế quản hoặc phối, không đặc hiệu")
+    assert parsed is not None and parsed.checks_failed == ("diagnosis_marks",)
+    assert check_value("encounter.discharge_diagnosis", "Nhiễm khuẩn phối hợp").ok
 
 
 def test_unknown_words_do_not_pass_known_terms() -> None:

@@ -25,6 +25,7 @@ from pipeline.extract.vocabulary import (
     cut_short,
     edge_speck,
     given_name,
+    hook_misread,
     hyphens_as_known,
     is_known_code,
     is_subdivided,
@@ -702,6 +703,8 @@ def _diagnosis(cleaned: str) -> ParsedValue | None:
         if cleaned[:1] in CAPITAL_SHAPED:  # its first capital read small: "xuất huyết …"
             cleaned = cleaned[0].upper() + cleaned[1:]
         parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
+        if "known_terms" not in parsed.checks_passed and hook_misread(parsed.value):
+            parsed = replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_marks",))
     else:
         parsed = _held_against(snap_english_title(cleaned), "known_title")
     if cut_short(str(parsed.value)):  # the rest of the title on a line not read with it

@@ -386,6 +386,27 @@ def correct_vietnamese_diagnosis(text: str) -> VocabularyMatch:
     return VocabularyMatch("".join(pieces), all_known)
 
 
+_HOOK, _ACUTE = "\u0309", "\u0301"
+
+
+def hook_misread(text: str) -> bool:
+    """A word of Vietnamese diagnosis text that is no vocabulary word, read with an acute or
+    no tone where a vocabulary word has the same letters with the hook above: the vie model's
+    habit ("phổi" read "phối", "thẳng" read "thăng") that no neighbour could settle ("… phế
+    quản hoặc phối")."""
+    wording = _vietnamese_wording()
+    for word in (w.lower() for w in _words(text)):
+        if word in wording.words:
+            continue
+        letters, tones = _tone_key(word)
+        if tones not in ((), (_ACUTE,)):
+            continue
+        twins = wording.by_letters.get(fold(word), frozenset())
+        if any(_tone_key(t) == (letters, (_HOOK,)) for t in twins):
+            return True
+    return False
+
+
 # --- departments and occupations --------------------------------------------------------------
 
 
