@@ -554,6 +554,10 @@ def test_a_time_with_a_second_date_in_its_text_is_doubted() -> None:
             "⁄ Thôn Thượng, xã Bình Minh, huyện Cao Lộc, tỉnh Lạng Sơn",
             "Thôn Thượng, xã Bình Minh, huyện Cao Lộc, tỉnh Lạng Sơn",
         ),
+        (  # a unit's stop read as a comma
+            "Số 339 Lê Thánh Tông, P, Minh Khai, TP. Kon Tum, Kon Tum",
+            "Số 339 Lê Thánh Tông, P. Minh Khai, TP. Kon Tum, Kon Tum",
+        ),
         (  # the comma before one part lost, where the others have theirs
             "Ấp 1, xã Tân Phú huyện Phong Điền, TP Cần Thơ",
             "Ấp 1, xã Tân Phú, huyện Phong Điền, TP Cần Thơ",

@@ -232,6 +232,12 @@ def test_a_systolic_whose_first_digit_was_read_apart_is_joined_for_a_person() ->
     assert parsed is not None and parsed.value == "120/80" and not parsed.checks_failed
 
 
+def test_a_weights_decimal_point_read_as_a_colon_is_a_point_for_a_person() -> None:
+    parsed = parse_weight("63:5 kg")
+    assert parsed is not None and parsed.value == "63.5"
+    assert parsed.checks_failed == ("digits_repaired",)
+
+
 def test_temperature_without_its_decimal_point_goes_to_a_person() -> None:
     parsed = parse_temperature("374")
     assert parsed is not None and parsed.value == "37.4"

@@ -764,8 +764,8 @@ def parse_address(text: str) -> ParsedValue | None:
     parsed = parse_place_or_title(text)
     if parsed is None:
         return None
-    # a unit's abbreviation with a colon for its stop: "P: Minh Khai"
-    value = re.sub(r"\b(P|Q|X|H|T|TP):(?=\s)", r"\1.", parsed.value)
+    # a unit's abbreviation with a colon or a comma for its stop: "P: Minh Khai", "P, Minh Khai"
+    value = re.sub(r"\b(P|Q|X|H|T|TP)[:,](?=\s)", r"\1.", parsed.value)
     # a comma read as a stop before the next part: "Thôn Đông. xã Hưng Đạo"
     value = _UNIT_SPECK.sub(lambda m: m.group(1) + " " if m.group(1) else "", value)
     value = _STOP_FOR_COMMA.sub(",", value)
@@ -1141,8 +1141,16 @@ def parse_temperature(text: str) -> ParsedValue | None:
     return _in_range(_plain_number(whole, fraction), 34, 43, usual=(35, 41.5))
 
 
+#: a decimal point read as a colon ("63:5 kg"): the number as meant, for a person to confirm
+_COLON_DECIMAL = re.compile(r"(?<![\d/:])(\d{1,3})\s?[:;]\s?(\d)(?![\d/:])")
+
+
 def parse_weight(text: str) -> ParsedValue | None:
-    m = _DECIMAL.search(as_digits_in_numbers(nfc(text)))
+    clean = as_digits_in_numbers(nfc(text))
+    if colon := _COLON_DECIMAL.search(clean):
+        parsed = _in_range(_plain_number(colon.group(1), colon.group(2)), 0.5, 300)
+        return replace(parsed, checks_failed=parsed.checks_failed + ("digits_repaired",))
+    m = _DECIMAL.search(clean)
     if not m:
         return None
     return _in_range(_plain_number(m.group(1), m.group(2)), 0.5, 300)
