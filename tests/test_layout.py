@@ -140,6 +140,29 @@ def test_the_word_khoa_in_the_hospitals_name_is_no_label() -> None:
     assert values(p)["encounter.department"] == "Truyền nhiễm"
 
 
+def test_a_diagnosis_wraps_past_the_code_labels_last_word_in_the_next_column() -> None:
+    # "Mã bệnh" over "ICD" in the column right of the diagnosis, which wrapped on three lines
+    # (words as Tesseract gave them)
+    read = [
+        ("Chẩn", (230, 1920, 353, 1965), 16), ("đoán", (375, 1923, 493, 1965), 16),
+        ("xác", (515, 1924, 597, 1964), 16), ("định", (618, 1926, 721, 1974), 16),
+        ("Bệnh", (769, 1919, 890, 1970), 16), ("đái", (912, 1920, 982, 1960), 16),
+        ("tháo", (1004, 1920, 1112, 1961), 16), ("đường", (1132, 1920, 1284, 1970), 16),
+        ("không", (1308, 1919, 1454, 1970), 16), ("phụ", (1479, 1923, 1565, 1970), 16),
+        ("thuộc", (1586, 1920, 1724, 1970), 16), ("Mã", (1779, 1921, 1844, 1961), 16),
+        ("bệnh", (1868, 1920, 1987, 1970), 16), ("E11.5", (2037, 1919, 2172, 1957), 16),
+        ("insulin,", (769, 1992, 940, 2036), 17), ("có", (963, 1990, 1016, 2030), 17),
+        ("biến", (1038, 1988, 1150, 2040), 17), ("chứng", (1170, 1988, 1309, 2040), 17),
+        ("tuần", (1330, 1987, 1438, 2031), 17), ("hoàn", (1462, 1990, 1579, 2031), 17),
+        ("ICD", (1779, 1987, 1860, 2025), 17),
+        ("ngoại", (769, 2055, 900, 2103), 18), ("vi", (922, 2055, 960, 2093), 18),
+    ]  # fmt: skip
+    p = OcrPage(1, 2480, 3508, tuple(OcrWord(t, 0.96, b, n) for t, b, n in read), "vie")
+    assert values(p)["encounter.discharge_diagnosis"] == (
+        "Bệnh đái tháo đường không phụ thuộc insulin, có biến chứng tuần hoàn ngoại vi"
+    )
+
+
 def test_a_heading_below_is_no_value() -> None:
     got = values(page([(0, 230, "5. Occupation"), (1, 230, "Il. ENCOUNTER")]), "en")
     assert got["patient.occupation"] is None

@@ -278,6 +278,17 @@ def test_a_temperatures_decimal_read_as_a_letter() -> None:
 def test_diagnosis_text_drops_code_and_leaders() -> None:
     parsed = parse_diagnosis("Viêm phổi (J18.9) ........")
     assert parsed is not None and parsed.value == "Viêm phổi"
+    # the code's label and code beside the first line of a diagnosis that wrapped in its cell
+    for text, expected in [
+        ("Viêm gan virus B mạn, không có đồng nhiễm virus Mãbệnh B18.1 delta ICD",
+         "Viêm gan virus B mạn, không có đồng nhiễm virus delta"),
+        ("Bệnh đái tháo đường không phụ thuộc Mã bệnh E11.5 insulin, có biến chứng tuần hoàn"
+         " ICD ngoại vi",
+         "Bệnh đái tháo đường không phụ thuộc insulin, có biến chứng tuần hoàn ngoại vi"),
+        ("Congestive heart failure 7 ICD code 150.0", "Congestive heart failure"),
+    ]:  # fmt: skip
+        parsed = parse_diagnosis(text)
+        assert parsed is not None and parsed.value == expected
     # a cell's wall read as a bracket with none to match it
     parsed = parse_diagnosis("[Đẻ mổ lấy thai, không đặc hiệu")
     assert parsed is not None and parsed.value == "Đẻ mổ lấy thai, không đặc hiệu"

@@ -460,7 +460,12 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
             break
         next_end = _line_end(doc, end)
         tails = doc.user_data.get("label_tails", set())
-        if end in starts or tails & set(range(end, next_end)) or _is_heading(doc[end:next_end]):
+        # a label's last word wrapped onto the end of the line ("Mã bệnh" over "ICD", in the
+        # next column) ends the text only there
+        inside = tails & set(range(end, next_end))
+        if inside and min(inside) == next_end - len(inside) > end:
+            next_end = min(inside)
+        elif inside or end in starts or _is_heading(doc[end:next_end]):
             break
         later = [i for i in range(end + 1, next_end) if i in starts]
         if later:

@@ -668,10 +668,20 @@ _KNOWN_DIAGNOSIS = {"known_terms", "known_title"}
 #: words dropped at the start and at the end, fewest first
 _EDGE_CUTS = sorted(((a, b) for a in range(6) for b in range(4) if a + b), key=sum)
 
+#: the code's label and the code inside a diagnosis that wrapped in its cell, the code beside
+#: its first line ("… đồng nhiễm virus Mãbệnh B18.1 delta"), and a wrapped label's last word
+#: ("… tuần hoàn ICD ngoại vi")
+_CODE_INSIDE = re.compile(
+    r"\s(?:(?:mã|ma)\s*(?:bệnh|benh)?\s*(?:icd\S*)?|icd\S*)\s*:?\s*[A-Z]\d{2}(?:\.\d{1,2})?(?=\s)"
+    r"|\s(?-i:ICD)(?:-?(?:10|I0))?(?=\s+(?!code)[a-zà-ỹđ])",
+    re.IGNORECASE,
+)
+
 
 def _diagnosis_text(text: str) -> str:
-    """The diagnosis's line without a code after it, leaders, a tick box or specks at its end."""
-    cleaned = _CODE_TAIL.sub("", nfc(text))
+    """The diagnosis's line without a code after it or inside it, leaders, a tick box or
+    specks at its end."""
+    cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
     cleaned = re.sub(r"[☒☑☐■□]", " ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
