@@ -944,8 +944,8 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                         pieces, parsed = (span,), alone
                 inside = _label_inside(hits, hit, pieces, 3 if wraps else 2)
                 if parsed is not None and inside is not None:
-                    # the value up to the other field's label, when that is a whole value
-                    # ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
+                    # the value up to the other field's label, when that parses, its doubts
+                    # kept ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
                     before = doc[pieces[0].start : inside]
                     cut = parse_value(spec.type, before.text) if len(before) else None
                     if cut is not None and wraps != "text":
