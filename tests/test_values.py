@@ -17,6 +17,7 @@ from pipeline.extract.values import (
     parse_sex,
     parse_temperature,
 )
+from pipeline.review.validation import check_value
 
 
 @pytest.mark.parametrize(
@@ -173,6 +174,16 @@ def test_sex(text: str, expected: str) -> None:
 
 def test_sex_ambiguous() -> None:
     assert parse_sex("Nam / Nữ") is None
+
+
+def test_a_given_name_two_common_names_could_be_goes_to_a_person() -> None:
+    # the vie model hooks a bare "i": "Chỉ" is "Chi" or "Chí", no common name itself
+    parsed = parse_physician_name("Nguyễn Thị Chỉ")
+    assert parsed is not None and parsed.checks_failed == ("given_name_marks",)
+    assert check_value("encounter.attending_physician", "Nguyễn Thị Chỉ").ok  # as typed
+    for name in ("Nguyễn Thị Chi", "Lê Minh Chí"):
+        parsed = parse_physician_name(name)
+        assert parsed is not None and parsed.value == name and not parsed.checks_failed
 
 
 def test_names_are_upper_nfc_and_surname_snapped() -> None:

@@ -23,6 +23,7 @@ from pipeline.extract.vocabulary import (
     check_address,
     correct_vietnamese_diagnosis,
     cut_short,
+    doubtful_given_name,
     edge_speck,
     given_name,
     hook_misread,
@@ -487,6 +488,8 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
         if respelled != tokens:
             failed.append("name_respelled")
             tokens = respelled
+        if any(doubtful_given_name(t) for t in tokens[1:]):
+            failed.append("given_name_marks")
     if surname:
         if not tokens[0].isascii():  # printed without marks (English charts) stays so
             tokens[0] = surname.upper() if tokens[0].isupper() else surname

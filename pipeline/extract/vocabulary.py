@@ -676,6 +676,14 @@ def bare_given_name(word: str) -> bool:
     )
 
 
+def doubtful_given_name(word: str) -> bool:
+    """A word of a name that no common name spells so, while two or more common names have its
+    letters ("Chỉ": "Chi" or "Chí", the vie model often hooks a bare "i"): which is meant, a
+    person decides."""
+    spellings = _given_names().get(_key(word), ())
+    return len(spellings) >= 2 and not any(same_spelling(word, s) for s in spellings)
+
+
 def given_name(word: str) -> str:
     """A word of a name after its surname, respelled as the one common name with its letters
     when it is none itself ("HUYÊN" -> "HUYỀN", "Tuần" -> "Tuấn"); names that share their

@@ -76,7 +76,8 @@ def check_value(key: str, raw: str) -> Checked:
         if c not in {"known_surname", "known_ethnic_group", "known_code", "known_province",
                      "route_read_exactly", "frequency_read_exactly", "outcome_read_exactly",
                      "diagnosis_cut_short",
-                     "capitalised", "vietnamese_spelling", "diagnosis_marks", "unusual_value"}
+                     "capitalised", "vietnamese_spelling", "diagnosis_marks", "given_name_marks",
+                     "unusual_value"}
     ]  # fmt: skip
     if failed:
         return Checked(None, _REASONS.get(failed[0], f"failed check {failed[0]}"))
