@@ -145,6 +145,17 @@ def test_codes_read_with_an_i_and_with_a_j_go_to_a_person(tmp_path: Path) -> Non
     assert kept.value == "I20.0" and kept.checks_failed == ("reread_disagrees",)
 
 
+def test_a_code_whose_1_is_read_again_as_another_letter_goes_to_a_person(tmp_path: Path) -> None:
+    # the page read "120.0" (I20.0, or J20.0); the box shows a T: neither, a person decides
+    page, (box,) = chart_page(tmp_path, [("Mã ICD10:", "T20.0")])
+    first = candidate(
+        "encounter.discharge_icd10", "I20.0", box, 0.43,
+        passed=("format", "known_code"), failed=("letter_read_exactly",),
+    )  # fmt: skip
+    (kept,) = reread_fields([first], [page], "vi", 30)
+    assert kept.value == "I20.0" and "reread_disagrees" in kept.checks_failed
+
+
 def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path) -> None:
     page, (marked, bare, english) = chart_page(
         tmp_path,

@@ -244,6 +244,10 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
             checks_passed=first.checks_passed + ("reread_agrees",),
             checks_failed=failed,
         )
+    if _letter_neither(first, second):
+        return replace(
+            first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)
+        )
     rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
     pinned = field_spec(first.key).type in _PINNED_BY_CHECKS
     if pinned and rank_first[0] < 0 and rank_second[0] == 0:
@@ -260,6 +264,13 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
     return replace(
         first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)
     )
+
+
+def _letter_neither(first: FieldCandidate, second: FieldCandidate) -> bool:
+    """A code whose letter the page read as a "1" (an I or a J) read again with another
+    letter ("120.0" then "T20.0"): the box contradicts the page, a person decides."""
+    x, y = first.value or "", second.value or ""
+    return "letter_read_exactly" in first.checks_failed and x[1:] == y[1:] and y[:1] not in "IJ"
 
 
 def _dropped_characters(field_type: str, first: FieldCandidate, value: object) -> bool:
