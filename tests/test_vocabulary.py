@@ -396,6 +396,8 @@ def test_the_ethnic_group_list_holds_54_codes() -> None:
         ("Thận ~Tiết niệu", "Thận - Tiết niệu"),  # its hyphen read as a tilde
         ("Hồi sức tích cực — Chống độc", "Hồi sức tích cực - Chống độc"),
         ("Hồi sức tích cực - Chống ¬ độc", "Hồi sức tích cực - Chống độc"),  # no hyphen there
+        ("điều trị Nội tiết", "Nội tiết"),  # the rest of "Khoa điều trị" read with it
+        ("nội trú Thần kinh", "Thần kinh"),
     ],
 )
 def test_departments_snap_to_their_names(text: str, expected: str) -> None:

@@ -876,9 +876,19 @@ def _known_term(text: str, vocabulary: str) -> ParsedValue | None:
     return _held_against(match, "known_term")
 
 
+#: the rest of a department's label read with its value ("Khoa" | "điều trị Nội tiết")
+_DEPARTMENT_LABEL_REST = re.compile(r"^\s*(?:điều\s*trị\s*)?(?:nội\s*trú\s*)?[:.]?\s*", re.I)
+
+
 def parse_department(text: str) -> ParsedValue | None:
-    """A department as printed, snapped to its known name when OCR slipped a letter."""
-    return _known_term(text, "departments")
+    """A department as printed, snapped to its known name when OCR slipped a letter; the rest
+    of its label read before it is left out when the remainder alone is a known one."""
+    parsed = _known_term(text, "departments")
+    rest = _DEPARTMENT_LABEL_REST.match(text)
+    if parsed is None or "known_term" in parsed.checks_passed or not rest or not rest.end():
+        return parsed
+    alone = _known_term(text[rest.end() :], "departments")
+    return alone if alone is not None and "known_term" in alone.checks_passed else parsed
 
 
 def parse_occupation(text: str) -> ParsedValue | None:
