@@ -190,10 +190,16 @@ def _other_marks(hit: LabelHit, language: str) -> bool:
     """A one-word label's letters with other marks: another word ("Nghệ" of "Nghệ An" is no
     "Nghề")."""
     word = hit.span.text.strip(".:;,")
-    lexicon = load_lexicon(language)
-    if len(hit.span) != 1 or language != "vi" or (fold(word),) not in lexicon.labels[hit.key]:
+    if len(hit.span) != 1 or language != "vi":
+        return False
+    if (fold(word),) not in load_lexicon(language).labels[hit.key]:
         return False  # a label of several words read glued ("Nghềnghiệp") is not one word
-    return nfc(word).lower() not in lexicon.printed
+    return _unprinted(word, language)
+
+
+def _unprinted(word: str, language: str) -> bool:
+    """A word with marks no label of the language prints it with."""
+    return nfc(word.strip(".:;,")).lower() not in load_lexicon(language).printed
 
 
 def _small_word(doc: Doc, hit: LabelHit, starts: set[int], language: str) -> bool:
@@ -206,7 +212,7 @@ def _small_word(doc: Doc, hit: LabelHit, starts: set[int], language: str) -> boo
         return False
     if text.isupper() or text.isascii():  # "HA", and labels written so: "Sex", "Job"
         return False
-    if nfc(text.strip(".;,")).lower() not in load_lexicon(language).printed:
+    if _unprinted(text, language):
         return True
     after = hit.span.end
     if after >= len(doc) or doc[after]._.line != hit.span[-1]._.line or after in starts:

@@ -244,10 +244,12 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
             checks_passed=first.checks_passed + ("reread_agrees",),
             checks_failed=failed,
         )
+    # the readings disagree and neither is better: the first is kept, for a person to decide
+    disagree = replace(
+        first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)
+    )
     if _letter_neither(first, second):
-        return replace(
-            first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)
-        )
+        return disagree
     rank_first, rank_second = _rank(first, chart, index), _rank(second, chart, index)
     pinned = field_spec(first.key).type in _PINNED_BY_CHECKS
     if pinned and rank_first[0] < 0 and rank_second[0] == 0:
@@ -261,9 +263,7 @@ def _judge(chart: list[FieldCandidate], index: int, second: FieldCandidate) -> F
     surer = second.ocr_confidence >= first.ocr_confidence + _CLEARLY_SURER
     if rank_second > rank_first or (surer and not _only_lookalikes_differ(first, second)):
         return second
-    return replace(
-        first, rule=second.rule, checks_failed=first.checks_failed + ("reread_disagrees",)
-    )
+    return disagree
 
 
 def _letter_neither(first: FieldCandidate, second: FieldCandidate) -> bool:
