@@ -14,8 +14,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from pipeline.chart import check_scratch_space
 from pipeline.config import Settings, settings_from_env
-from pipeline.errors import is_transient
+from pipeline.errors import ScratchFull, is_transient
 from pipeline.ingest.sources import open_source
 from pipeline.migrate import migrate_document
 from pipeline.ocr.engine import check_tesseract
@@ -36,10 +37,13 @@ def _settings(language: str | None) -> Settings:
     return settings_from_env(language=language)
 
 
-# Both tasks retry only what may pass (network, a locked database), and never cache.
+# Both tasks retry only what may pass (network, a database restarting), and never cache.
+# The delays add up to about four minutes: an object store or database restarted, or failed
+# over, within that is ridden out; past it the document stays queued for the next run.
 _RETRIES: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": [2, 10],
+    "retries": 8,
+    "retry_delay_seconds": [2, 5, 10, 20, 30, 60, 60, 60],
+    "retry_jitter_factor": 0.2,
     "retry_condition_fn": _retry_if_transient,
     "cache_policy": NO_CACHE,
 }
@@ -73,15 +77,21 @@ def migrate_batch(source_uri: str, batch: str, language: str | None = None) -> d
     for N documents at a time (one single-threaded Tesseract per core)."""
     settings = _settings(language)
     check_tesseract()
+    check_scratch_space(settings)
     open_database(settings.database_url)  # migrate the schema once, before the workers start
     doc_ids = list_and_register(source_uri, batch, language)
     futures = [migrate_document_task.submit(source_uri, d, language) for d in doc_ids]
     unfinished = 0
+    stopped: ScratchFull | None = None
     for future in as_completed(futures):
         try:
             future.result()
+        except ScratchFull as exc:
+            stopped, unfinished = exc, unfinished + 1
         except Exception:
             unfinished += 1  # left queued: the next run resumes it
+    if stopped is not None:
+        raise stopped  # the run cannot go on until there is room; nothing was quarantined
     status = batch_status(sessions_for(settings.database_url), batch)
     create_markdown_artifact(
         key="batch-summary",

@@ -6,12 +6,14 @@ one local file; it knows nothing of Prefect or the database.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import tempfile
 import threading
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.errors import ScratchFull
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
 from pipeline.extract.reread import (
@@ -78,6 +80,36 @@ def encode_pages(reading: ChartReading, quality: int = 80) -> dict[int, bytes]:
             if ok:
                 out[page.number] = data.tobytes()
     return out
+
+
+#: below this much free space a failure in the scratch folder is the disk's, not the scan's
+_SCRATCH_FULL_BYTES = 16 * 1024 * 1024
+
+
+def check_scratch_space(settings: Settings) -> None:
+    """Refuse to start a run on a scratch folder with less room than a few pages need."""
+    folder = settings.scratch_dir()
+    free = shutil.disk_usage(folder).free
+    if free < settings.min_scratch_mib * 1024 * 1024:
+        raise ScratchFull(
+            f"the scratch folder {folder} has only {free // (1024 * 1024)} MiB free (at least "
+            f"{settings.min_scratch_mib} MiB are needed): free some space or set EMR_WORKDIR "
+            "to a larger disk, then run again"
+        )
+
+
+def scratch_full(folder: Path, exc: BaseException) -> ScratchFull | None:
+    """The error to stop the run with when ``exc`` came from a full scratch disk, else None.
+
+    Tools such as pdftoppm report a full disk as a page they could not render, so the free
+    space decides as well as the error number."""
+    no_space = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    if not no_space and shutil.disk_usage(folder).free >= _SCRATCH_FULL_BYTES:
+        return None
+    return ScratchFull(
+        f"the scratch folder {folder.parent} ran out of space: free some space or set "
+        "EMR_WORKDIR to a larger disk, then run again to resume (no document was lost)"
+    )
 
 
 class Scratch:

@@ -101,10 +101,12 @@ def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.migrate import migrate_batch
+    from pipeline.chart import check_scratch_space
     from pipeline.ocr.engine import check_tesseract
     from schemas.database import open_database
 
     check_tesseract()  # fail before the first page, not halfway through
+    check_scratch_space(settings)
     open_database(settings.database_url)
     runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=settings.workers)
     flow = migrate_batch.with_options(task_runner=runner)  # type: ignore[arg-type]
@@ -519,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     _quiet_prefect(verbose)
+    if not verbose:  # OpenCV prints its own errors (a file it could not read) on stderr
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     if not verbose:
         logging.getLogger("urllib3").setLevel(logging.ERROR)  # retries are reported once, by us
     try:

@@ -44,6 +44,8 @@ class Settings:
     cleanup: bool = True
     #: targeted re-reading of doubtful values; off (EMR_REREAD=off) only to measure its gain
     reread: bool = True
+    #: free space the scratch folder must have before a run starts (EMR_MIN_SCRATCH_MIB)
+    min_scratch_mib: int = 256
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -67,6 +69,12 @@ def _flag(value: str, name: str) -> bool:
     raise BadArguments(f"{name} must be true or false, not {value!r}")
 
 
+def _whole_number(value: str, name: str) -> int:
+    if not value.strip().isdigit():
+        raise BadArguments(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     s3 = None
@@ -85,6 +93,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
         cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
         reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
+        min_scratch_mib=_whole_number(env.get("EMR_MIN_SCRATCH_MIB", "256"), "EMR_MIN_SCRATCH_MIB"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:

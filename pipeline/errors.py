@@ -49,6 +49,11 @@ class DatabaseError(MigrateError):
     exit_code = ExitCode.DATABASE
 
 
+class ScratchFull(MigrateError):
+    """The scratch folder (EMR_WORKDIR) has no space left: the run stops, documents stay
+    queued, and the next run resumes them once there is room."""
+
+
 class DocumentRejected(MigrateError):
     """A scan that cannot be processed: the document is quarantined with this reason and
     the batch goes on. Terminal: retrying the same bytes gives the same answer."""
@@ -75,7 +80,14 @@ class TooLarge(DocumentRejected):
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Retry policy for flows: only errors marked transient, and network hiccups."""
+    """Retry policy for flows: only errors marked transient, network hiccups, and a database
+    that went away (a restart or failover): the same work may pass a little later."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     if isinstance(exc, MigrateError):
         return exc.transient
+    if isinstance(exc, OperationalError):
+        return True  # connection refused or lost, server shutting down, a lock timeout
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
     return isinstance(exc, ConnectionError | TimeoutError)

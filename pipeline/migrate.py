@@ -8,7 +8,7 @@ import traceback
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.chart import Scratch, encode_pages, identify, read_chart
+from pipeline.chart import Scratch, encode_pages, identify, read_chart, scratch_full
 from pipeline.config import Settings
 from pipeline.errors import DocumentRejected, is_transient
 from pipeline.ingest.sources import ScanSource
@@ -59,11 +59,16 @@ def migrate_document(
             media_type = raw.media_type
             reading = read_chart(raw, settings, scratch / "pages")
             page_jpegs = encode_pages(reading)
-        except DocumentRejected as exc:
-            log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
-            quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)
-            return DocState.FAILED
         except Exception as exc:
+            full = scratch_full(scratch, exc)
+            if full is not None:  # the disk's fault, not the scan's: it stays queued
+                raise full from None
+            if isinstance(exc, DocumentRejected):
+                log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
+                quarantine(
+                    sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started
+                )
+                return DocState.FAILED
             if is_transient(exc):
                 raise
             # The message of an unexpected error may quote page text: only its type and where

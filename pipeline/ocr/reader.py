@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import unicodedata
 from dataclasses import replace
@@ -85,7 +86,8 @@ def detect_language(page: OcrPage) -> str:
 
 def _write_page(pixels: np.ndarray, path: Path) -> None:
     # Uncompressed PGM: written in a few ms (PNG took ~0.1 s a page) and Tesseract reads it.
-    cv2.imwrite(str(path), pixels)
+    if not cv2.imwrite(str(path), pixels):  # a full disk says so only by this False
+        raise OSError(errno.ENOSPC, "cannot write a page image to the scratch folder")
 
 
 def prepare_pages(raw: RawScan, settings: Settings, out_dir: Path) -> list[PageImage]:
