@@ -12,7 +12,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 TEST_APT_PACKAGES := chromium
 DEMO_ARGS ?=
 
-.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-accuracy-grid bench-load bench-review clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-accuracy-grid bench-load bench-review bench-real clean
 
 install: system-deps $(STAMP)
 
@@ -65,3 +65,6 @@ bench-load: install
 
 clean:
 	rm -rf $(VENV) var test-output bench-output
+
+bench-real: install
+	$(VENV)/bin/python -m pipeline.realdata

@@ -1,0 +1,39 @@
+"""The real prescriptions (../shared/realdata/vaipe, never copied here) read through the whole
+path: drug names are found and nothing wrong is accepted without a person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.realdata import DEFAULT_ROOT, Labels, Score, codes_in_text, evaluate, name_matches
+
+pytestmark = pytest.mark.tesseract
+
+
+def test_labels_are_matched_tolerantly() -> None:
+    assert name_matches("Novoxim-500", "NOVOXIM-500 0,5g")
+    assert name_matches("Hoạt huyết dưỡng não", "HOẠT HUYẾT DƯỠNG NÃO 150mg+20mg")
+    assert not name_matches("Paracetamol", "NOVOXIM-500 0,5g")
+    assert codes_in_text("(LO8.0) Viêm da có mủ; (G46*) Hội chứng") == ["L08.0", "G46"]
+
+
+def test_a_wrong_auto_accepted_entry_is_counted() -> None:
+    score = Score()
+    labels = Labels(("RENAPRIL 5MG 5mg",), "Tăng huyết áp", ("I10",))
+    entries = [
+        {"name": "Renapril", "decision": "needs_review"},
+        {"name": "Amlodipin", "decision": "auto_accepted"},
+    ]
+    score.add(labels, entries, "Tăng huyết áp vô căn", {"I10"})
+    assert (score.drugs_found, score.entries_right, score.entries_auto_wrong) == (1, 1, 1)
+    assert (score.diagnoses_found, score.codes_found) == (1, 1)
+
+
+@pytest.mark.skipif(not (DEFAULT_ROOT / "images").is_dir(), reason="no real prescriptions here")
+def test_real_prescriptions_drug_names_found_and_none_wrongly_accepted() -> None:
+    score = evaluate(Path(DEFAULT_ROOT), limit=3)
+    assert score.images == 3 and score.drugs_labelled > 0
+    assert score.drugs_found / score.drugs_labelled >= 0.6
+    assert score.entries_auto_wrong == 0
