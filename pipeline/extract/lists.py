@@ -25,27 +25,56 @@ def _lines(doc: Doc) -> list[list[Token]]:
     return list(lines.values())
 
 
+#: lines under a prescription line that may still belong to it (its usage: route, schedule)
+_USAGE_LINES = 2
+
+
+def _usage_lines(lines: list[list[Token]], i: int, page: LabelledPage) -> list[list[Token]]:
+    """The lines after prescription line ``i`` that continue its entry: up to the next
+    prescription line or another field's label, as a drug's usage is often printed under it
+    ("Uống: Sáng 1 viên, Tối 1 viên")."""
+    starts = {h.span.start for h in page.hits if starts_field(page.doc, h)}
+    usage = []
+    for line in lines[i + 1 : i + 1 + _USAGE_LINES]:
+        if parse_medication(" ".join(t.text for t in line)) is not None:
+            break
+        if any(t.i in starts for t in line):
+            break
+        usage.append(line)
+    return usage
+
+
 def find_medications(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     """Every line that reads as a prescription (a drug name, then a strength, a route and a
-    frequency), wherever the treatment section is and whatever its heading says."""
+    frequency), wherever the treatment section is and whatever its heading says; a route or
+    frequency the line lacks is looked for in the usage lines printed under it."""
     found: list[FieldCandidate] = []
     for page in pages:
-        for line in _lines(page.doc):
+        lines = _lines(page.doc)
+        for i, line in enumerate(lines):
             parsed = parse_medication(" ".join(t.text for t in line))
             if parsed is None:
                 continue
-            words = [t for t in line if not _BULLET.match(t.text)] or line
+            entry = list(line)
+            if "route_known" in parsed.checks_failed or "frequency_known" in parsed.checks_failed:
+                usage = [t for extra in _usage_lines(lines, i, page) for t in extra]
+                with_usage = parse_medication(" ".join(t.text for t in line + usage))
+                if with_usage is not None and len(with_usage.checks_failed) < len(
+                    parsed.checks_failed
+                ):
+                    parsed, entry = with_usage, line + usage
+            words = [t for t in entry if not _BULLET.match(t.text)] or entry
             found.append(
                 FieldCandidate(
                     key=list_item_key("medications", len(found) + 1),
                     value=parsed.value,
-                    raw_text=" ".join(t.text for t in line),
+                    raw_text=" ".join(t.text for t in entry),
                     page=page.number,
                     bbox=union_bbox([t._.bbox for t in words]),
                     ocr_confidence=round(min(t._.conf for t in words), 4),
                     # no label: the line's own shape (strength, route, frequency) is the cue
                     label_score=1.0,
-                    rule="line:prescription",
+                    rule="line:prescription" if entry == line else "lines:prescription+usage",
                     checks_passed=parsed.checks_passed,
                     checks_failed=parsed.checks_failed,
                 )

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+from pipeline.extract.grammar import ParsedValue, wording_pattern
+from pipeline.extract.medications import parse_medication
 from pipeline.extract.spelling import could_be_syllable
 from pipeline.extract.text import fold, has_marks, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
@@ -36,14 +38,6 @@ from pipeline.extract.vocabulary import (
     snap_english_title,
     snap_term,
 )
-
-
-@dataclass(frozen=True)
-class ParsedValue:
-    value: str
-    checks_passed: tuple[str, ...] = ()
-    checks_failed: tuple[str, ...] = ()
-
 
 # --- OCR confusions inside what must be digits -------------------------------------------
 
@@ -994,20 +988,7 @@ _OUTCOMES: dict[str, tuple[str, ...]] = {
 _OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
 
 
-def _wording_pattern(groups: dict[str, tuple[str, ...]], joiner: str) -> re.Pattern[str]:
-    """One alternation over folded wordings, each a named group ``<value>_<n>``; longest first,
-    whole words only, spaces (and for outcomes commas) between words optional."""
-    parts = []
-    for value, wordings in groups.items():
-        for i, wording in enumerate(sorted(wordings, key=len, reverse=True)):
-            body = joiner.join(re.escape(w) for w in wording.replace(",", "").split())
-            # a tick may be read glued to its option ("XKhỏi", "[XlKhông")
-            before = r"(?:(?<![a-z])|(?<=x)|(?<=xl)|(?<=xi))"
-            parts.append(f"(?P<{value}_{i}>{before}{body}(?![a-z]))")
-    return re.compile("|".join(parts))
-
-
-_OUTCOME_RE = _wording_pattern(_OUTCOMES, r"[\s,]*")
+_OUTCOME_RE = wording_pattern(_OUTCOMES, r"[\s,]*")
 #: a tick, also as OCR reads a check mark's stroke ("/Recovered", "\\Improved")
 _TICK_CHARS = set("x☒☑✓✔✗✘⊠■/\\")
 
@@ -1202,140 +1183,6 @@ def parse_blood_pressure(text: str) -> ParsedValue | None:
     usual = 70 <= sys_ <= 230 and 30 <= dia <= 140 and 15 <= sys_ - dia <= 120
     passed = ("plausible_range",) + (("rounded_reading",) if sys_ % 5 == dia % 5 == 0 else ())
     return ParsedValue(value, passed, () if usual else ("unusual_value",))
-
-
-# --- medications ------------------------------------------------------------------------------
-
-_ROUTES: dict[str, tuple[str, ...]] = {
-    # folded wordings -> the normalised route (longest wordings are tried first)
-    "oral": ("uong", "duong uong", "oral", "orally", "po", "p.o", "by mouth"),
-    "intravenous": ("tiem tinh mach", "truyen tinh mach", "tinh mach", "tiem tm", "tmc", "tm",
-                    "truyen", "iv", "i.v", "intravenous", "intravenously", "iv infusion"),
-    "intramuscular": ("tiem bap", "tiem bap thit", "tb", "im", "i.m", "intramuscular"),
-    "subcutaneous": ("tiem duoi da", "duoi da", "tdd", "sc", "s.c", "sq", "subcutaneous",
-                     "subcut"),
-    "topical": ("boi", "boi ngoai da", "boi da", "dung ngoai", "topical", "external", "apply"),
-    "inhaled": ("khi dung", "hit", "xit hong", "inhaled", "inhalation", "nebulised"),
-    "rectal": ("dat hau mon", "dat truc trang", "rectal", "pr"),
-    "sublingual": ("ngam duoi luoi", "sublingual"),
-    "ophthalmic": ("nho mat", "ophthalmic", "eye drops"),
-}  # fmt: skip
-_ROUTE_RE = _wording_pattern(_ROUTES, r"\s*")
-_UNITS = {"mg": "mg", "g": "g", "ø": "g", "mcg": "mcg", "µg": "mcg", "μg": "mcg", "ug": "mcg",
-          "iu": "IU", "ui": "IU", "đv": "IU", "dv": "IU", "đvqt": "IU", "ml": "ml", "%": "%",
-          "meq": "mEq", "mmol": "mmol"}  # fmt: skip
-_STRENGTH = re.compile(
-    r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(mcg|mg|µg|μg|ug|iu|ui|đvqt|đv|dv|meq|mmol|ml|g|ø|%)"
-    r"(?!\w)",  # "ICD-10 G03.9" holds no "10 g"
-    re.IGNORECASE,
-)
-_WORD_COUNTS = {"once": 1, "one": 1, "twice": 2, "two": 2, "three": 3, "thrice": 3, "four": 4,
-                "five": 5, "six": 6}  # fmt: skip
-_FREQUENCY = (
-    # "3 lần/ngày", "3 lan / ngay", "3 Lần/hgày" (OCR), "x3 lần"
-    re.compile(r"(?<!\d)x?\s*(\d)\s*lan\b"),
-    re.compile(r"ngay\s*(\d)\s*lan"),
-    re.compile(r"(?<!\d)(\d)\s*(?:x|times?)\s*(?:a|per|/)?\s*(?:day|daily|ngay)"),
-    re.compile(
-        r"\b(once|one|twice|two|three|thrice|four|five|six)\s*(?:times?)?\s*"
-        r"(?:a|per)?\s*(?:day|daily)"
-    ),  # fmt: skip
-    re.compile(r"\b(od|qd|bid|tid|qid)\b"),
-)
-_LATIN_COUNTS = {"od": 1, "qd": 1, "bid": 2, "tid": 3, "qid": 4}
-_ENUMERATOR_START = re.compile(r"^\s*(?:\(?\d{1,2}\s*[.)/:]|[-–•*+·>])\s*")
-
-
-def frequency_words(per_day: int) -> str:
-    return {1: "once daily", 2: "twice daily"}.get(per_day, f"{per_day} times daily")
-
-
-def _strength(number: str, unit: str) -> str:
-    number = number.replace(",", ".")
-    if re.fullmatch(r"\d{1,3}\.000", number):  # "5.000 IU": a thousands separator
-        number = number.replace(".", "")
-    unit = _UNITS[unit.lower()]
-    return f"{number}%" if unit == "%" else f"{number} {unit}"
-
-
-def _frequency(folded: str) -> str | None:
-    for pattern in _FREQUENCY:
-        m = pattern.search(folded)
-        if m:
-            word = m.group(1)
-            per_day = _WORD_COUNTS.get(word) or _LATIN_COUNTS.get(word) or int(word)
-            if 1 <= per_day <= 12:
-                return frequency_words(per_day)
-    return None
-
-
-def _drug_name(text: str) -> str | None:
-    """The drug as printed, with OCR's stray capitals and leading 0 or l undone ("0meprazoLe")
-    and the Vietnamese word order of acids turned into the international one ("Acid folic"
-    -> "Folic acid")."""
-    words = single_spaces(re.sub(r"[^\w\s\-+/]", " ", text)).strip(" -/").split()
-    if words and words[0][:1] == "0":
-        words[0] = "O" + words[0][1:]
-    if words and re.match(r"l[^aeiouyl\W\d_]", words[0]):
-        words[0] = "I" + words[0][1:]  # "lbuprofen": no drug starts with l and a consonant
-    fixed = [w[0] + w[1:].lower() if len(w) > 2 and not w.isupper() else w for w in words]
-    if len(fixed) == 2 and fold(fixed[0]) in {"acid", "axit"}:
-        fixed = [fixed[1].capitalize(), "acid"]
-    name = " ".join(fixed)
-    if not re.fullmatch(r"[^\W\d_][\w\-+/ ]{1,48}", name) or len(fixed) > 5:
-        return None
-    return name
-
-
-def _garbled_route(folded: str) -> str | None:
-    """A route word OCR damaged by one letter ("uôág" for "uống")."""
-    from rapidfuzz.distance import Levenshtein
-
-    words = re.findall(r"[a-z]{4,}", folded)
-    for route, wordings in _ROUTES.items():
-        for wording in wordings:
-            if (
-                " " not in wording
-                and len(wording) >= 4
-                and any(Levenshtein.distance(w, wording, score_cutoff=1) <= 1 for w in words)
-            ):
-                return route
-    return None
-
-
-def _garbled_frequency(folded: str) -> str | None:
-    """ "1 Lâầ/ngày", "ngày 1 tâà": the count survives next to a damaged "lần"."""
-    m = re.search(r"(?<!\d)(\d)\s*[a-z]{1,4}\s*/\s*n[a-z]{2,3}\b", folded) or re.search(
-        r"\bng[a-z]{1,2}\s*(\d)\s*[a-z]{2,4}\s*$", folded.strip(" .'\"")
-    )
-    return frequency_words(int(m.group(1))) if m and 1 <= int(m.group(1)) <= 12 else None
-
-
-def parse_medication(text: str) -> ParsedValue | None:
-    """One prescription line: ``Paracetamol 500 mg, uống, 3 lần/ngày``. The value is the JSON
-    object ``{"name", "strength", "route", "frequency"}``; None when the line holds no drug
-    name followed by a strength."""
-    line = _ENUMERATOR_START.sub("", nfc(text))
-    m = _STRENGTH.search(line)
-    if not m:
-        return None
-    name = _drug_name(line[: m.start()])
-    if name is None:
-        return None
-    rest = " " + strip_diacritics(line[m.end() :]).lower()
-    route_match = _ROUTE_RE.search(rest)
-    route = (route_match.lastgroup or "").rsplit("_", 1)[0] if route_match else None
-    frequency = _frequency(rest)
-    passed, failed = ["strength_found"], []
-    if route is None and (route := _garbled_route(rest)):
-        failed.append("route_read_exactly")
-    if frequency is None and (frequency := _garbled_frequency(rest)):
-        failed.append("frequency_read_exactly")
-    value = {"name": name, "strength": _strength(m.group(1), m.group(2)), "route": route,
-             "frequency": frequency}  # fmt: skip
-    (passed if route else failed).append("route_known")
-    (passed if frequency else failed).append("frequency_known")
-    return ParsedValue(json.dumps(value, ensure_ascii=False), tuple(passed), tuple(failed))
 
 
 PARSERS: dict[str, Callable[[str], ParsedValue | None]] = {
