@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.load.patients import answer_question, undo_merge
-from pipeline.review import images
+from pipeline.review import dashboard, images
 from pipeline.review.audit import record
 from pipeline.review.auth import (
     SESSION_HOURS,
@@ -445,4 +445,5 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         session.commit()
         return {"username": user.username, "role": user.role}
 
+    app.include_router(dashboard.routes(sessions, templates, role, COOKIE))
     return app
