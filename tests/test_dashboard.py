@@ -154,7 +154,7 @@ def test_work_rate_is_the_last_working_hours_not_the_last_hour() -> None:
     rate = metrics.work_rate(times, start + timedelta(hours=90))
     assert rate is not None
     assert rate["per_hour"] == 2.0 and rate["window_hours"] == 24
-    assert rate["hours_per_day"] == 12.0  # 24 worked hours over two calendar days
+    assert rate["hours_per_day"] == 8.0  # 24 worked hours on three calendar days (2nd-4th)
     assert metrics.work_rate(times, start + timedelta(days=30)) is None  # too old to say
 
 
@@ -348,6 +348,8 @@ def test_admins_disable_enable_and_reset_passwords(
     assert lena.post("/api/users/rob/active", {"active": False}).status_code == 403
     assert adam.post("/api/users/adam/active", {"active": False}).status_code == 422
     assert adam.post("/api/users/nobody/active", {"active": False}).status_code == 404
+    no_token = adam.http.post("/api/users/rob/active", json={"active": False})
+    assert no_token.status_code == 403 and "CSRF" in no_token.json()["error"]
     off = adam.post("/api/users/rob/active", {"active": False})
     assert off.status_code == 200 and off.json()["active"] is False
     assert rob.get("/api/review/next").status_code == 401  # logged out at once
@@ -384,3 +386,17 @@ def test_chart_text_is_escaped() -> None:
     drawn = svg.hbars("x", [("<script>alert(1)</script>", 0.5, "a & b")], top=1.0)
     assert "<script>" not in drawn and "&lt;script&gt;" in drawn and "a &amp; b" in drawn
     assert svg.nice_step(87) == 20 and svg.nice_step(4) == 1 and svg.nice_step(0.3) == 0.1
+    assert svg.nice_step(0.95, 5) == 0.2 and svg.nice_step(0.2, 5) == 0.05
+
+
+def test_reviewer_figures_of_the_last_day_are_per_hour_worked(
+    sessions: sessionmaker[Session], desk: dict[str, int]
+) -> None:
+    base = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    with sessions.begin() as s:
+        for minutes in (5, 10, 15, 175):  # three in one hour, one near the end of another
+            s.add(AuditEvent(username="rob", action="decide", at=base + timedelta(minutes=minutes)))
+    lena = Person(sessions, "lena")
+    rob = next(r for r in lena.get("/api/reviewers").json()["reviewers"] if r["reviewer"] == "rob")
+    # 4 decisions in 2 hours worked; not 4 over the 2 h 50 min from the first to the last
+    assert rob == {"reviewer": "rob", "decisions_24h": 4, "hours_worked": 2, "per_hour": 2.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from schemas.database import open_database
@@ -114,3 +115,34 @@ def test_an_admin_disables_a_reviewer_on_the_users_page(
     with desk.sessions() as s:
         active = dict(s.execute(select(User.username, User.active)).all())
     assert active["rob"] is False and active["thu.ha"] is True
+
+
+def test_the_precision_panel_appears_once_a_qa_sample_is_measured(
+    tmp_path: Path,
+    browser: object,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pipeline.report
+
+    # QA sampling adds this key to the status figures; here it is put in as it will come.
+    one = {"sampled": 60, "wrong": 2, "precision": 0.967, "ci_low": 0.885, "ci_high": 0.991}
+    real = pipeline.report.batch_status
+    monkeypatch.setattr(
+        pipeline.report,
+        "batch_status",
+        lambda sessions, batch=None, **kw: (
+            real(sessions, batch, **kw)
+            | {"measured_precision": {"fields": {"patient.birth_date": one}, "overall": one}}
+        ),
+    )
+    desk = seed_desk(open_database(f"sqlite:///{tmp_path / 'desk.db'}"), charts=1)
+    with LiveDesk(desk) as live:
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})  # type: ignore[attr-defined]
+        page.goto(f"{live.url}/login")
+        page.fill("input[name=username]", "lena")
+        page.fill("input[name=password]", PASSWORDS["lena"])
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-loaded=yes]")
+        assert page.locator("#precision-panel").is_visible()
+        assert page.locator('[data-chart="precision"] svg circle.estimate').count() == 2
+        page.locator("#precision-panel").screenshot(path=str(OUTPUT / "dashboard-precision.png"))

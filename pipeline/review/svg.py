@@ -48,9 +48,8 @@ def nice_step(top: float, ticks: int = 4) -> float:
     """A round step (1, 2 or 5 times a power of ten) giving about ``ticks`` gridlines."""
     if top <= 0:
         return 1.0
-    raw = top / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    power = 10 ** math.floor(math.log10(top / ticks))
+    return min((m * power for m in (1, 2, 5, 10)), key=lambda step: abs(top / step - ticks))
 
 
 def _number(value: float) -> str:
@@ -228,7 +227,8 @@ def intervals(
     x0, x1, row_h = name_w, width - text_w, 22
     x_of = lambda v: x0 + (x1 - x0) * (v - floor_) / (1 - floor_)  # noqa: E731
     body = []
-    ticks = [floor_ + i * (1 - floor_) / 4 for i in range(5)]
+    step = nice_step(1 - floor_, 5)
+    ticks = [floor_ + i * step for i in range(int(round((1 - floor_) / step)) + 1)]
     bottom = 6 + len(rows) * row_h
     for t in ticks:
         body.append(
