@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.load.patients import answer_question, undo_merge
-from pipeline.review import images
+from pipeline.review import dashboard, images
 from pipeline.review.audit import record
 from pipeline.review.auth import (
     SESSION_HOURS,
@@ -381,23 +381,20 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
 
     @app.get("/api/reviewers")
     def reviewers(_: Lead, session: DB) -> dict[str, Any]:
-        from datetime import timedelta
+        from pipeline.review.metrics import reviewers as per_reviewer
 
-        since = utcnow() - timedelta(hours=24)
-        rows = session.execute(
-            select(
-                AuditEvent.username, func.count(), func.min(AuditEvent.at), func.max(AuditEvent.at)
-            )
-            .where(AuditEvent.action == "decide", AuditEvent.at >= since)
-            .group_by(AuditEvent.username)
-        ).all()
-        out = []
-        for name, count, first, last in rows:
-            hours = max((last - first).total_seconds() / 3600, 1 / 60)
-            out.append(
-                {"reviewer": name, "decisions_24h": int(count), "per_hour": round(count / hours, 1)}
-            )
-        return {"reviewers": out}
+        frame = per_reviewer(session, None, utcnow(), days=1)
+        return {
+            "reviewers": [
+                {
+                    "reviewer": r["reviewer"],
+                    "decisions_24h": int(r["decisions"]),
+                    "hours_worked": int(r["hours_worked"]),
+                    "per_hour": float(r["decisions_per_hour"]),
+                }
+                for r in frame.to_dict("records")
+            ]
+        }
 
     @app.get("/api/documents/{document_id}/audit")
     def audit(document_id: int, _: Lead, session: DB) -> dict[str, Any]:
@@ -445,4 +442,5 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         session.commit()
         return {"username": user.username, "role": user.role}
 
+    app.include_router(dashboard.routes(sessions, templates, role, COOKIE))
     return app
