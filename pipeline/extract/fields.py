@@ -16,6 +16,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from pipeline.extract.confusions import confusions
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
 from pipeline.extract.spelling import misspelt_words, restack_marks
@@ -25,8 +26,7 @@ from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields, field_spec
 
-#: letters a worn or faint print turns into each other
-_LOOKALIKES = ("tlfij", "ceo", "nu")
+_LOOKALIKES = confusions().label_letter_groups
 
 
 def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:

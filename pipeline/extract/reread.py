@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from pipeline.extract.confusions import confusions
 from pipeline.extract.fields import (
     BOXED_TYPES,
     KEEPS_BOX,
@@ -87,7 +88,7 @@ _NUMBERS_AND_CODES = set(WHITELISTS)
 _PINNED_BY_CHECKS = NUMERIC_TYPES | {"sex", "national_id"}
 #: what OCR reads in place of a digit, and box walls: a first reading made of these and the
 #: whitelist is a value printed alone, so the whitelist cannot turn a word into digits
-_LOOKALIKES = set("OoDQIl|iZSsBGbgT[]{}/'.")
+_LOOKALIKES = confusions().digit_lookalikes
 _NAME_TYPES = {"person_name", "physician_name"}
 #: types of Vietnamese text an English chart may print with its marks
 _VIETNAMESE_TEXT = _NAME_TYPES | {"address", "place_or_title", "text"}

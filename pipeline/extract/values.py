@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+from pipeline.extract.confusions import confusions
 from pipeline.extract.grammar import ParsedValue, wording_pattern
 from pipeline.extract.medications import parse_medication
 from pipeline.extract.spelling import could_be_syllable
@@ -41,27 +42,8 @@ from pipeline.extract.vocabulary import (
 
 # --- OCR confusions inside what must be digits -------------------------------------------
 
-_DIGIT_LOOKALIKES = str.maketrans(
-    {
-        "O": "0",
-        "o": "0",
-        "D": "0",
-        "Q": "0",
-        "I": "1",
-        "l": "1",
-        "|": "1",
-        "i": "1",
-        "Z": "2",
-        "S": "5",
-        "s": "5",
-        "B": "8",
-        "G": "6",
-        "b": "6",
-        "g": "9",
-        "T": "7",
-    }
-)
-_LETTER_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
+_DIGIT_LOOKALIKES = confusions().digit_for
+_LETTER_LOOKALIKES = confusions().code_letter_for
 
 
 def as_digits(text: str) -> str:
@@ -107,7 +89,7 @@ def _make_date(y: str, m: str, d: str) -> date | None:
         return None
 
 
-_SEPARATORS = str.maketrans({"\u2044": "/", "\u2215": "/", "\\": "/", "|": "/", "\u2013": "-"})
+_SEPARATORS = confusions().separator_for
 
 
 def _fold_value(text: str) -> str:
@@ -586,8 +568,7 @@ def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
     return ParsedValue(code, ("format",), ("known_code",))
 
 
-#: symbols OCR reads for a code's letter: "€22.0" (C22.0), "$06.0" (S06.0)
-_CODE_LETTER_SYMBOLS = str.maketrans({"€": "C", "$": "S", "£": "E"})
+_CODE_LETTER_SYMBOLS = confusions().code_letter_symbols
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
@@ -604,7 +585,7 @@ def parse_icd10(text: str) -> ParsedValue | None:
 def _parse_icd10(upper: str) -> ParsedValue | None:
     for m in _ICD.finditer(upper.replace("(", " ").replace(")", " ")):
         first = m.group(1)[0]
-        letter = {"1": "I", "|": "I", "[": "I"}.get(first) or first.translate(_LETTER_LOOKALIKES)
+        letter = first.translate(_LETTER_LOOKALIKES)
         code = letter + as_digits(m.group(1)[1:])
         if m.group(2):
             code += "." + as_digits(m.group(2))

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.extract.confusions import confusions
 from pipeline.extract.spelling import TONE_MARKS, is_syllable
 from pipeline.extract.text import fold, has_marks, nfc, strip_diacritics
 
@@ -419,7 +420,7 @@ def _terms(name: str) -> dict[str, str]:
     return known
 
 
-_LOOKALIKE_LETTERS = str.maketrans({"1": "i", "0": "o", "5": "s", "|": "l"})
+_LOOKALIKE_LETTERS = confusions().word_letter_for
 _TERM_PREFIX = re.compile(r"^\s*(?:khoa|department\s+of|dept\.?\s+of)\s+", re.I)
 
 

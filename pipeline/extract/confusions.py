@@ -1,0 +1,69 @@
+"""The one confusions table (``confusions.json``): what OCR reads in place of what was printed,
+by what the place must hold (a digit, a code's letter, a word's letter, a date separator).
+
+Loaded strictly: an unknown section or an entry that is not one character for one character
+is refused at start-up, so a records department's edit cannot be silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+TABLE = Path(__file__).with_name("confusions.json")
+_MAPS = ("digit_for", "code_letter_for", "code_letter_symbols", "word_letter_for", "separator_for")
+_SETS = ("box_walls", "label_letter_groups")
+
+
+@dataclass(frozen=True)
+class Confusions:
+    digit_for: dict[int, str]
+    code_letter_for: dict[int, str]
+    #: symbols read for a code's letter ("€22.0" is C22.0), put right anywhere in a code's text
+    code_letter_symbols: dict[int, str]
+    word_letter_for: dict[int, str]
+    separator_for: dict[int, str]
+    #: what OCR reads in place of a digit or a box's wall: a reading made only of these and a
+    #: number's characters is a number printed alone
+    digit_lookalikes: frozenset[str]
+    #: letters a worn or faint print turns into each other, one group a string
+    label_letter_groups: tuple[str, ...]
+
+
+def parse_confusions(data: Any) -> Confusions:
+    if not isinstance(data, dict):
+        raise ValueError("the confusions table must be a JSON object")
+    unknown = set(data) - {"description", *_MAPS, *_SETS}
+    missing = {*_MAPS, *_SETS} - set(data)
+    if unknown or missing:
+        raise ValueError(
+            f"confusions table: unknown sections {sorted(unknown)}, missing {sorted(missing)}"
+        )
+    maps: dict[str, dict[int, str]] = {}
+    for name in _MAPS:
+        section = data[name]
+        if not isinstance(section, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) == 1 and len(v) == 1
+            for k, v in section.items()
+        ):
+            raise ValueError(f"confusions table: {name} must map one character to one")
+        maps[name] = str.maketrans(section)
+    for name in _SETS:
+        if not isinstance(data[name], list) or not all(isinstance(x, str) for x in data[name]):
+            raise ValueError(f"confusions table: {name} must be a list of strings")
+    walls = data["box_walls"]
+    if not all(len(w) == 1 for w in walls):
+        raise ValueError("confusions table: box_walls must be single characters")
+    return Confusions(
+        **maps,
+        digit_lookalikes=frozenset(data["digit_for"]) | frozenset(walls),
+        label_letter_groups=tuple(data["label_letter_groups"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def confusions() -> Confusions:
+    return parse_confusions(json.loads(TABLE.read_text(encoding="utf-8")))

@@ -1,0 +1,50 @@
+"""The confusions table is data, loaded strictly, and the one source of lookalikes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pipeline.extract.confusions import TABLE, confusions, parse_confusions
+from pipeline.extract.values import as_digits, parse_icd10
+
+
+def _table() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(TABLE.read_text(encoding="utf-8"))
+    return data
+
+
+def test_the_shipped_table_loads() -> None:
+    table = confusions()
+    assert "O" in table.digit_lookalikes and "[" in table.digit_lookalikes
+    assert "0".translate(table.code_letter_for) == "O"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"digit_lookalike": {"O": "0"}}, "unknown sections"),
+        ({"digit_for": {"OO": "0"}}, "one character"),
+        ({"separator_for": ["/"]}, "one character"),
+        ({"box_walls": ["[]"]}, "single characters"),
+        ({"label_letter_groups": "ceo"}, "list of strings"),
+    ],
+)
+def test_the_loader_refuses_what_it_would_ignore(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_confusions({**_table(), **change})
+
+
+def test_a_missing_section_is_refused() -> None:
+    data = _table()
+    del data["word_letter_for"]
+    with pytest.raises(ValueError, match="missing"):
+        parse_confusions(data)
+
+
+def test_the_extractor_reads_through_the_table() -> None:
+    assert as_digits("1O5") == "105"
+    parsed = parse_icd10("€22.0")
+    assert parsed is not None and parsed.value == "C22.0"
