@@ -44,6 +44,9 @@ class Settings:
     cleanup: bool = True
     #: targeted re-reading of doubtful values; off (EMR_REREAD=off) only to measure its gain
     reread: bool = True
+    #: share of auto-accepted fields sampled, blind, into review to measure precision
+    #: (EMR_QA_SHARE, a fraction or a percentage: "0.02", "2%"; 0 turns QA sampling off)
+    qa_share: float = 0.02
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -67,6 +70,19 @@ def _flag(value: str, name: str) -> bool:
     raise BadArguments(f"{name} must be true or false, not {value!r}")
 
 
+def _share(value: str, name: str) -> float:
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise BadArguments(
+            f"{name} must be a share between 0 and 1 (or 0% and 100%), not {value!r}"
+        )
+    return share
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     s3 = None
@@ -85,6 +101,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
         cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
         reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
+        qa_share=_share(env.get("EMR_QA_SHARE", "0.02"), "EMR_QA_SHARE"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:
