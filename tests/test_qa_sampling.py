@@ -8,6 +8,8 @@ Charts are stored readings (no OCR): what is under test is routing, the queue an
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,12 @@ from pipeline.review.calibration import Calibration, Reading
 from pipeline.review.qa import Evidence, QaSettings, is_sampled, wilson
 from pipeline.review.routing import route_fields
 from pipeline.state import register_scans, save_reading
-from pipeline.synthetic.desk import chart_values, page_jpeg
+from pipeline.synthetic.desk import Desk, chart_values, page_jpeg
 from schemas.database import open_database
 from schemas.tables import Document, Encounter, ExtractedField, Patient, ReviewItem
+from tests.test_review_live import OUTPUT, LiveDesk, browser
+
+__all__ = ["browser"]  # the real headless Chromium fixture of the desk's live tests
 
 KEYS = tuple(chart_values(0))
 SHORT = "patient.full_name"  # the field the reviewers find wrong
@@ -377,3 +382,75 @@ def test_the_tightening_rule() -> None:
     assert wilson(0, 0) == (0.0, 1.0)
     low, high = wilson(19, 20)
     assert low < 0.95 < high
+
+
+# --- the reviewer's screen, in a real browser ------------------------------------------------
+
+
+def current_claim(sessions: sessionmaker[Session], name: str) -> Any:
+    """The first open item the screen claimed for ``name`` (waiting for the claim)."""
+    deadline = time.monotonic() + 20
+    while True:
+        with sessions() as s:
+            row = s.execute(
+                select(ReviewItem, ExtractedField, Document.key)
+                .join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
+                .join(Document, Document.id == ReviewItem.document_id)
+                .where(ReviewItem.claimed_by == name, ReviewItem.state == "open")
+                .order_by(ReviewItem.id)
+                .limit(1)
+            ).first()
+        if row is not None or time.monotonic() > deadline:
+            assert row is not None, "the screen claimed nothing"
+            return row
+        time.sleep(0.05)
+
+
+def test_the_screen_shows_a_sampled_item_as_any_other(tmp_path: Path, browser: Any) -> None:
+    """Headless Chromium on the served desk: a sampled item's badge and reasons are the
+    borrowed ones, like an ordinary item's; Enter confirms it as it confirms any other."""
+    sessions = open_database(f"sqlite:///{tmp_path / 'emr.db'}")
+    with sessions.begin() as s:
+        add_user(s, "rita", PEOPLE["rita"][0], "reviewer")
+    seed(sessions, "screen", 40, share=0.25)  # a big share: samples on the first charts
+    sampled = qa_items(sessions)
+    OUTPUT.mkdir(exist_ok=True)
+    with LiveDesk(Desk(sessions, [])) as live:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"{live.url}/login")
+        page.fill("input[name=username]", "rita")
+        page.fill("input[name=password]", PEOPLE["rita"][0])
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/review")
+        seen = {"sampled": 0, "ordinary": 0}
+        for _ in range(60):
+            item, f, key = current_claim(sessions, "rita")
+            page.wait_for_function(
+                "([doc, value]) => document.querySelector('#document').textContent === doc"
+                " && document.querySelector('#value').value === value",
+                arg=[key, f.value],
+            )
+            shown = f.confidence if item.shown_confidence is None else item.shown_confidence
+            badge = page.locator("#confidence").inner_text()
+            assert badge == f"confidence {math.floor(shown * 100 + 0.5)}%"
+            assert page.locator("#reasons").inner_text()
+            html = page.content().lower()
+            assert "qa_sample" not in html and "auto" not in html.replace("autocomplete", "")
+            if item.id in sampled:
+                assert shown != f.confidence
+                if not seen["sampled"]:
+                    page.screenshot(path=str(OUTPUT / "review-desk-qa-item.png"))
+                seen["sampled"] += 1
+            else:
+                seen["ordinary"] += 1
+            if seen["sampled"] >= 2 and seen["ordinary"] >= 2:
+                break
+            page.keyboard.press("Enter")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with sessions() as s:
+                    if s.get_one(ReviewItem, item.id).state == "decided":
+                        break
+                time.sleep(0.05)
+        assert seen["sampled"] >= 2 and seen["ordinary"] >= 2, seen
+        page.close()
