@@ -133,9 +133,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.report import batch_status, status_text
+    from pipeline.review.qa import qa_settings
     from schemas.database import open_database
 
-    status = batch_status(open_database(settings.database_url), args.batch, settings.workers)
+    status = batch_status(
+        open_database(settings.database_url),
+        args.batch,
+        settings.workers,
+        qa_settings(settings).target,
+    )
     if args.format == "json":
         print(json.dumps(status, ensure_ascii=False, indent=1))
     else:

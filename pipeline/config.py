@@ -46,6 +46,9 @@ class Settings:
     reread: bool = True
     #: free space the scratch folder must have before a run starts (EMR_MIN_SCRATCH_MIB)
     min_scratch_mib: int = 256
+    #: share of auto-accepted fields sampled, blind, into review to measure precision
+    #: (EMR_QA_SHARE, a fraction or a percentage: "0.02", "2%"; 0 turns QA sampling off)
+    qa_share: float = 0.02
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -75,6 +78,19 @@ def _whole_number(value: str, name: str) -> int:
     return int(value)
 
 
+def _share(value: str, name: str) -> float:
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise BadArguments(
+            f"{name} must be a share between 0 and 1 (or 0% and 100%), not {value!r}"
+        )
+    return share
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     s3 = None
@@ -94,6 +110,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
         reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
         min_scratch_mib=_whole_number(env.get("EMR_MIN_SCRATCH_MIB", "256"), "EMR_MIN_SCRATCH_MIB"),
+        qa_share=_share(env.get("EMR_QA_SHARE", "0.02"), "EMR_QA_SHARE"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:

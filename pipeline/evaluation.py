@@ -90,7 +90,8 @@ def score(records: Iterable[dict[str, Any]], truth_dir: Path) -> Scorecard:
                 card.errors.append(
                     (record["document"], key, got["value"], expected, got["decision"])
                 )
-            if got["decision"] == "auto_accepted":
+            # a QA sample was auto-accepted by routing before it was sent to a person
+            if got["decision"] == "auto_accepted" or got.get("qa_sample"):
                 s.auto += 1
                 s.auto_right += right
                 if not right:

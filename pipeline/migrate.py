@@ -14,6 +14,7 @@ from pipeline.errors import DocumentRejected, is_transient
 from pipeline.ingest.sources import ScanSource
 from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
+from pipeline.review.qa import qa_settings
 from pipeline.state import find_duplicate, quarantine, save_reading
 from schemas.tables import DocState, Document
 
@@ -92,7 +93,13 @@ def migrate_document(
             return DocState.FAILED
     try:
         return save_reading(
-            sessions, doc_id, reading, raw.media_type, time.monotonic() - started, page_jpegs
+            sessions,
+            doc_id,
+            reading,
+            raw.media_type,
+            time.monotonic() - started,
+            page_jpegs,
+            qa_settings(settings),
         )
     except ChartNotLoadable as exc:  # a safety net: parsers only produce loadable values
         quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)

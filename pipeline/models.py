@@ -122,6 +122,8 @@ class RoutedField:
     threshold: float
     decision: Decision
     reasons: tuple[str, ...] = ()  # why it was sent to review
+    #: the score routing compared with ``threshold`` (None: routed before scores were kept)
+    score: float | None = None
 
     @property
     def key(self) -> str:

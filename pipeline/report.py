@@ -29,9 +29,15 @@ def _frame(session: Session, stmt: Any) -> pd.DataFrame:
 
 
 def batch_status(
-    sessions: sessionmaker[Session], batch: str | None = None, workers: int = 2
+    sessions: sessionmaker[Session],
+    batch: str | None = None,
+    workers: int = 2,
+    target: float | None = None,
 ) -> dict[str, Any]:
+    from pipeline.review.qa import measured_precision, packaged_target
+
     with sessions() as session:
+        measured = measured_precision(session, batch, target or packaged_target())
         docs_q = select(
             Document.id, Document.key, Document.state, Document.error, Batch.name.label("batch")
         ).join(Batch)
@@ -116,6 +122,7 @@ def batch_status(
             "review": round(eta_review) if eta_review is not None else None,
         },
         "failures": failures,
+        "measured_precision": measured,
     }
 
 
@@ -137,9 +144,35 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"ETA processing: {timedelta(seconds=eta['processing'])}")
     if eta["review"] is not None:
         lines.append(f"ETA review: {timedelta(seconds=eta['review'])}")
+    lines.extend(_measured_lines(status.get("measured_precision")))
     for failure in status["failures"]:
         lines.append(f"failed: {failure['document']}: {failure['error']}")
     return "\n".join(lines)
+
+
+def _figures(m: dict[str, Any]) -> str:
+    if not m["sampled"]:
+        return f"no outcome yet ({m['waiting']} waiting)"
+    return (
+        f"{m['precision']:.2%} right of {m['sampled']} sampled ({m['wrong']} wrong), "
+        f"95% CI {m['ci_low']:.2%}-{m['ci_high']:.2%}"
+        + (f", {m['waiting']} waiting" if m["waiting"] else "")
+    )
+
+
+def _measured_lines(measured: dict[str, Any] | None) -> list[str]:
+    """QA sampling's figures: what reviewers found of blind-sampled auto-accepted values."""
+    if not measured or not (measured["overall"]["sampled"] or measured["overall"]["waiting"]):
+        return []
+    lines = [
+        f"measured precision of auto-accepted (QA sample, target {measured['target']:.1%}): "
+        + _figures(measured["overall"])
+    ]
+    tightened = measured.get("tightened", {})
+    for key, m in measured["fields"].items():
+        extra = f"; threshold tightened x{tightened[key]:g}" if key in tightened else ""
+        lines.append(f"  {key}: {_figures(m)}{extra}")
+    return lines
 
 
 def status_markdown(status: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.errors import BadArguments
 from pipeline.load.emr import load_chart
 from pipeline.models import ChartReading, Decision, ScanRef
+from pipeline.review.qa import QaSettings, apply_qa, blind_view
 from schemas.tables import (
     Batch,
     CleanedPage,
@@ -101,10 +102,16 @@ def save_reading(
     media_type: str,
     seconds: float,
     page_jpegs: dict[int, bytes] | None = None,
+    qa: QaSettings | None = None,
 ) -> str:
-    """Store what was read, queue what needs a person, load the chart if nothing does."""
+    """Store what was read, queue what needs a person, load the chart if nothing does. With
+    ``qa``, fields whose measured precision falls short are held and a share of auto-accepted
+    fields is sampled, blind, into the queue (``review/qa.py``)."""
     with sessions.begin() as session:
         doc = session.get_one(Document, doc_id)
+        routed, sampled = (
+            apply_qa(session, doc, reading.routed, qa) if qa else (reading.routed, frozenset())
+        )
         doc.sha256 = reading.sha256
         doc.media_type = media_type
         doc.language = reading.language
@@ -143,31 +150,39 @@ def save_reading(
                     warnings=list(page.warnings),
                 )
             )
-        for routed in reading.routed:
-            c = routed.candidate
+        for field in routed:
+            c = field.candidate
             doc.fields.append(
                 ExtractedField(
                     key=c.key,
                     value=c.value,
                     read_value=c.value,
-                    confidence=routed.confidence,
-                    threshold=routed.threshold,
+                    confidence=field.confidence,
+                    threshold=field.threshold,
                     ocr_confidence=c.ocr_confidence,
                     label_score=c.label_score,
-                    decision=routed.decision.value,
+                    decision=field.decision.value,
                     page=c.page,
                     bbox=list(c.bbox) if c.bbox else None,
                     rule=c.rule,
                     checks_passed=list(c.checks_passed),
                     checks_failed=list(c.checks_failed),
-                    reasons=list(routed.reasons),
+                    reasons=list(field.reasons),
+                    qa_sample=c.key in sampled,
                 )
             )
         session.flush()
+        blind = []
         for f in doc.fields:
             if f.decision == Decision.NEEDS_REVIEW:
-                session.add(ReviewItem(field_id=f.id, document_id=doc.id))
-        if reading.needs_review:
+                item = ReviewItem(field_id=f.id, document_id=doc.id)
+                session.add(item)
+                if f.qa_sample:
+                    blind.append((item, f))
+        session.flush()  # this chart's ordinary items can lend a sampled one their look
+        for item, f in blind:
+            item.shown_confidence, item.shown_reasons = blind_view(session, f, reading.sha256)
+        if any(f.decision == Decision.NEEDS_REVIEW for f in doc.fields):
             doc.state = DocState.IN_REVIEW
         else:
             load_chart(session, doc)

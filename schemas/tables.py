@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -99,7 +100,10 @@ class ExtractedField(Base):
     """One field of one chart with its provenance and how it was decided."""
 
     __tablename__ = "fields"
-    __table_args__ = (UniqueConstraint("document_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "key"),
+        Index("ix_fields_qa_sample_key", "qa_sample", "key"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(100))
@@ -118,6 +122,9 @@ class ExtractedField(Base):
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: routing auto-accepted it and QA sampling sent it, blind, to a reviewer (review/qa.py):
+    #: its outcome is an unbiased label of an auto-accepted value
+    qa_sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     document: Mapped[Document] = relationship(back_populates="fields")
 
 
@@ -151,6 +158,10 @@ class ReviewItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    #: what the reviewer is shown of a QA-sampled item instead of its field's own confidence
+    #: and reasons (which would tell it was auto-accepted); None for every other item
+    shown_confidence: Mapped[float | None] = mapped_column(Float)
+    shown_reasons: Mapped[list[Any] | None] = mapped_column()
 
 
 class DocumentEvent(Base):

@@ -56,6 +56,8 @@ def document_record(doc: Document) -> dict[str, Any]:
                 "decision": f.decision,
                 "page": f.page,
                 "bbox": f.bbox,
+                # added to the contract: auto-accepted, then sampled for QA by a reviewer
+                **({"qa_sample": True} if f.qa_sample else {}),
             }
             for f in doc.fields
             if split_list_key(f.key) is None

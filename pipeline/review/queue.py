@@ -102,10 +102,11 @@ def _items(session: Session, where: Any) -> list[ClaimedItem]:
             key,
             f.key,
             f.value,
-            f.confidence,
+            # a QA-sampled item shows what an ordinary one would (review/qa.py: blind)
+            f.confidence if item.shown_confidence is None else item.shown_confidence,
             f.page,
             f.bbox,
-            list(f.reasons),
+            list(f.reasons if item.shown_reasons is None else item.shown_reasons),
         )
         for item, f, key in rows
     ]

@@ -4,12 +4,14 @@ A field's raw score combines the OCR confidence of its words, how well its label
 the checks it passed or failed. Calibration (``calibration.py``) turns the score into the
 probability that the value is right, and gives the score a field needs to be loaded without a
 person, derived from the target precision. A field the calibration does not cover keeps the
-catalogue's threshold on its raw score.
+catalogue's threshold on its raw score. Where QA sampling measured a field's precision on this
+archive below the target, ``tighten`` raises its threshold (``qa.py`` gives the factor).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pipeline.models import Decision, FieldCandidate, RoutedField
 from pipeline.review.calibration import Calibration, Reading
@@ -97,10 +99,46 @@ def route_fields(
             threshold = field_spec(c.key).threshold
             accept = score >= threshold
         if accept:
-            routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
+            routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED, (), score))
         else:
-            routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, _reasons(c)))
+            reasons = _reasons(c)
+            routed.append(
+                RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, reasons, score)
+            )
     return tuple(routed)
+
+
+def tightened_threshold(threshold: float, factor: float) -> float:
+    """The threshold with the doubt it lets through divided by ``factor`` (>= 1): a field whose
+    measured error is ``factor`` times what its threshold was set for gets a threshold that
+    lets ``factor`` times less doubt through (``1 - t' = (1 - t) / factor``)."""
+    if factor <= 1:
+        return threshold
+    return round(1 - (1 - threshold) / factor, 6)
+
+
+def tighten(routed: Sequence[RoutedField], factors: Mapping[str, float]) -> tuple[RoutedField, ...]:
+    """Hold for review the auto-accepted fields whose score no longer reaches their field's
+    tightened threshold (``factors``: field key -> tightening factor, from QA sampling)."""
+    out = []
+    for r in routed:
+        factor = factors.get(r.key, 1.0)
+        if r.decision is not Decision.AUTO_ACCEPTED or factor <= 1 or r.score is None:
+            out.append(r)
+            continue
+        threshold = tightened_threshold(r.threshold, factor)
+        if r.score >= threshold:
+            out.append(replace(r, threshold=threshold))
+        else:
+            out.append(
+                replace(
+                    r,
+                    threshold=threshold,
+                    decision=Decision.NEEDS_REVIEW,
+                    reasons=("confidence below target",),
+                )
+            )
+    return tuple(out)
 
 
 def route_list_entries(candidates: Sequence[FieldCandidate]) -> tuple[RoutedField, ...]:
@@ -111,7 +149,13 @@ def route_list_entries(candidates: Sequence[FieldCandidate]) -> tuple[RoutedFiel
         threshold = list_spec(c.key.rpartition(".")[0]).threshold
         confidence = candidate_score(c)
         if confidence >= threshold:
-            routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED))
+            routed.append(
+                RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED, (), confidence)
+            )
         else:
-            routed.append(RoutedField(c, confidence, threshold, Decision.NEEDS_REVIEW, _reasons(c)))
+            routed.append(
+                RoutedField(
+                    c, confidence, threshold, Decision.NEEDS_REVIEW, _reasons(c), confidence
+                )
+            )
     return tuple(routed)
