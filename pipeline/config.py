@@ -44,6 +44,9 @@ class Settings:
     cleanup: bool = True
     #: targeted re-reading of doubtful values; off (EMR_REREAD=off) only to measure its gain
     reread: bool = True
+    #: seconds a worker's claim on a document lasts unless renewed (EMR_LEASE_SECONDS); a
+    #: dead worker's documents go to the others this long after its last renewal
+    lease_seconds: float = 300.0
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -67,6 +70,16 @@ def _flag(value: str, name: str) -> bool:
     raise BadArguments(f"{name} must be true or false, not {value!r}")
 
 
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds < 1:
+        raise BadArguments(f"{name} must be a number of seconds (at least 1), not {value!r}")
+    return seconds
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     s3 = None
@@ -85,6 +98,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
         cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
         reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
+        lease_seconds=_seconds(env.get("EMR_LEASE_SECONDS", "300"), "EMR_LEASE_SECONDS"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:
