@@ -445,4 +445,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         session.commit()
         return {"username": user.username, "role": user.role}
 
+    from pipeline.review.operations import operations_router
+
+    app.include_router(operations_router(sessions, role("lead")))
     return app
