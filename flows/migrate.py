@@ -20,7 +20,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.claims import LeaseKeeper, claim, new_owner, outstanding, release
+from pipeline.claims import (
+    LeaseKeeper,
+    claim,
+    new_owner,
+    outstanding,
+    release,
+    release_dead_here,
+)
 from pipeline.config import Settings, settings_from_env
 from pipeline.errors import is_transient
 from pipeline.ingest.sources import open_source
@@ -119,26 +126,33 @@ def _work_through(
     given_up: set[int] = set()  # failed transiently here: left for the next run
     counts: dict[str, int] = {}
     with LeaseKeeper(sessions, owner, settings.lease_seconds):
-        while True:
-            free = slots - len(running)
-            for doc_id in claim(sessions, batch_id, owner, free, settings.lease_seconds, given_up):
-                future = migrate_document_task.submit(source_uri, doc_id, owner, language)
-                running[future] = doc_id
-                future.add_done_callback(done.put)
-            if not running and not outstanding(sessions, batch_id, given_up):
-                break
-            try:
-                finished = done.get(timeout=poll)
-            except queue.Empty:
-                continue  # others hold what is left: look again when their leases may lapse
-            doc_id = running.pop(finished)
-            try:
-                state = finished.result()
-            except Exception:
-                release(sessions, [doc_id], owner)
-                given_up.add(doc_id)
-                state = "unfinished"
-            counts[state] = counts.get(state, 0) + 1
+        try:
+            while True:
+                if not running:
+                    release_dead_here(sessions, batch_id)
+                free = slots - len(running)
+                for doc_id in claim(
+                    sessions, batch_id, owner, free, settings.lease_seconds, given_up
+                ):
+                    future = migrate_document_task.submit(source_uri, doc_id, owner, language)
+                    running[future] = doc_id
+                    future.add_done_callback(done.put)
+                if not running and not outstanding(sessions, batch_id, given_up):
+                    break
+                try:
+                    finished = done.get(timeout=poll)
+                except queue.Empty:
+                    continue  # others hold what is left: look again when their leases may lapse
+                doc_id = running.pop(finished)
+                try:
+                    state = finished.result()
+                except Exception:
+                    release(sessions, [doc_id], owner)
+                    given_up.add(doc_id)
+                    state = "unfinished"
+                counts[state] = counts.get(state, 0) + 1
+        finally:  # interrupted: what is still ours goes back at once
+            release(sessions, list(running.values()), owner)
     return counts
 
 

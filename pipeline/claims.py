@@ -139,6 +139,47 @@ def holds(session: Session, doc_id: int, owner: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def _dead_here(owner: str) -> bool:
+    """An owner that was a process of this machine and is no longer running."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def release_dead_here(sessions: sessionmaker[Session], batch_id: int) -> int:
+    """Release the claims of this machine's processes that died (a killed `run` restarted
+    at once need not wait for its old leases); others' leases still have to lapse."""
+    with sessions() as session:
+        owners = set(
+            session.scalars(
+                select(Document.claimed_by).where(
+                    Document.batch_id == batch_id,
+                    Document.state == DocState.QUEUED,
+                    Document.claimed_by.is_not(None),
+                )
+            )
+        )
+    dead = [o for o in owners if o and _dead_here(o)]
+    if not dead:
+        return 0
+    with sessions.begin() as session:
+        result = session.execute(
+            update(Document)
+            .where(Document.claimed_by.in_(dead), Document.state == DocState.QUEUED)
+            .values(claimed_by=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 def outstanding(sessions: sessionmaker[Session], batch_id: int, exclude: Collection[int]) -> int:
     """Queued documents of the batch, whoever holds them, but for ``exclude``."""
     with sessions() as session:

@@ -3,13 +3,25 @@ results written only by the current holder."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.claims import claim, holds, new_owner, outstanding, release, renew
+from pipeline.claims import (
+    claim,
+    holds,
+    new_owner,
+    outstanding,
+    release,
+    release_dead_here,
+    renew,
+)
 from pipeline.state import quarantine, register_scans, save_reading
 from schemas.database import open_database
 from schemas.tables import Batch, DocState, Document, DocumentEvent
@@ -82,3 +94,26 @@ def test_release_gives_a_document_back_at_once(database_url: str) -> None:
     assert claim(sessions, batch_id, second, 1, 300) == []
     release(sessions, [doc_id], first)
     assert claim(sessions, batch_id, second, 1, 300) == [doc_id]
+
+
+def test_claims_of_a_dead_process_of_this_machine_are_released_at_once(
+    database_url: str,
+) -> None:
+    sessions, batch_id, [doc_id] = _batch(database_url, 1)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    dead = f"{socket.gethostname()}:{finished.stdout.strip()}:0000"
+    elsewhere = f"another-machine:{os.getpid()}:0000"
+    assert claim(sessions, batch_id, elsewhere, 1, 300) == [doc_id]
+    assert release_dead_here(sessions, batch_id) == 0  # another machine's: its lease must lapse
+    release(sessions, [doc_id], elsewhere)
+    assert claim(sessions, batch_id, dead, 1, 300) == [doc_id]
+    alive = new_owner()
+    assert claim(sessions, batch_id, alive, 1, 300) == []
+    assert release_dead_here(sessions, batch_id) == 1  # a killed `run` here: no need to wait
+    assert claim(sessions, batch_id, alive, 1, 300) == [doc_id]
+    assert release_dead_here(sessions, batch_id) == 0  # this process is alive
