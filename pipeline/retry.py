@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 RETRIED_STATES = (DocState.FAILED, DocState.GONE)
 
 
+class NotFound(BadArguments):
+    """No such batch, or no such document in it."""
+
+
 class NotFailed(BadArguments):
     """The document asked for is not failed (nor gone): there is nothing to retry."""
 
@@ -51,7 +55,7 @@ class RetryCounts:
 def find_batch(session: Session, name: str) -> Batch:
     batch = session.scalars(select(Batch).where(Batch.name == name)).first()
     if batch is None:
-        raise BadArguments(f"there is no batch named {name!r}: check the name with `status`")
+        raise NotFound(f"there is no batch named {name!r}: check the name with `status`")
     return batch
 
 
@@ -61,7 +65,7 @@ def _candidates(session: Session, batch: Batch, document: str | None) -> list[Do
         return list(session.scalars(q.where(Document.state.in_(RETRIED_STATES))))
     doc = session.scalars(q.where(Document.key == document)).first()
     if doc is None:
-        raise BadArguments(f"batch {batch.name!r} has no document {document!r}")
+        raise NotFound(f"batch {batch.name!r} has no document {document!r}")
     if doc.state not in RETRIED_STATES:
         raise NotFailed(
             f"{document} is {doc.state.replace('_', ' ')}, not failed: only failed "

@@ -31,15 +31,17 @@ def operations_router(sessions: sessionmaker[Session], lead: Any) -> APIRouter:
 
     @router.post("/api/retry")
     def retry(body: RetryBody, login: Lead, background: BackgroundTasks) -> dict[str, int]:
-        from pipeline.retry import NotFailed, process_documents, retry_batch
+        from pipeline.retry import NotFailed, NotFound, process_documents, retry_batch
 
         settings = settings_from_env()
         try:
             counts = retry_batch(sessions, body.batch, settings, body.document)
         except NotFailed as exc:
             raise HTTPException(409, str(exc)) from None
-        except BadArguments as exc:  # no such batch or document
+        except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
+        except BadArguments as exc:  # e.g. an S3 batch and no MINIO_ENDPOINT here
+            raise HTTPException(422, str(exc)) from None
         except SourceUnavailable as exc:
             raise HTTPException(503, str(exc)) from None
         except MigrateError as exc:
