@@ -189,6 +189,13 @@ def test_two_workers_process_each_chart_once_and_survive_a_dead_one(
         assert len(by_owner) == 2, by_owner  # both workers did work
         unfinished_of_victim = [d for d in docs if d.id in held and d.claimed_by != victim_owner]
         assert unfinished_of_victim  # what the dead worker held, the other finished
+        times = sorted(s.scalars(select(DocumentEvent.at)))
+    minutes = max((times[-1] - times[0]).total_seconds() / 60, 1e-6)
+    print(  # figures for the record, not assertions: this machine is shared
+        f"\n{CHARTS} charts, each finished once; by worker {sorted(by_owner.values())}; "
+        f"{len(unfinished_of_victim)} taken over from the killed one; "
+        f"{(CHARTS - 1) / minutes:.1f} charts per minute between first and last"
+    )
 
     # A scheduled deployment watching the prefix migrates a scan uploaded later.
     cli(*CLI, "deploy", "--watch", f"s3://{BUCKET}/{PREFIX}", "--batch", BATCH, "--every", "10")
