@@ -69,8 +69,7 @@ def migrate_document(
             page_jpegs = encode_pages(reading)
         except ScanGone:
             log.info("document %d is no longer in the source", doc_id)
-            mark_gone(sessions, doc_id)
-            return DocState.GONE
+            return mark_gone(sessions, doc_id, owner)
         except DocumentRejected as exc:
             log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
             return quarantine(

@@ -186,14 +186,18 @@ def save_reading(
         return doc.state
 
 
-def mark_gone(sessions: sessionmaker[Session], doc_id: int) -> None:
-    """The document's object is no longer in the source: a state of its own, not a failure."""
+def mark_gone(sessions: sessionmaker[Session], doc_id: int, owner: str | None = None) -> str:
+    """The document's object is no longer in the source: a state of its own, not a failure.
+    With ``owner``, only while that worker holds the document."""
     with sessions.begin() as session:
+        if owner is not None and not holds(session, doc_id, owner):
+            return session.get_one(Document, doc_id).state
         doc = session.get_one(Document, doc_id)
         doc.state = DocState.GONE
         doc.error = "the file is no longer in the source (deleted or moved after it was listed)"
         doc.claimed_by = doc.lease_expires_at = None
         _event(session, doc)
+        return doc.state
 
 
 def requeue(sessions: sessionmaker[Session], doc_id: int, size: int) -> None:

@@ -196,3 +196,18 @@ def test_retry_api_for_leads_with_csrf(database_url: str, tmp_path: Path) -> Non
         headers={"X-CSRF-Token": token},
     )
     assert one.json() == {"retried": 1, "changed": 0, "unchanged": 1, "gone": 0}
+
+
+def test_a_scan_deleted_after_listing_is_gone_not_failed(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a.pdf").write_text("listed, then deleted\n")
+    sessions = open_database(database_url)
+    settings = Settings(database_url=database_url, workdir=tmp_path / "work")
+    source = open_source(str(folder), settings)
+    [doc_id] = register_scans(sessions, "b", source.uri, source.list_scans())
+    (folder / "a.pdf").unlink()
+    assert migrate_document(sessions, source, doc_id, settings) == DocState.GONE
+    with sessions() as s:
+        doc = s.get_one(Document, doc_id)
+        assert doc.state == DocState.GONE and "no longer in the source" in (doc.error or "")
