@@ -23,7 +23,10 @@ log = logging.getLogger("pipeline")
 def _quiet_prefect(verbose: bool) -> None:
     """Prefect reads these when first imported: set them before that, at the entry point."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    # No anonymous usage reporting from hospital networks: the server's, and the client's
+    # (Prefect's SDK reads the DO_NOT_TRACK convention).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     # The temporary server's first start creates its database: on a busy two-core machine that

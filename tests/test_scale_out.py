@@ -105,7 +105,8 @@ def test_two_workers_process_each_chart_once_and_survive_a_dead_one(
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
     }
-    env.pop("PREFECT_SERVER_ANALYTICS_ENABLED", None)  # our entry point must turn it off
+    for name in ("PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK"):
+        env.pop(name, None)  # our entry point must turn usage reporting off
     logs: list[Path] = []
 
     def start(name: str, *args: str) -> subprocess.Popen[bytes]:
@@ -134,6 +135,7 @@ def test_two_workers_process_each_chart_once_and_survive_a_dead_one(
     # the server got usage reporting off from our entry point
     server_env = Path(f"/proc/{server.pid}/environ").read_bytes().split(b"\0")
     assert b"PREFECT_SERVER_ANALYTICS_ENABLED=false" in server_env
+    assert b"DO_NOT_TRACK=1" in server_env
     cli(*CLI, "deploy")
     workers = [start(f"worker-{n}", "worker", "--name", f"w{n}") for n in (1, 2)]
     sessions = open_database(pg_url)
