@@ -99,7 +99,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.ocr.engine import check_tesseract
     from schemas.database import open_database
 
-    url = _need_api()
+    _check_api(_need_api())
     check_tesseract()  # fail here, not in the first flow run
     open_database(settings.database_url)
     if settings.s3 is None:
@@ -107,7 +107,6 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             "note: MINIO_ENDPOINT is not set: this worker can migrate only folders it sees",
             file=sys.stderr,
         )
-    _check_api(url)
     ensure_pool(args.pool)
     name: list[str] = ["--name", args.name] if args.name else []
     _prefect(
