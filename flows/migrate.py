@@ -1,4 +1,9 @@
-"""The migration flow: list a source, register its scans, one task per unfinished document.
+"""The migration flow: list a source, register its scans, then claim and migrate documents.
+
+Any number of runs of this flow, in-process (`emr-migrate run`) or on workers of a work pool
+on many machines (flows/deployments.py), can work on one batch at once: each document is
+claimed in the database with a lease (pipeline/claims.py), so each is processed exactly once
+and a dead worker's documents go to the others when its leases lapse.
 
 Flow and task parameters carry no secrets and no patient data (source address, batch name,
 document ids); settings and credentials are built from the environment where they run.
@@ -6,21 +11,31 @@ document ids); settings and credentials are built from the environment where the
 
 from __future__ import annotations
 
+import queue
 from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.chart import check_scratch_space
+from pipeline.claims import (
+    LeaseKeeper,
+    claim,
+    new_owner,
+    outstanding,
+    release,
+    release_dead_here,
+)
 from pipeline.config import Settings, settings_from_env
 from pipeline.errors import ScratchFull, is_transient
 from pipeline.ingest.sources import open_source
 from pipeline.migrate import migrate_document
 from pipeline.ocr.engine import check_tesseract
 from pipeline.report import batch_status, status_markdown
+from pipeline.retry import find_batch, recheck_failed
 from pipeline.state import register_scans
 from schemas.database import open_database, sessions_for
 
@@ -50,52 +65,146 @@ _RETRIES: dict[str, Any] = {
 
 
 @task(name="list-scans", **_RETRIES)
-def list_and_register(source_uri: str, batch: str, language: str | None) -> list[int]:
+def list_and_register(source_uri: str, batch: str, language: str | None) -> dict[str, int]:
+    """Register new scans; fetch failed ones again (a clerk may have replaced them)."""
     settings = _settings(language)
     source = open_source(source_uri, settings)
-    return register_scans(
-        sessions_for(settings.database_url), batch, source.uri, source.list_scans()
-    )
+    sessions = sessions_for(settings.database_url)
+    refs = list(source.list_scans())
+    queued = register_scans(sessions, batch, source.uri, refs)
+    sizes = {r.key: r.size for r in refs}
+    rechecked = recheck_failed(sessions, source, batch, settings, listing=sizes)
+    return {"queued": len(queued), **rechecked.as_json()}
 
 
 @task(name="migrate-document", task_run_name="document-{doc_id}", **_RETRIES)
-def migrate_document_task(source_uri: str, doc_id: int, language: str | None) -> str:
+def migrate_document_task(source_uri: str, doc_id: int, owner: str, language: str | None) -> str:
     settings = _settings(language)
     return migrate_document(
-        sessions_for(settings.database_url), open_source(source_uri, settings), doc_id, settings
+        sessions_for(settings.database_url),
+        open_source(source_uri, settings),
+        doc_id,
+        settings,
+        owner,
     )
+
+
+def _start_helper_runs(
+    count: int, source_uri: str, batch: str, language: str | None, documents_at_once: int
+) -> int:
+    """More runs on the pool (of the on-demand deployment, which no concurrency limit holds
+    back), to work on the batch beside this one; only when this run is a deployment's."""
+    from prefect.deployments import run_deployment
+    from prefect.runtime import deployment
+
+    from flows.deployments import FLOW_NAME, ON_DEMAND
+
+    if count <= 0 or not deployment.get_id():
+        return 0  # `emr-migrate run`, in-process: no pool to fan out to
+    for _ in range(count):
+        run_deployment(
+            f"{FLOW_NAME}/{ON_DEMAND}",
+            parameters={
+                "source_uri": source_uri,
+                "batch": batch,
+                "language": language,
+                "discover": False,
+                "documents_at_once": documents_at_once,
+            },
+            timeout=0,
+            as_subflow=False,
+        )
+    return count
+
+
+def _work_through(
+    source_uri: str, batch_id: int, settings: Settings, slots: int, language: str | None
+) -> dict[str, int]:
+    """Claim documents while any are free, up to ``slots`` at a time; wait while others hold
+    the rest, to take over those whose worker dies; stop when the batch has none queued."""
+    sessions = sessions_for(settings.database_url)
+    owner = new_owner()
+    poll = min(5.0, settings.lease_seconds / 4)
+    done: queue.Queue[PrefectFuture[str]] = queue.Queue()
+    running: dict[PrefectFuture[str], int] = {}
+    given_up: set[int] = set()  # failed transiently here: left for the next run
+    counts: dict[str, int] = {}
+    with LeaseKeeper(sessions, owner, settings.lease_seconds):
+        try:
+            while True:
+                if not running:
+                    release_dead_here(sessions, batch_id)
+                free = slots - len(running)
+                for doc_id in claim(
+                    sessions, batch_id, owner, free, settings.lease_seconds, given_up
+                ):
+                    future = migrate_document_task.submit(source_uri, doc_id, owner, language)
+                    running[future] = doc_id
+                    future.add_done_callback(done.put)
+                if not running and not outstanding(sessions, batch_id, given_up):
+                    break
+                try:
+                    finished = done.get(timeout=poll)
+                except queue.Empty:
+                    continue  # others hold what is left: look again when their leases may lapse
+                doc_id = running.pop(finished)
+                try:
+                    state = finished.result()
+                except ScratchFull:
+                    release(sessions, [doc_id], owner)
+                    raise  # no room to work: the run stops, every unfinished document queued
+                except Exception:
+                    release(sessions, [doc_id], owner)
+                    given_up.add(doc_id)
+                    state = "unfinished"
+                counts[state] = counts.get(state, 0) + 1
+        finally:  # interrupted: what is still ours goes back at once
+            release(sessions, list(running.values()), owner)
+    return counts
 
 
 @flow(
     name="migrate-batch",
     log_prints=False,
-    task_runner=ThreadPoolTaskRunner(max_workers=2),  # type: ignore[arg-type]
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
 )
-def migrate_batch(source_uri: str, batch: str, language: str | None = None) -> dict[str, Any]:
+def migrate_batch(
+    source_uri: str,
+    batch: str,
+    language: str | None = None,
+    discover: bool = True,
+    parallel_runs: int = 1,
+    documents_at_once: int = 0,
+) -> dict[str, Any]:
     """Migrate every scan under ``source_uri`` into ``batch``; resumable and idempotent.
-    Run it with ``migrate_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=N))``
-    for N documents at a time (one single-threaded Tesseract per core)."""
+
+    ``discover``: list the source first (new scans, replaced failed ones); runs started only
+    to help with a listed batch skip it. ``parallel_runs``: in a deployment run, start that
+    many runs in all on the work pool (one per worker). ``documents_at_once``: documents in
+    progress in this run (0: one per core, one single-threaded Tesseract each)."""
     settings = _settings(language)
     check_tesseract()
     check_scratch_space(settings)
     open_database(settings.database_url)  # migrate the schema once, before the workers start
-    doc_ids = list_and_register(source_uri, batch, language)
-    futures = [migrate_document_task.submit(source_uri, d, language) for d in doc_ids]
-    unfinished = 0
-    stopped: ScratchFull | None = None
-    for future in as_completed(futures):
-        try:
-            future.result()
-        except ScratchFull as exc:
-            stopped, unfinished = exc, unfinished + 1
-        except Exception:
-            unfinished += 1  # left queued: the next run resumes it
-    if stopped is not None:
-        raise stopped  # the run cannot go on until there is room; nothing was quarantined
-    status = batch_status(sessions_for(settings.database_url), batch)
+    sessions = sessions_for(settings.database_url)
+    listed = list_and_register(source_uri, batch, language) if discover else {}
+    with sessions() as session:
+        batch_id = find_batch(session, batch).id
+    helpers = _start_helper_runs(parallel_runs - 1, source_uri, batch, language, documents_at_once)
+    slots = documents_at_once if documents_at_once > 0 else settings.workers
+    counts = _work_through(source_uri, batch_id, settings, slots, language)
+    status = batch_status(sessions, batch)
     create_markdown_artifact(
         key="batch-summary",
-        markdown=status_markdown(status),
-        description="Documents by state (no patient data)",
+        markdown=status_markdown(status)
+        + "\n| this run | count |\n|---|---|\n"
+        + "".join(f"| {k} | {v} |\n" for k, v in sorted({**listed, **counts}.items())),
+        description="Documents by state, and what this run did (counts only, no patient data)",
     )
-    return {"status": status, "processed": len(doc_ids), "unfinished": unfinished}
+    return {
+        "status": status,
+        "processed": sum(v for k, v in counts.items() if k != "unfinished"),
+        "unfinished": counts.get("unfinished", 0),
+        "listed": listed,
+        "helper_runs": helpers,
+    }

@@ -23,7 +23,10 @@ log = logging.getLogger("pipeline")
 def _quiet_prefect(verbose: bool) -> None:
     """Prefect reads these when first imported: set them before that, at the entry point."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    # No anonymous usage reporting from hospital networks: the server's, and the client's
+    # (Prefect's SDK reads the DO_NOT_TRACK convention).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     # The temporary server's first start creates its database: on a busy two-core machine that
@@ -98,9 +101,9 @@ class Progress:
 
 def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
     """Run the migration flow over ``source`` with a progress display; return its result."""
-    from prefect.task_runners import ThreadPoolTaskRunner
+    from pipeline.ingest.sources import check_source, open_source
 
-    from flows.migrate import migrate_batch
+    check_source(open_source(source, settings))  # a wrong path fails at once, before Prefect
     from pipeline.chart import check_scratch_space
     from pipeline.ocr.engine import check_tesseract
     from schemas.database import open_database
@@ -108,6 +111,11 @@ def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
     check_tesseract()  # fail before the first page, not halfway through
     check_scratch_space(settings)
     open_database(settings.database_url)
+
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.migrate import migrate_batch
+
     runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=settings.workers)
     flow = migrate_batch.with_options(task_runner=runner)  # type: ignore[arg-type]
     with Progress(settings, batch):
@@ -116,14 +124,22 @@ def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    result = run_batch(settings, args.source, args.batch)
     from pipeline.report import status_text
 
-    result = run_batch(settings, args.source, args.batch)
     print(status_text(result["status"]))
     if result["unfinished"]:
         raise MigrateError(
             f"{result['unfinished']} documents could not be fetched from the source "
             "(network or object store): run the same command again to resume them"
+        )
+    docs = result["status"]["documents"]
+    if not docs["in_review"] + docs["loaded"]:
+        raise MigrateError(
+            f"no document of batch {args.batch} could be processed ({docs['total']} listed): "
+            "see the reasons above, fix the scans and run again (or `emr-migrate retry`)"
+            if docs["total"]
+            else f"there are no scans under {args.source}: check the path or prefix"
         )
     return ExitCode.OK
 
@@ -515,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_users_add)
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=["reviewer", "lead", "admin"])
+    from pipeline.operations import add_commands
+
+    add_commands(add)
     return parser
 
 
@@ -526,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    _quiet_prefect(verbose)
+    _quiet_prefect(verbose or bool(getattr(args, "prefect_logs", False)))
     if not verbose:  # OpenCV prints its own errors (a file it could not read) on stderr
         os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     if not verbose:

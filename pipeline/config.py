@@ -49,6 +49,9 @@ class Settings:
     #: share of auto-accepted fields sampled, blind, into review to measure precision
     #: (EMR_QA_SHARE, a fraction or a percentage: "0.02", "2%"; 0 turns QA sampling off)
     qa_share: float = 0.02
+    #: seconds a worker's claim on a document lasts unless renewed (EMR_LEASE_SECONDS); a
+    #: dead worker's documents go to the others this long after its last renewal
+    lease_seconds: float = 300.0
 
     def scratch_dir(self) -> Path:
         if self.workdir is not None:
@@ -91,6 +94,16 @@ def _share(value: str, name: str) -> float:
     return share
 
 
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds < 1:
+        raise BadArguments(f"{name} must be a number of seconds (at least 1), not {value!r}")
+    return seconds
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     s3 = None
@@ -111,6 +124,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
         min_scratch_mib=_whole_number(env.get("EMR_MIN_SCRATCH_MIB", "256"), "EMR_MIN_SCRATCH_MIB"),
         qa_share=_share(env.get("EMR_QA_SHARE", "0.02"), "EMR_QA_SHARE"),
+        lease_seconds=_seconds(env.get("EMR_LEASE_SECONDS", "300"), "EMR_LEASE_SECONDS"),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:

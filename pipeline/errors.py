@@ -45,6 +45,10 @@ class SourceNotFound(SourceUnavailable):
     transient = False
 
 
+class ScanGone(SourceNotFound):
+    """One listed object is no longer there (deleted or moved): the document is marked gone."""
+
+
 class DatabaseError(MigrateError):
     exit_code = ExitCode.DATABASE
 

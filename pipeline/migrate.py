@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.chart import Scratch, encode_pages, identify, read_chart, scratch_full
 from pipeline.config import Settings
-from pipeline.errors import DocumentRejected, is_transient
+from pipeline.errors import DocumentRejected, ScanGone, is_transient
 from pipeline.ingest.sources import ScanSource
 from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
 from pipeline.review.qa import qa_settings
-from pipeline.state import find_duplicate, quarantine, save_reading
+from pipeline.state import find_duplicate, mark_gone, quarantine, save_reading
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
@@ -33,14 +33,22 @@ def _where(exc: BaseException) -> str:
 
 
 def migrate_document(
-    sessions: sessionmaker[Session], source: ScanSource, doc_id: int, settings: Settings
+    sessions: sessionmaker[Session],
+    source: ScanSource,
+    doc_id: int,
+    settings: Settings,
+    owner: str | None = None,
 ) -> str:
     """Return the document's new state. Transient errors (network) propagate for a retry;
-    anything else about this one document quarantines it and the batch goes on."""
+    anything else about this one document quarantines it and the batch goes on. With
+    ``owner`` (a worker's claim, pipeline/claims.py) results are written only while that
+    worker still holds the document."""
     with sessions() as session:
         doc = session.get_one(Document, doc_id)
         if doc.state != DocState.QUEUED:
             return doc.state  # finished by an earlier run: nothing is done twice
+        if owner is not None and doc.claimed_by != owner:
+            return doc.state  # another worker holds it
         ref = ScanRef(source.uri, doc.key, doc.size)
     started = time.monotonic()
     sha256: str | None = None
@@ -60,16 +68,24 @@ def migrate_document(
             media_type = raw.media_type
             reading = read_chart(raw, settings, scratch / "pages")
             page_jpegs = encode_pages(reading)
+        except ScanGone:
+            log.info("document %d is no longer in the source", doc_id)
+            return mark_gone(sessions, doc_id, owner)
         except Exception as exc:
             full = scratch_full(scratch, exc)
             if full is not None:  # the disk's fault, not the scan's: it stays queued
                 raise full from None
             if isinstance(exc, DocumentRejected):
                 log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
-                quarantine(
-                    sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started
+                return quarantine(
+                    sessions,
+                    doc_id,
+                    str(exc),
+                    sha256,
+                    media_type,
+                    time.monotonic() - started,
+                    owner,
                 )
-                return DocState.FAILED
             if is_transient(exc):
                 raise
             # The message of an unexpected error may quote page text: only its type and where
@@ -81,7 +97,7 @@ def migrate_document(
                 _where(exc),
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            quarantine(
+            return quarantine(
                 sessions,
                 doc_id,
                 f"the scan could not be processed (internal error {type(exc).__name__}): "
@@ -89,8 +105,8 @@ def migrate_document(
                 sha256,
                 media_type,
                 time.monotonic() - started,
+                owner,
             )
-            return DocState.FAILED
     try:
         return save_reading(
             sessions,
@@ -99,8 +115,10 @@ def migrate_document(
             raw.media_type,
             time.monotonic() - started,
             page_jpegs,
-            qa_settings(settings),
+            qa=qa_settings(settings),
+            owner=owner,
         )
     except ChartNotLoadable as exc:  # a safety net: parsers only produce loadable values
-        quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)
-        return DocState.FAILED
+        return quarantine(
+            sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started, owner
+        )

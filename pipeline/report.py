@@ -131,7 +131,8 @@ def status_text(status: dict[str, Any]) -> str:
     lines = [
         f"batch: {status['batch'] or '(all)'}",
         f"documents: {d['total']} total, {d['loaded']} loaded, {d['in_review']} in review, "
-        f"{d['failed']} failed, {d['queued']} queued",
+        f"{d['failed']} failed, {d['queued']} queued"
+        + (f", {d['gone']} gone from the source" if d.get("gone") else ""),
         f"pages read: {status['pages']['read']}",
         f"fields: {f['total']} total, {f['auto_accepted']} auto-accepted"
         + (f" ({f['automation_rate']:.1%})" if f["automation_rate"] is not None else "")

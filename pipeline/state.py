@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.claims import holds
 from pipeline.errors import BadArguments
 from pipeline.load.emr import load_chart
 from pipeline.models import ChartReading, Decision, ScanRef
@@ -84,8 +85,12 @@ def quarantine(
     sha256: str | None = None,
     media_type: str | None = None,
     seconds: float | None = None,
-) -> None:
+    owner: str | None = None,
+) -> str:
+    """Mark the document failed with its reason; with ``owner``, only while it holds it."""
     with sessions.begin() as session:
+        if owner is not None and not holds(session, doc_id, owner):
+            return session.get_one(Document, doc_id).state  # another worker has it now
         doc = session.get_one(Document, doc_id)
         doc.state = DocState.FAILED
         doc.error = reason
@@ -93,6 +98,7 @@ def quarantine(
         doc.media_type = media_type or doc.media_type
         doc.attempts += 1
         _event(session, doc, seconds=seconds)
+        return doc.state
 
 
 def save_reading(
@@ -103,11 +109,15 @@ def save_reading(
     seconds: float,
     page_jpegs: dict[int, bytes] | None = None,
     qa: QaSettings | None = None,
+    owner: str | None = None,
 ) -> str:
     """Store what was read, queue what needs a person, load the chart if nothing does. With
     ``qa``, fields whose measured precision falls short are held and a share of auto-accepted
-    fields is sampled, blind, into the queue (``review/qa.py``)."""
+    fields is sampled, blind, into the queue (``review/qa.py``). With ``owner``, only while
+    that worker holds the document (pipeline/claims.py)."""
     with sessions.begin() as session:
+        if owner is not None and not holds(session, doc_id, owner):
+            return session.get_one(Document, doc_id).state  # another worker has it now
         doc = session.get_one(Document, doc_id)
         routed, sampled = (
             apply_qa(session, doc, reading.routed, qa) if qa else (reading.routed, frozenset())
@@ -189,3 +199,28 @@ def save_reading(
             doc.state = DocState.LOADED
         _event(session, doc, pages=len(reading.pages), seconds=seconds)
         return doc.state
+
+
+def mark_gone(sessions: sessionmaker[Session], doc_id: int, owner: str | None = None) -> str:
+    """The document's object is no longer in the source: a state of its own, not a failure.
+    With ``owner``, only while that worker holds the document."""
+    with sessions.begin() as session:
+        if owner is not None and not holds(session, doc_id, owner):
+            return session.get_one(Document, doc_id).state
+        doc = session.get_one(Document, doc_id)
+        doc.state = DocState.GONE
+        doc.error = "the file is no longer in the source (deleted or moved after it was listed)"
+        doc.claimed_by = doc.lease_expires_at = None
+        _event(session, doc)
+        return doc.state
+
+
+def requeue(sessions: sessionmaker[Session], doc_id: int, size: int) -> None:
+    """A failed or gone document whose object is back with other bytes: processed as new."""
+    with sessions.begin() as session:
+        doc = session.get_one(Document, doc_id)
+        doc.size = size
+        doc.state = DocState.QUEUED
+        doc.error = None
+        doc.claimed_by = doc.lease_expires_at = None
+        _event(session, doc)

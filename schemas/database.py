@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_UPGRADE_LOCK = 0x656D72  # "emr": the advisory lock held while the schema is upgraded
 
 
 def make_engine(url: str) -> Engine:
@@ -43,6 +44,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # workers starting at once on several machines: one migrates, the others wait
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except OperationalError as exc:

@@ -50,8 +50,9 @@ class DocState:
     IN_REVIEW = "in_review"  # read; some fields wait for a reviewer
     LOADED = "loaded"  # in the EMR
     FAILED = "failed"  # quarantined with a reason
-    ALL = (QUEUED, IN_REVIEW, LOADED, FAILED)
-    FINISHED = (IN_REVIEW, LOADED, FAILED)
+    GONE = "gone"  # its object was deleted from the source after it was listed
+    ALL = (QUEUED, IN_REVIEW, LOADED, FAILED, GONE)
+    FINISHED = (IN_REVIEW, LOADED, FAILED, GONE)
 
 
 class Document(Base):
@@ -67,6 +68,9 @@ class Document(Base):
     error: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: the worker processing it, and until when (renewed while it works): see pipeline/claims.py
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     batch: Mapped[Batch] = relationship(back_populates="documents")

@@ -6,14 +6,22 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from minio import Minio
 from urllib3.exceptions import HTTPError
 
 from pipeline.config import S3Settings, Settings
-from pipeline.errors import BadArguments, SourceNotFound, SourceUnavailable, TooLarge
+from pipeline.errors import (
+    BadArguments,
+    ScanGone,
+    SourceNotFound,
+    SourceUnavailable,
+    TooLarge,
+)
 from pipeline.models import ScanRef
+
+if TYPE_CHECKING:  # the client is imported where it is used: a folder source never needs it
+    from minio import Minio
 
 _CHUNK = 1024 * 1024
 
@@ -66,7 +74,11 @@ class DirectorySource:
             yield ScanRef(self.uri, path.relative_to(self.root).as_posix(), path.stat().st_size)
 
     def fetch(self, ref: ScanRef, dest: Path) -> str:
-        with (self.root / ref.key).open("rb") as stream:
+        try:
+            stream = (self.root / ref.key).open("rb")
+        except FileNotFoundError:
+            raise ScanGone(f"{ref.key} is no longer in {self.root}") from None
+        with stream:
             return _copy_hashing(stream, dest, self.max_bytes)
 
 
@@ -119,6 +131,8 @@ class S3Source:
         try:
             response = client.get_object(self.bucket, ref.key)
         except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise ScanGone(f"{ref.key} is no longer in {self.uri}") from None
             raise SourceUnavailable(f"cannot read {ref.key} ({exc.code})") from None
         except (OSError, HTTPError) as exc:
             raise SourceUnavailable(
@@ -132,6 +146,8 @@ class S3Source:
 
 
 def make_minio_client(s3: S3Settings) -> Minio:
+    from minio import Minio
+
     # The region is fixed so that the client does not ask the server for it on every call.
     return Minio(
         s3.endpoint,
@@ -140,6 +156,47 @@ def make_minio_client(s3: S3Settings) -> Minio:
         secure=s3.secure,
         region="us-east-1",
     )
+
+
+def check_source(source: ScanSource) -> None:
+    """Fail at once, before any orchestration starts, when the source cannot be listed: a
+    folder that is not there (``open_source`` already refused it), a bucket that is not, an
+    endpoint that does not answer (one try, a short timeout: no retries with back-off)."""
+    if not isinstance(source, S3Source):
+        return
+    import urllib3
+    from minio import Minio
+    from minio.error import S3Error
+
+    check_bucket_name(source.bucket)
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=3.0, read=10.0), retries=urllib3.Retry(total=0)
+    )
+    s3 = source.settings
+    client = Minio(
+        s3.endpoint,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        secure=s3.secure,
+        region="us-east-1",
+        http_client=http,
+    )
+    try:
+        exists = client.bucket_exists(source.bucket)
+    except S3Error as exc:
+        raise SourceNotFound(
+            f"cannot list {source.uri} on {s3.endpoint} ({exc.code}): "
+            "check MINIO_ACCESS_KEY/MINIO_SECRET_KEY and the bucket name"
+        ) from None
+    except (OSError, HTTPError) as exc:
+        raise SourceUnavailable(
+            f"cannot reach the object store at {s3.endpoint} ({type(exc).__name__}): "
+            "check MINIO_ENDPOINT and MINIO_SECURE"
+        ) from None
+    finally:
+        http.clear()
+    if not exists:
+        raise SourceNotFound(f"the bucket {source.bucket!r} does not exist on {s3.endpoint}")
 
 
 def check_bucket_name(bucket: str) -> None:

@@ -443,4 +443,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         return {"username": user.username, "role": user.role}
 
     app.include_router(dashboard.routes(sessions, templates, role, COOKIE))
+    from pipeline.review.operations import operations_router
+
+    app.include_router(operations_router(sessions, role("lead")))
     return app
