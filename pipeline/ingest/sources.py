@@ -12,7 +12,13 @@ from minio import Minio
 from urllib3.exceptions import HTTPError
 
 from pipeline.config import S3Settings, Settings
-from pipeline.errors import BadArguments, SourceNotFound, SourceUnavailable, TooLarge
+from pipeline.errors import (
+    BadArguments,
+    SourceNotFound,
+    SourceUnavailable,
+    TooLarge,
+    UnreadableKey,
+)
 from pipeline.models import ScanRef
 
 _CHUNK = 1024 * 1024
@@ -114,7 +120,18 @@ class S3Source:
 
     def fetch(self, ref: ScanRef, dest: Path) -> str:
         from minio.error import S3Error
+        from minio.helpers import check_object_name
 
+        try:
+            check_object_name(ref.key)
+        except ValueError:
+            # minio refuses keys with a '.' or '..' segment (MinIO stores none; other S3
+            # stores may): the key is never used as a path, but the object cannot be read.
+            raise UnreadableKey(
+                "the object's name has a '.' or '..' folder in it, which MinIO clients cannot "
+                "read: rename the object without it (e.g. with the S3 console) and run the "
+                "batch again"
+            ) from None
         client = self._client()
         try:
             response = client.get_object(self.bucket, ref.key)
