@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.chart import Scratch, encode_pages, identify, read_chart
 from pipeline.config import Settings
-from pipeline.errors import DocumentRejected, is_transient
+from pipeline.errors import DocumentRejected, DuplicateScan, is_transient
 from pipeline.ingest.sources import ScanSource
 from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
-from pipeline.state import find_duplicate, quarantine, save_reading
+from pipeline.state import claim_content, quarantine, save_reading
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,23 @@ def _where(exc: BaseException) -> str:
     frame = (ours or frames)[-1]
     parts = frame.filename.replace("\\", "/").split("/")
     return f"{'/'.join(parts[-2:])}:{frame.lineno}"
+
+
+def _claim(sessions: sessionmaker[Session], sha256: str, doc_id: int) -> None:
+    """Raise DuplicateScan when these bytes belong to another document."""
+    original = claim_content(sessions, sha256, doc_id)
+    if original is None:
+        return
+    with sessions() as session:
+        doc = session.get_one(Document, doc_id)
+        other = session.get_one(Document, original.id)
+        where = "" if other.batch_id == doc.batch_id else f" in batch {other.batch.name!r}"
+        raise DuplicateScan(
+            f"the same scan (identical bytes) as {other.key}{where}: it is processed once, "
+            "under that key (see its status), so this copy adds nothing; remove it from the "
+            "archive if it is a mistake, or replace it with the chart it should hold",
+            other.id,
+        )
 
 
 def migrate_document(
@@ -48,17 +65,15 @@ def migrate_document(
         try:
             local = scratch / "scan"
             sha256 = source.fetch(ref, local)
-            with sessions() as session:
-                duplicate = find_duplicate(session, sha256, doc_id)
-                if duplicate is not None:
-                    raise DocumentRejected(
-                        f"the same scan (identical content) was already migrated as "
-                        f"{duplicate.key}: it is not loaded twice"
-                    )
+            _claim(sessions, sha256, doc_id)
             raw = identify(ref, local, sha256)
             media_type = raw.media_type
             reading = read_chart(raw, settings, scratch / "pages")
             page_jpegs = encode_pages(reading)
+        except DuplicateScan as exc:
+            log.info("document %d is a duplicate of document %d", doc_id, exc.original_id)
+            quarantine(sessions, doc_id, str(exc), sha256, None, None, DocState.DUPLICATE)
+            return DocState.DUPLICATE
         except DocumentRejected as exc:
             log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
             quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)

@@ -93,6 +93,14 @@ def batch_status(
         if len(docs)
         else []
     )
+    duplicates = (
+        [
+            {"document": str(r.key), "reason": str(r.error)}
+            for r in docs[docs["state"] == DocState.DUPLICATE].itertuples()
+        ]
+        if len(docs)
+        else []
+    )
     return {
         "batch": batch,
         "documents": {"total": int(len(docs)), **by_state},
@@ -116,6 +124,7 @@ def batch_status(
             "review": round(eta_review) if eta_review is not None else None,
         },
         "failures": failures,
+        "duplicates": duplicates,
     }
 
 
@@ -124,7 +133,7 @@ def status_text(status: dict[str, Any]) -> str:
     lines = [
         f"batch: {status['batch'] or '(all)'}",
         f"documents: {d['total']} total, {d['loaded']} loaded, {d['in_review']} in review, "
-        f"{d['failed']} failed, {d['queued']} queued",
+        f"{d['failed']} failed, {d['duplicate']} duplicates, {d['queued']} queued",
         f"pages read: {status['pages']['read']}",
         f"fields: {f['total']} total, {f['auto_accepted']} auto-accepted"
         + (f" ({f['automation_rate']:.1%})" if f["automation_rate"] is not None else "")
@@ -139,6 +148,8 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"ETA review: {timedelta(seconds=eta['review'])}")
     for failure in status["failures"]:
         lines.append(f"failed: {failure['document']}: {failure['error']}")
+    for duplicate in status["duplicates"]:
+        lines.append(f"duplicate: {duplicate['document']}: {duplicate['reason']}")
     return "\n".join(lines)
 
 
