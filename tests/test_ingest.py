@@ -194,3 +194,13 @@ def test_page_count_and_page_size_are_checked_before_drawing(tmp_path: Path) -> 
     frames[0].save(tmp_path / "four.tif", save_all=True, append_images=frames[1:])
     with pytest.raises(TooManyPages, match="the TIFF has 4 pages, more than the 3"):
         list(iter_pages(tmp_path / "four.tif", "tiff", 100, 10**8, max_pages=3))
+
+
+def test_a_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf_bytes(2))))
+    writer.encrypt(user_password="", owner_password="no-printing")  # opens without a password
+    with (tmp_path / "restricted.pdf").open("wb") as fh:
+        writer.write(fh)
+    assert _read(tmp_path, "restricted.pdf") == [1, 2]

@@ -152,8 +152,8 @@ def _check_pdf(path: Path, max_pages: int) -> int:
         raise UnreadableScan(
             "the PDF is damaged and cannot be opened: copy it again from the scanner"
         ) from None
-    if str(info.get("Encrypted", "no")).startswith("yes"):
-        raise EncryptedPdf("the PDF is password-protected: save an unprotected copy and run again")
+    # "Encrypted: yes" with pdfinfo answering is an owner password only (no printing, no
+    # copying): such a PDF opens without a password and poppler draws it.
     pages = int(info.get("Pages", 0))
     if pages < 1:
         raise UnreadableScan("the PDF has no pages: scan the chart again")

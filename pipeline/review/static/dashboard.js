@@ -1,7 +1,7 @@
 // Progress at a glance for leads: refreshed every 10 seconds.
 "use strict";
 const COLOURS = { loaded: "#2e7d32", in_review: "#f9a825", queued: "#90a4ae", failed: "#c62828",
-  auto_accepted: "#2e7d32", waiting_for_review: "#f9a825", decided_by_reviewers: "#1565c0" };
+  duplicate: "#6d4c41", auto_accepted: "#2e7d32", waiting_for_review: "#f9a825", decided_by_reviewers: "#1565c0" };
 
 function bar(svg, legend, parts) {
   const total = parts.reduce((s, [, n]) => s + n, 0) || 1;
@@ -29,7 +29,7 @@ function card(title, value) { return `<div class="card"><div class="title">${tit
 async function refresh() {
   const [{ data: s }, { data: r }] = await Promise.all([api("GET", "/api/status"), api("GET", "/api/reviewers")]);
   const d = s.documents, f = s.fields;
-  const done = d.loaded + d.in_review + d.failed;
+  const done = d.loaded + d.in_review + d.failed + (d.duplicate || 0);
   document.getElementById("cards").innerHTML =
     card("Documents done", `${done} / ${d.total}`) +
     card("Loaded into the EMR", d.loaded) +
@@ -39,7 +39,7 @@ async function refresh() {
     card("ETA review", duration(s.eta_seconds.review)) +
     card("ETA processing", d.queued ? duration(s.eta_seconds.processing) : "done");
   bar(document.getElementById("states"), document.getElementById("legend"),
-    ["loaded", "in_review", "queued", "failed"].map((k) => [k, d[k]]));
+    ["loaded", "in_review", "queued", "failed", "duplicate"].map((k) => [k, d[k] || 0]));
   bar(document.getElementById("fields"), document.getElementById("fields-legend"),
     ["auto_accepted", "decided_by_reviewers", "waiting_for_review"].map((k) => [k, f[k]]));
   const rows = (id, list, cells) => {
