@@ -204,3 +204,30 @@ def test_a_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
     with (tmp_path / "restricted.pdf").open("wb") as fh:
         writer.write(fh)
     assert _read(tmp_path, "restricted.pdf") == [1, 2]
+
+
+def test_a_tiff_frame_claiming_a_huge_page_is_refused_unopened(tmp_path: Path) -> None:
+    import struct
+
+    from pipeline.errors import TooLarge
+
+    frames = [_page_image(), _page_image()]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:])
+    data = bytearray(buf.getvalue())
+    (ifd,) = struct.unpack_from("<I", data, 4)
+    # the second frame's directory: follow the first one's "next" pointer
+    (entries,) = struct.unpack_from("<H", data, ifd)
+    (second,) = struct.unpack_from("<I", data, ifd + 2 + 12 * entries)
+    (entries,) = struct.unpack_from("<H", data, second)
+    for i in range(entries):
+        at = second + 2 + 12 * i
+        tag, kind = struct.unpack_from("<HH", data, at)
+        if tag in (256, 257):  # ImageWidth, ImageLength
+            fmt = "<H" if kind == 3 else "<I"
+            struct.pack_into(fmt, data, at + 8, 50_000)
+    (tmp_path / "huge.tif").write_bytes(bytes(data))
+    pages = iter_pages(tmp_path / "huge.tif", "tiff", 100, 120_000_000)
+    assert next(pages).number == 1
+    with pytest.raises(TooLarge, match="page 2 of the TIFF claims"):
+        next(pages)
