@@ -86,12 +86,15 @@ def claim_content(sessions: sessionmaker[Session], sha256: str, doc_id: int) -> 
         if owner is not None and owner.sha256 in (None, sha256):
             return owner
         # the owner's scan was replaced by other bytes since (retry): these bytes are free
-        session.execute(
+        taken = session.execute(
             update(ScanContent)
             .where(ScanContent.sha256 == sha256, ScanContent.document_id == claim.document_id)
             .values(document_id=doc_id)
         )
-        return None
+        if getattr(taken, "rowcount", 1) == 1:
+            session.get_one(Document, doc_id).sha256 = sha256
+            return None
+    return claim_content(sessions, sha256, doc_id)  # another document took them over first
 
 
 def quarantine(
