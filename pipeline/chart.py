@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import ScratchFull
+from pipeline.errors import BlankScan, ScratchFull, UnrecognisedChart
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
 from pipeline.extract.reread import (
@@ -23,7 +23,7 @@ from pipeline.extract.reread import (
     second_opinion,
 )
 from pipeline.ingest.pages import detect_media_type
-from pipeline.models import ChartReading, RawScan, ScanRef
+from pipeline.models import ChartReading, OcrPage, RawScan, ScanRef
 from pipeline.ocr.reader import prepare_pages, read_pages
 from pipeline.review.calibration import load_calibration
 from pipeline.review.routing import route_fields, route_list_entries
@@ -44,8 +44,23 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
     language, images, ocr_pages = read_pages(
         pages, settings.language, settings.ocr_timeout, recover=settings.reread
     )
+    timed_out = any(p.warnings and not p.words for p in ocr_pages)
+    if not timed_out and not any(_has_print(p) for p in ocr_pages):
+        raise BlankScan(
+            "no print was found on any page (a blank sheet, the back of a page or a scan of "
+            "the scanner's lid): check the paper chart and scan it again"
+        )
     with _SPACY:  # each page's Doc and labels, built once, read by fields and lists
         labelled = label_pages(ocr_pages, language)
+    if not timed_out and not any(p.hits for p in labelled):
+        # A page whose OCR timed out is kept empty for a person; otherwise words were read but
+        # none is a label of either lexicon: no field could ever be found on this chart.
+        raise UnrecognisedChart(
+            "words were read but none of the labels of a Vietnamese or English chart: the "
+            "chart is in another language, or is not an inpatient chart; enter it by hand or "
+            "set it aside"
+        )
+    with _SPACY:
         candidates = extract_fields(labelled)
         medications = find_medications(labelled)
         secondary_codes = find_secondary_codes(labelled)
@@ -66,6 +81,11 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         secondary_icd10=route_list_entries(secondary_codes),
         page_images=tuple(images),
     )
+
+
+def _has_print(page: OcrPage) -> bool:
+    """Any word with a letter or digit: specks read as '.' or '|' are not print."""
+    return any(any(ch.isalnum() for ch in w.text) for w in page.words)
 
 
 def encode_pages(reading: ChartReading, quality: int = 80) -> dict[int, bytes]:

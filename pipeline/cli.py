@@ -406,6 +406,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.load.export import FORMATS as EXPORT_FORMATS
+
     parser = argparse.ArgumentParser(
         prog="emr-migrate",
         description="Migrate scanned paper inpatient charts into electronic medical records.",
@@ -429,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("run", cmd_run, "Migrate every scan under SOURCE (s3://bucket/prefix or a folder).")
-    p.add_argument("source")
+    p.add_argument("source", help="s3://bucket/prefix (MinIO, MINIO_ENDPOINT) or a local folder")
     p.add_argument("--batch", required=True, help="batch name (re-use it to resume)")
     p.add_argument(
         "--language",
@@ -440,31 +442,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="documents in parallel (default: cores)")
 
     p = add("status", cmd_status, "Progress of a batch (or of all batches).")
-    p.add_argument("--batch")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--batch", help="the batch to report on (default: all batches)")
+    p.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text (default) or json"
+    )
 
     p = add("export", cmd_export, "Export a batch, one record per document.")
-    p.add_argument("--batch", required=True)
-    p.add_argument("--output", required=True)
+    p.add_argument("--batch", required=True, help="the batch to export (see `status`)")
+    p.add_argument(
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="the file to write, in an existing folder (replaced only once complete)",
+    )
     p.add_argument(
         "--format",
+        choices=EXPORT_FORMATS,
         default="jsonl",
-        help="jsonl (default), csv, xlsx, fhir (FHIR R4 bundles, NDJSON) or xml130 (table 1)",
+        help="jsonl (default), csv and xlsx (with each value's decision and confidence), "
+        "fhir (FHIR R4 bundles, NDJSON) or xml130 (table 1)",
     )
 
     p = add("inspect", cmd_inspect, "Clean, OCR and extract one local scan; print what was found.")
-    p.add_argument("file")
+    p.add_argument("file", help="a local scan: PDF, TIFF, JPEG or PNG")
     p.add_argument("--save-images", metavar="DIR", help="keep the cleaned pages in DIR")
-    p.add_argument("--language", choices=["auto", "vi", "en"], default="auto")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--language",
+        choices=["auto", "vi", "en"],
+        default="auto",
+        help="chart language (default: detected)",
+    )
+    p.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text (default) or json"
+    )
 
     p = add("demo", cmd_demo, "Migrate synthetic charts through a local S3 endpoint.")
     p.add_argument("--no-serve", action="store_true", help="stop after the summary")
     p.add_argument("--charts", type=int, default=30, help="how many charts (default 30)")
-    p.add_argument("--seed", type=int, default=11)
-    p.add_argument("--batch", default="demo")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--seed", type=int, default=11, help="seed of the synthetic charts (default 11)")
+    p.add_argument("--batch", default="demo", help="batch name (default demo)")
+    p.add_argument("--host", default="127.0.0.1", help="address of the review desk")
+    p.add_argument("--port", type=int, default=8000, help="port of the review desk (default 8000)")
 
     p = add(
         "calibrate",
@@ -514,8 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the reviewer UI, dashboard and JSON API.",
     )
     p.set_defaults(handler=cmd_review)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
 
     users = sub.add_parser(
         "users",
@@ -529,8 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create a user (password from stdin or prompted).",
     )
     p.set_defaults(handler=cmd_users_add)
-    p.add_argument("name")
-    p.add_argument("--role", required=True, choices=["reviewer", "lead", "admin"])
+    p.add_argument("name", help="the user name to log in with")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["reviewer", "lead", "admin"],
+        help="reviewer (review items), lead (also dashboard and audit) or admin (also users)",
+    )
     from pipeline.operations import add_commands
 
     add_commands(add)

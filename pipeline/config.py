@@ -38,6 +38,8 @@ class Settings:
     max_scan_bytes: int = 500 * 1024 * 1024
     #: largest page accepted, in pixels (a guard against decompression bombs)
     max_page_pixels: int = 120_000_000
+    #: most pages one scan may have (EMR_MAX_PAGES): more is several charts in one file
+    max_pages: int = 500
     #: the calibration file (EMR_CALIBRATION); None: the one shipped in schemas/, if any
     calibration: Path | None = None
     #: page cleanup before OCR; off (EMR_CLEANUP=off) only to measure what cleanup gains
@@ -104,6 +106,19 @@ def _seconds(value: str, name: str) -> float:
     return seconds
 
 
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise BadArguments(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise BadArguments(f"{name} must be greater than 0, not {raw!r}")
+    return value
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     s3 = None
@@ -125,6 +140,8 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         min_scratch_mib=_whole_number(env.get("EMR_MIN_SCRATCH_MIB", "256"), "EMR_MIN_SCRATCH_MIB"),
         qa_share=_share(env.get("EMR_QA_SHARE", "0.02"), "EMR_QA_SHARE"),
         lease_seconds=_seconds(env.get("EMR_LEASE_SECONDS", "300"), "EMR_LEASE_SECONDS"),
+        max_pages=int(_number(env, "EMR_MAX_PAGES", Settings.max_pages, int)),
+        ocr_timeout=_number(env, "EMR_OCR_TIMEOUT", Settings.ocr_timeout),
     )
     clean = {k: v for k, v in overrides.items() if v is not None}
     if clean:

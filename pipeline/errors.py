@@ -83,6 +83,34 @@ class TooLarge(DocumentRejected):
     pass
 
 
+class UnreadableKey(DocumentRejected):
+    """An object key the S3 client refuses to request (a '.' or '..' segment)."""
+
+
+class TooSmall(DocumentRejected):
+    """An image too small to be a scanned page (a thumbnail, an icon, a 1 x 1 placeholder)."""
+
+
+class TooManyPages(DocumentRejected):
+    """More pages than one chart has: several charts (or a whole box) scanned into one file."""
+
+
+class BlankScan(DocumentRejected):
+    """No print on any page: a blank sheet, the back of a page, a scanner lid left open."""
+
+
+class UnrecognisedChart(DocumentRejected):
+    """Print was read, but none of the labels of a Vietnamese or English chart."""
+
+
+class DuplicateScan(DocumentRejected):
+    """The same bytes as another document: migrated once, under the other key."""
+
+    def __init__(self, message: str, original_id: int) -> None:
+        super().__init__(message)
+        self.original_id = original_id
+
+
 def is_transient(exc: BaseException) -> bool:
     """Retry policy for flows: only errors marked transient, network hiccups, and a database
     that went away (a restart or failover): the same work may pass a little later."""

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.chart import Scratch, encode_pages, identify, read_chart, scratch_full
 from pipeline.config import Settings
-from pipeline.errors import DocumentRejected, ScanGone, is_transient
+from pipeline.errors import DocumentRejected, DuplicateScan, ScanGone, is_transient
 from pipeline.ingest.sources import ScanSource
 from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
 from pipeline.review.qa import qa_settings
-from pipeline.state import find_duplicate, mark_gone, quarantine, save_reading
+from pipeline.state import claim_content, mark_gone, quarantine, save_reading
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,23 @@ def _where(exc: BaseException) -> str:
     frame = (ours or frames)[-1]
     parts = frame.filename.replace("\\", "/").split("/")
     return f"{'/'.join(parts[-2:])}:{frame.lineno}"
+
+
+def _claim(sessions: sessionmaker[Session], sha256: str, doc_id: int) -> None:
+    """Raise DuplicateScan when these bytes belong to another document."""
+    original = claim_content(sessions, sha256, doc_id)
+    if original is None:
+        return
+    with sessions() as session:
+        doc = session.get_one(Document, doc_id)
+        other = session.get_one(Document, original.id)
+        where = "" if other.batch_id == doc.batch_id else f" in batch {other.batch.name!r}"
+        raise DuplicateScan(
+            f"the same scan (identical bytes) as {other.key}{where}: it is processed once, "
+            "under that key (see its status), so this copy adds nothing; remove it from the "
+            "archive if it is a mistake, or replace it with the chart it should hold",
+            other.id,
+        )
 
 
 def migrate_document(
@@ -57,13 +74,7 @@ def migrate_document(
         try:
             local = scratch / "scan"
             sha256 = source.fetch(ref, local)
-            with sessions() as session:
-                duplicate = find_duplicate(session, sha256, doc_id)
-                if duplicate is not None:
-                    raise DocumentRejected(
-                        f"the same scan (identical content) was already migrated as "
-                        f"{duplicate.key}: it is not loaded twice"
-                    )
+            _claim(sessions, sha256, doc_id)
             raw = identify(ref, local, sha256)
             media_type = raw.media_type
             reading = read_chart(raw, settings, scratch / "pages")
@@ -71,6 +82,11 @@ def migrate_document(
         except ScanGone:
             log.info("document %d is no longer in the source", doc_id)
             return mark_gone(sessions, doc_id, owner)
+        except DuplicateScan as exc:
+            log.info("document %d is a duplicate of document %d", doc_id, exc.original_id)
+            return quarantine(
+                sessions, doc_id, str(exc), sha256, None, None, owner, DocState.DUPLICATE
+            )
         except Exception as exc:
             full = scratch_full(scratch, exc)
             if full is not None:  # the disk's fault, not the scan's: it stays queued

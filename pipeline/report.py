@@ -99,6 +99,14 @@ def batch_status(
         if len(docs)
         else []
     )
+    duplicates = (
+        [
+            {"document": str(r.key), "reason": str(r.error)}
+            for r in docs[docs["state"] == DocState.DUPLICATE].itertuples()
+        ]
+        if len(docs)
+        else []
+    )
     return {
         "batch": batch,
         "documents": {"total": int(len(docs)), **by_state},
@@ -123,6 +131,7 @@ def batch_status(
         },
         "failures": failures,
         "measured_precision": measured,
+        "duplicates": duplicates,
     }
 
 
@@ -131,7 +140,7 @@ def status_text(status: dict[str, Any]) -> str:
     lines = [
         f"batch: {status['batch'] or '(all)'}",
         f"documents: {d['total']} total, {d['loaded']} loaded, {d['in_review']} in review, "
-        f"{d['failed']} failed, {d['queued']} queued"
+        f"{d['failed']} failed, {d['duplicate']} duplicates, {d['queued']} queued"
         + (f", {d['gone']} gone from the source" if d.get("gone") else ""),
         f"pages read: {status['pages']['read']}",
         f"fields: {f['total']} total, {f['auto_accepted']} auto-accepted"
@@ -148,6 +157,8 @@ def status_text(status: dict[str, Any]) -> str:
     lines.extend(_measured_lines(status.get("measured_precision")))
     for failure in status["failures"]:
         lines.append(f"failed: {failure['document']}: {failure['error']}")
+    for duplicate in status["duplicates"]:
+        lines.append(f"duplicate: {duplicate['document']}: {duplicate['reason']}")
     return "\n".join(lines)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.claims import holds
@@ -26,6 +27,7 @@ from schemas.tables import (
     ExtractedField,
     Page,
     ReviewItem,
+    ScanContent,
 )
 
 
@@ -65,17 +67,36 @@ def _event(session: Session, doc: Document, pages: int = 0, seconds: float | Non
     session.add(DocumentEvent(document_id=doc.id, state=doc.state, pages=pages, seconds=seconds))
 
 
-def find_duplicate(session: Session, sha256: str, doc_id: int) -> Document | None:
-    """A finished document with the same bytes: the same chart must not be migrated twice."""
-    return session.scalars(
-        select(Document)
-        .where(
-            Document.sha256 == sha256,
-            Document.id != doc_id,
-            Document.state.in_((DocState.IN_REVIEW, DocState.LOADED)),
+def claim_content(sessions: sessionmaker[Session], sha256: str, doc_id: int) -> Document | None:
+    """Claim these bytes for this document; return the other document they belong to, if any.
+
+    The claim is an insert under the sha256 primary key: of two documents with the same bytes
+    read at once, in one batch or two, exactly one gets it, and the other is a duplicate."""
+    try:
+        with sessions.begin() as session:
+            # the document shows its bytes at once: a claim is judged by its owner's sha256
+            session.get_one(Document, doc_id).sha256 = sha256
+            session.add(ScanContent(sha256=sha256, document_id=doc_id))
+        return None
+    except IntegrityError:
+        pass
+    with sessions.begin() as session:
+        claim = session.get_one(ScanContent, sha256)
+        if claim.document_id == doc_id:
+            return None  # this document's own claim, from a run that stopped before the end
+        owner = session.get(Document, claim.document_id)
+        if owner is not None and owner.sha256 in (None, sha256):
+            return owner
+        # the owner's scan was replaced by other bytes since (retry): these bytes are free
+        taken = session.execute(
+            update(ScanContent)
+            .where(ScanContent.sha256 == sha256, ScanContent.document_id == claim.document_id)
+            .values(document_id=doc_id)
         )
-        .limit(1)
-    ).first()
+        if getattr(taken, "rowcount", 1) == 1:
+            session.get_one(Document, doc_id).sha256 = sha256
+            return None
+    return claim_content(sessions, sha256, doc_id)  # another document took them over first
 
 
 def quarantine(
@@ -86,13 +107,15 @@ def quarantine(
     media_type: str | None = None,
     seconds: float | None = None,
     owner: str | None = None,
+    state: str = DocState.FAILED,
 ) -> str:
-    """Mark the document failed with its reason; with ``owner``, only while it holds it."""
+    """Set the document aside with its reason (``failed``, or ``duplicate`` of another); with
+    ``owner``, only while that worker holds it. Returns the document's state."""
     with sessions.begin() as session:
         if owner is not None and not holds(session, doc_id, owner):
             return session.get_one(Document, doc_id).state  # another worker has it now
         doc = session.get_one(Document, doc_id)
-        doc.state = DocState.FAILED
+        doc.state = state
         doc.error = reason
         doc.sha256 = sha256 or doc.sha256
         doc.media_type = media_type or doc.media_type

@@ -51,8 +51,9 @@ class DocState:
     LOADED = "loaded"  # in the EMR
     FAILED = "failed"  # quarantined with a reason
     GONE = "gone"  # its object was deleted from the source after it was listed
-    ALL = (QUEUED, IN_REVIEW, LOADED, FAILED, GONE)
-    FINISHED = (IN_REVIEW, LOADED, FAILED, GONE)
+    DUPLICATE = "duplicate"  # the same bytes as another document, migrated once under that key
+    ALL = (QUEUED, IN_REVIEW, LOADED, FAILED, GONE, DUPLICATE)
+    FINISHED = (IN_REVIEW, LOADED, FAILED, GONE, DUPLICATE)
 
 
 class Document(Base):
@@ -60,7 +61,9 @@ class Document(Base):
     __table_args__ = (UniqueConstraint("batch_id", "key"), Index("ix_documents_sha256", "sha256"))
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
-    key: Mapped[str] = mapped_column(String(1000))
+    # S3's longest key is 1024 bytes; SQLite does not enforce a length (and keeps 1000 in its
+    # schema, as rebuilding the table to change it would cascade deletes)
+    key: Mapped[str] = mapped_column(String(1000).with_variant(String(1024), "postgresql"))
     size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
     media_type: Mapped[str | None] = mapped_column(String(10))
@@ -80,6 +83,16 @@ class Document(Base):
     fields: Mapped[list[ExtractedField]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="ExtractedField.id"
     )
+
+
+class ScanContent(Base):
+    """Which document a scan's bytes belong to: the first to claim them. The primary key makes
+    the claim atomic, so two keys holding one scan are never both migrated, even at once."""
+
+    __tablename__ = "scan_contents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Page(Base):

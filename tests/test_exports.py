@@ -137,3 +137,122 @@ def test_jsonl_lists_come_from_their_rows(
         assert set(record["fields"]) == set(field_keys())
         assert [m["name"] for m in record["medications"]] == [m["name"] for m in chart.medications]
         assert record["secondary_icd10"] == chart.secondary_icd10
+
+
+# --- the command's rough edges ------------------------------------------------------------
+
+
+def _export_fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["export", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "unexpected" not in err
+    return err
+
+
+def test_export_refuses_bad_destinations_and_unknown_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EMR_DATABASE_URL", f"sqlite:///{tmp_path / 'db' / 'emr.db'}")
+    err = _export_fails(capsys, "--batch", "b", "--output", str(tmp_path))
+    assert "is a folder: give a file name" in err
+    missing = tmp_path / "no" / "such" / "dir" / "x.jsonl"
+    err = _export_fails(capsys, "--batch", "b", "--output", str(missing))
+    assert f"the folder {missing.parent} does not exist" in err
+    assert not (tmp_path / "no").exists()  # no tree made on the way
+    for fmt in ("jsonl", "csv", "xlsx", "fhir", "xml130"):
+        out = tmp_path / f"unknown.{fmt}"
+        err = _export_fails(capsys, "--batch", "no-such", "--output", str(out), "--format", fmt)
+        assert "there is no batch named 'no-such'" in err
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db"]  # no partial files left
+
+
+def test_an_export_is_replaced_only_when_complete(
+    loaded: tuple[list[ArchiveChart], sessionmaker[Session]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = export(tmp_path, "jsonl", "jsonl")
+    before = out.read_bytes()
+    _export_fails(capsys, "--batch", "no-such", "--output", str(out))
+    assert out.read_bytes() == before  # a failed export leaves the last good one as it was
+
+
+def _one_value_waiting(sessions: sessionmaker[Session], key: str) -> str:
+    from sqlalchemy import select
+
+    from schemas.tables import Document, ExtractedField
+
+    with sessions.begin() as s:
+        field = s.scalars(
+            select(ExtractedField)
+            .join(Document)
+            .where(ExtractedField.key == "patient.full_name", Document.key == key)
+        ).one()
+        field.decision, field.confidence = "needs_review", 0.4567
+        return str(field.value)
+
+
+def test_csv_opens_in_excel_with_vietnamese_and_says_what_is_unchecked(
+    loaded: tuple[list[ArchiveChart], sessionmaker[Session]], tmp_path: Path
+) -> None:
+    charts, sessions = loaded
+    name = _one_value_waiting(sessions, charts[0].key)
+    raw = export(tmp_path, "csv", "csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte order mark Excel needs for UTF-8
+    assert name in raw.decode("utf-8-sig") and any(ord(ch) > 127 for ch in name)
+    frame = pd.read_csv(tmp_path / "export.csv", dtype=str, encoding="utf-8-sig")
+    assert list(frame.columns[:4]) == ["document", "sha256", "status", "error"]
+    for key in field_keys():
+        i = list(frame.columns).index(key)
+        assert list(frame.columns[i + 1 : i + 3]) == [f"{key}.decision", f"{key}.confidence"]
+    row = frame[frame["document"] == charts[0].key].iloc[0]
+    assert row["patient.full_name.decision"] == "needs_review"
+    assert row["patient.full_name.confidence"] == "0.457"
+    other = frame[frame["document"] == charts[1].key].iloc[0]
+    assert other["patient.full_name.decision"] == "auto_accepted"
+    meds = other["medications.decision"].split("; ")
+    assert len(meds) == len(charts[1].medications) and set(meds) == {"auto_accepted"}
+    assert len(other["secondary_icd10.decision"].split(";")) == len(charts[1].secondary_icd10)
+
+
+def test_xlsx_header_is_styled_frozen_and_filtered(
+    loaded: tuple[list[ArchiveChart], sessionmaker[Session]], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    charts, sessions = loaded
+    _one_value_waiting(sessions, charts[0].key)
+    sheet = load_workbook(export(tmp_path, "xlsx", "xlsx")).active
+    assert sheet is not None and sheet.title == "archive"
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["document", "sha256", "status", "error"]
+    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("1F4E78") for c in sheet[1])
+    assert sheet.freeze_panes == "B2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}" \
+        f"{len(charts) + 1}"  # fmt: skip
+    column = header.index("patient.full_name") + 1
+    shaded = {
+        sheet.cell(r, 1).value: sheet.cell(r, column).fill.fgColor.rgb
+        for r in range(2, len(charts) + 2)
+    }
+    assert shaded[charts[0].key].endswith("FFF2CC")  # waiting for a person: shaded
+    assert not str(shaded[charts[1].key]).endswith("FFF2CC")
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    import argparse
+
+    from pipeline.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> list[str]:
+        lacking = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    lacking += walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                lacking.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+        return lacking
+
+    assert walk(build_parser(), "emr-migrate") == []

@@ -138,3 +138,96 @@ def test_s3_errors_are_clear(s3_server: LocalS3Server) -> None:
     dead = LocalS3Server()  # never started: nothing listens on its port
     with pytest.raises(SourceUnavailable, match="cannot reach"):
         list(open_source("s3://charts/x", replace(Settings(), s3=dead.settings)).list_scans())
+
+
+def test_folder_keys_with_spaces_unicode_and_long_paths(tmp_path: Path) -> None:
+    import hashlib
+
+    root = tmp_path / "kho lưu trữ"
+    deep = root.joinpath(*(f"khoa nội {i} " + "x" * 200 for i in range(3)))
+    deep.mkdir(parents=True)
+    names = {deep / "hồ sơ bệnh án 0001.pdf": b"%PDF-1.4 a", root / "x..y.pdf": b"%PDF-1.4 b"}
+    for path, data in names.items():
+        path.write_bytes(data)
+    source = open_source(str(root), Settings())
+    refs = {r.key: r for r in source.list_scans()}
+    assert set(refs) == {p.relative_to(root).as_posix() for p in names}
+    for path, data in names.items():
+        ref = refs[path.relative_to(root).as_posix()]
+        assert source.fetch(ref, tmp_path / "copy") == hashlib.sha256(data).hexdigest()
+
+
+def test_page_limits_come_from_the_environment() -> None:
+    from pipeline.config import settings_from_env
+
+    assert settings_from_env({}).max_pages == 500
+    assert settings_from_env({"EMR_MAX_PAGES": "40", "EMR_OCR_TIMEOUT": "7.5"}).max_pages == 40
+    assert settings_from_env({"EMR_OCR_TIMEOUT": "7.5"}).ocr_timeout == 7.5
+    with pytest.raises(BadArguments, match="EMR_MAX_PAGES must be a number"):
+        settings_from_env({"EMR_MAX_PAGES": "many"})
+    with pytest.raises(BadArguments, match="greater than 0"):
+        settings_from_env({"EMR_OCR_TIMEOUT": "0"})
+
+
+def test_page_count_and_page_size_are_checked_before_drawing(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    from pipeline.errors import TooLarge, TooManyPages
+
+    def pdf(name: str, pages: int, width: float, height: float) -> Path:
+        writer = PdfWriter()
+        for _ in range(pages):
+            writer.add_blank_page(width=width, height=height)
+        path = tmp_path / name
+        with path.open("wb") as fh:
+            writer.write(fh)
+        return path
+
+    many = pdf("many.pdf", 12, 595, 842)
+    with pytest.raises(TooManyPages, match="the PDF has 12 pages, more than the 10"):
+        list(iter_pages(many, "pdf", 100, 10**8, max_pages=10))
+    assert len(list(iter_pages(many, "pdf", 30, 10**8, max_pages=12))) == 12
+    poster = pdf("poster.pdf", 1, 14400, 14400)  # 5 x 5 metres: 60,000 px a side at 300 dpi
+    with pytest.raises(TooLarge, match="page 1 of the PDF claims 60000 x 60000 pixels"):
+        list(iter_pages(poster, "pdf", 300, 120_000_000))
+    frames = [_page_image() for _ in range(4)]
+    frames[0].save(tmp_path / "four.tif", save_all=True, append_images=frames[1:])
+    with pytest.raises(TooManyPages, match="the TIFF has 4 pages, more than the 3"):
+        list(iter_pages(tmp_path / "four.tif", "tiff", 100, 10**8, max_pages=3))
+
+
+def test_a_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf_bytes(2))))
+    writer.encrypt(user_password="", owner_password="no-printing")  # opens without a password
+    with (tmp_path / "restricted.pdf").open("wb") as fh:
+        writer.write(fh)
+    assert _read(tmp_path, "restricted.pdf") == [1, 2]
+
+
+def test_a_tiff_frame_claiming_a_huge_page_is_refused_unopened(tmp_path: Path) -> None:
+    import struct
+
+    from pipeline.errors import TooLarge
+
+    frames = [_page_image(), _page_image()]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:])
+    data = bytearray(buf.getvalue())
+    (ifd,) = struct.unpack_from("<I", data, 4)
+    # the second frame's directory: follow the first one's "next" pointer
+    (entries,) = struct.unpack_from("<H", data, ifd)
+    (second,) = struct.unpack_from("<I", data, ifd + 2 + 12 * entries)
+    (entries,) = struct.unpack_from("<H", data, second)
+    for i in range(entries):
+        at = second + 2 + 12 * i
+        tag, kind = struct.unpack_from("<HH", data, at)
+        if tag in (256, 257):  # ImageWidth, ImageLength
+            fmt = "<H" if kind == 3 else "<I"
+            struct.pack_into(fmt, data, at + 8, 50_000)
+    (tmp_path / "huge.tif").write_bytes(bytes(data))
+    pages = iter_pages(tmp_path / "huge.tif", "tiff", 100, 120_000_000)
+    assert next(pages).number == 1
+    with pytest.raises(TooLarge, match="page 2 of the TIFF claims"):
+        next(pages)

@@ -6,6 +6,7 @@ reason instead of a crash deep inside a decoder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from pipeline.errors import (
     EmptyFile,
     EncryptedPdf,
     TooLarge,
+    TooManyPages,
+    TooSmall,
     UnreadableScan,
     UnsupportedFileType,
 )
@@ -38,6 +41,10 @@ _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "png"),
 )
 _NAMES = {"pdf": "PDF", "tiff": "TIFF", "jpeg": "JPEG", "png": "PNG"}
+#: the shortest side a scanned page can have: 2 inches at 100 dpi, far below any real chart
+MIN_PAGE_SIDE = 200
+_PDF_PAGE_SIZE = re.compile(r"Page\s+(\d+) size")
+_POINTS = re.compile(r"([\d.]+) x ([\d.]+) pts")
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,11 @@ def _sniff(head: bytes) -> str | None:
 def _describe(head: bytes) -> str:
     if not head.strip():
         return "blank"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html")) or b"<html" in start[:512]:
+        return "a web page (HTML)"
+    if start.startswith(b"<?xml"):
+        return "an XML file"
     if head.startswith(b"PK\x03\x04"):
         return "a ZIP or Office document"
     try:
@@ -95,16 +107,29 @@ def detect_media_type(path: Path, key: str) -> str:
     return kind
 
 
-def iter_pages(path: Path, media_type: str, pdf_dpi: int, max_pixels: int) -> Iterator[RasterPage]:
+def iter_pages(
+    path: Path, media_type: str, pdf_dpi: int, max_pixels: int, max_pages: int = 500
+) -> Iterator[RasterPage]:
+    """The scan's pages one at a time (memory holds one page). Every page's size is checked
+    from its header before it is decoded, and the page count before the first page."""
     if media_type == "pdf":
-        yield from _pdf_pages(path, pdf_dpi, max_pixels)
+        yield from _pdf_pages(path, pdf_dpi, max_pixels, max_pages)
     elif media_type == "tiff":
-        yield from _tiff_pages(path, max_pixels)
+        yield from _tiff_pages(path, max_pixels, max_pages)
     else:
         yield _single_image(path, max_pixels)
 
 
-def _check_pdf(path: Path) -> int:
+def _check_page_count(count: int, max_pages: int, kind: str) -> None:
+    if count > max_pages:
+        raise TooManyPages(
+            f"the {kind} has {count} pages, more than the {max_pages} one chart may have "
+            "(EMR_MAX_PAGES): it probably holds several charts; split it into one file per "
+            "chart, or raise the limit"
+        )
+
+
+def _check_pdf(path: Path, max_pages: int) -> int:
     from pdf2image import pdfinfo_from_path
     from pdf2image.exceptions import PDFPageCountError
 
@@ -127,20 +152,35 @@ def _check_pdf(path: Path) -> int:
         raise UnreadableScan(
             "the PDF is damaged and cannot be opened: copy it again from the scanner"
         ) from None
-    if str(info.get("Encrypted", "no")).startswith("yes"):
-        raise EncryptedPdf("the PDF is password-protected: save an unprotected copy and run again")
+    # "Encrypted: yes" with pdfinfo answering is an owner password only (no printing, no
+    # copying): such a PDF opens without a password and poppler draws it.
     pages = int(info.get("Pages", 0))
     if pages < 1:
         raise UnreadableScan("the PDF has no pages: scan the chart again")
+    _check_page_count(pages, max_pages, "PDF")
     return pages
 
 
-def _pdf_pages(path: Path, dpi: int, max_pixels: int) -> Iterator[RasterPage]:
+def _check_pdf_page_sizes(path: Path, count: int, dpi: int, max_pixels: int) -> None:
+    """Each page's size at ``dpi``, from pdfinfo, before pdftoppm is asked to draw it: a page
+    of 5 x 5 metres would take gigabytes of memory to render."""
+    from pdf2image import pdfinfo_from_path
+
+    info = pdfinfo_from_path(str(path), first_page=1, last_page=count)
+    for key, value in info.items():
+        page, size = _PDF_PAGE_SIZE.match(str(key)), _POINTS.match(str(value))
+        if page and size:
+            width, height = (round(float(v) / 72 * dpi) for v in size.groups())
+            _check_size(width, height, max_pixels, f"page {page.group(1)} of the PDF")
+
+
+def _pdf_pages(path: Path, dpi: int, max_pixels: int, max_pages: int) -> Iterator[RasterPage]:
     import cv2
     from pdf2image import convert_from_path
     from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 
-    count = _check_pdf(path)
+    count = _check_pdf(path, max_pages)
+    _check_pdf_page_sizes(path, count, dpi, max_pixels)
     out_dir = path.parent / (path.name + ".pages")
     out_dir.mkdir(exist_ok=True)
     for number in range(1, count + 1):
@@ -167,7 +207,7 @@ def _pdf_pages(path: Path, dpi: int, max_pixels: int) -> Iterator[RasterPage]:
         Path(page_file).unlink(missing_ok=True)
         if pixels is None:
             raise UnreadableScan(f"page {number} of the PDF could not be rendered")
-        _check_size(pixels.shape[0] * pixels.shape[1], max_pixels)
+        _check_size(pixels.shape[1], pixels.shape[0], max_pixels, f"page {number} of the PDF")
         yield RasterPage(number, pixels, dpi)
     out_dir.rmdir()
 
@@ -181,12 +221,27 @@ def _pil_dpi(info: Mapping[Any, Any], default: int = 300) -> int:
     return default
 
 
-def _check_size(pixels: int, max_pixels: int) -> None:
-    if pixels > max_pixels:
+def _check_size(width: int, height: int, max_pixels: int, what: str = "the image") -> None:
+    """Refuse a page by the size its header claims, before a decoder allocates it."""
+    if width * height > max_pixels:
         raise TooLarge(
-            f"a page has {pixels / 1e6:.0f} million pixels, more than the limit of "
-            f"{max_pixels / 1e6:.0f} million: scan at 300 dpi"
+            f"{what} claims {width} x {height} pixels ({width * height / 1e6:.0f} million), "
+            f"more than the {max_pixels / 1e6:.0f} million a scanned page may have (a damaged "
+            "file or a decompression bomb): it was not opened; scan the page again at 300 dpi"
         )
+    if min(width, height) < MIN_PAGE_SIDE:
+        raise TooSmall(
+            f"{what} is {width} x {height} pixels, too small to be a scanned page (at least "
+            f"{MIN_PAGE_SIDE} pixels a side): it is a thumbnail or a placeholder; scan the page "
+            "again at 300 dpi"
+        )
+
+
+def _bomb(what: str) -> TooLarge:
+    return TooLarge(
+        f"{what} claims far more pixels than a scanned page can have (a damaged file or a "
+        "decompression bomb): it was not opened; scan the page again at 300 dpi"
+    )
 
 
 def _to_grey(image: Image.Image) -> np.ndarray:
@@ -195,32 +250,76 @@ def _to_grey(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
 
-def _tiff_pages(path: Path, max_pixels: int) -> Iterator[RasterPage]:
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+def _tiff_pages(path: Path, max_pixels: int, max_pages: int) -> Iterator[RasterPage]:
+    """A TIFF's frames in order. A frame that cannot be read quarantines the whole chart (with
+    its page number): a chart migrated without one of its pages would look complete."""
+    from PIL import UnidentifiedImageError
 
+    broken = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
     try:
-        with Image.open(path) as img:
-            for number, frame in enumerate(ImageSequence.Iterator(img), start=1):
-                _check_size(frame.width * frame.height, max_pixels)
-                yield RasterPage(number, _to_grey(frame), _pil_dpi(frame.info))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        img = Image.open(path)
+    except Image.DecompressionBombError:
+        raise _bomb("the TIFF's first page") from None
+    except broken:
         raise UnreadableScan(
             "the TIFF is damaged or incomplete and cannot be read: copy it again from the scanner"
         ) from None
+    with img:
+        try:
+            count = int(getattr(img, "n_frames", 1))
+        except broken:
+            count = 0  # a broken chain of frames: the loop below names the page it stops at
+        if count:
+            _check_page_count(count, max_pages, "TIFF")
+        number = 0
+        while True:
+            number += 1
+            if number > max_pages:
+                _check_page_count(number, max_pages, "TIFF")
+            try:
+                img.seek(number - 1)
+            except EOFError:
+                if count and number <= count:
+                    raise _broken_frame(number) from None
+                return
+            except Image.DecompressionBombError:
+                raise _bomb(f"page {number} of the TIFF") from None
+            except broken:
+                raise _broken_frame(number) from None
+            _check_size(img.width, img.height, max_pixels, f"page {number} of the TIFF")
+            try:
+                pixels = _to_grey(img)
+            except broken:
+                raise _broken_frame(number) from None
+            yield RasterPage(number, pixels, _pil_dpi(img.info))
+
+
+def _broken_frame(number: int) -> UnreadableScan:
+    before = f" (pages 1 to {number - 1} could be)" if number > 2 else (
+        " (page 1 could be)" if number == 2 else "")  # fmt: skip
+    return UnreadableScan(
+        f"page {number} of the TIFF is damaged and cannot be read{before}: the chart is not "
+        "migrated in part; copy the file again from the scanner, or scan the chart again"
+    )
 
 
 def _single_image(path: Path, max_pixels: int) -> RasterPage:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with Image.open(path) as img:
-            _check_size(img.width * img.height, max_pixels)
-            img.load()
-            return RasterPage(1, _to_grey(img), _pil_dpi(img.info))
+        img = Image.open(path)
     except Image.DecompressionBombError:
-        raise TooLarge("the image is too large to be a scanned page: scan at 300 dpi") from None
+        raise _bomb("the image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UnreadableScan(
             "the image is damaged or incomplete and cannot be read: copy it again"
         ) from None
+    with img:
+        _check_size(img.width, img.height, max_pixels)
+        try:
+            img.load()
+            return RasterPage(1, _to_grey(img), _pil_dpi(img.info))
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise UnreadableScan(
+                "the image is damaged or incomplete and cannot be read: copy it again"
+            ) from None

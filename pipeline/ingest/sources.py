@@ -17,6 +17,7 @@ from pipeline.errors import (
     SourceNotFound,
     SourceUnavailable,
     TooLarge,
+    UnreadableKey,
 )
 from pipeline.models import ScanRef
 
@@ -126,7 +127,18 @@ class S3Source:
 
     def fetch(self, ref: ScanRef, dest: Path) -> str:
         from minio.error import S3Error
+        from minio.helpers import check_object_name
 
+        try:
+            check_object_name(ref.key)
+        except ValueError:
+            # minio refuses keys with a '.' or '..' segment (MinIO stores none; other S3
+            # stores may): the key is never used as a path, but the object cannot be read.
+            raise UnreadableKey(
+                "the object's name has a '.' or '..' folder in it, which MinIO clients cannot "
+                "read: rename the object without it (e.g. with the S3 console) and run the "
+                "batch again"
+            ) from None
         client = self._client()
         try:
             response = client.get_object(self.bucket, ref.key)

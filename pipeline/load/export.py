@@ -5,7 +5,9 @@ chart."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from pipeline.errors import BadArguments
-from schemas.catalogue import load_catalogue, split_list_key
+from schemas.catalogue import split_list_key
 from schemas.tables import Batch, Document
 
 FORMATS = ("jsonl", "csv", "xlsx", "fhir", "xml130")
@@ -46,7 +48,12 @@ def document_record(doc: Document) -> dict[str, Any]:
         "status": doc.state,
         "error": error,
         "pages": [
-            {"number": p.number, "text": p.text, "mean_confidence": p.mean_confidence}
+            {
+                "number": p.number,
+                "text": p.text,
+                "mean_confidence": p.mean_confidence,
+                "warnings": list(p.warnings or []),  # e.g. the page's OCR timed out
+            }
             for p in doc.pages
         ],
         "fields": {
@@ -74,34 +81,20 @@ def _batch(session: Session, batch: str) -> Batch:
     return found
 
 
-def iter_records(sessions: sessionmaker[Session], batch: str) -> Iterator[dict[str, Any]]:
+def _iter_documents(sessions: sessionmaker[Session], batch: str) -> Iterator[Document]:
     with sessions() as session:
         found = _batch(session, batch)
-        docs = session.scalars(
+        yield from session.scalars(
             select(Document)
             .where(Document.batch_id == found.id)
             .options(selectinload(Document.pages), selectinload(Document.fields))
             .order_by(Document.key)
         )
-        for doc in docs:
-            yield document_record(doc)
 
 
-def _table_rows(records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per chart, one column per catalogue field (empty when absent), then the lists."""
-    keys = [spec.key for spec in load_catalogue()]
-    rows = []
-    for r in records:
-        row = {"document": r["document"], "sha256": r["sha256"], "status": r["status"],
-               "error": r["error"]}  # fmt: skip
-        row.update({k: (r["fields"].get(k) or {}).get("value") for k in keys})
-        row["medications"] = "; ".join(
-            ", ".join(str(m.get(x) or "") for x in ("name", "strength", "route", "frequency"))
-            for m in r["medications"]
-        )
-        row["secondary_icd10"] = ";".join(r["secondary_icd10"])
-        rows.append(row)
-    return rows
+def iter_records(sessions: sessionmaker[Session], batch: str) -> Iterator[dict[str, Any]]:
+    for doc in _iter_documents(sessions, batch):
+        yield document_record(doc)
 
 
 def _export_fhir(sessions: sessionmaker[Session], batch: str, output: Path) -> int:
@@ -132,30 +125,72 @@ def _export_xml130(sessions: sessionmaker[Session], batch: str, output: Path) ->
     return count
 
 
+def _export_jsonl(sessions: sessionmaker[Session], batch: str, output: Path) -> int:
+    count = 0
+    with output.open("w", encoding="utf-8") as fh:
+        for record in iter_records(sessions, batch):
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _export_table(sessions: sessionmaker[Session], batch: str, output: Path, fmt: str) -> int:
+    from pipeline.load.sheets import table_rows, write_csv, write_xlsx
+
+    rows = table_rows((doc, document_record(doc)) for doc in _iter_documents(sessions, batch))
+    if fmt == "csv":
+        write_csv(rows, output)
+    else:
+        write_xlsx(rows, output, batch)
+    return len(rows)
+
+
+def check_output(output: Path) -> None:
+    """A file in an existing folder, or a clear refusal before anything is read or written."""
+    if output.is_dir():
+        raise BadArguments(
+            f"--output {output} is a folder: give a file name, e.g. {output / 'export.jsonl'}"
+        )
+    folder = output.parent
+    if not folder.is_dir():
+        raise BadArguments(
+            f"the folder {folder} does not exist: create it first, or give --output a file in "
+            "an existing folder (nothing was written)"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadArguments(f"cannot write in the folder {folder}: choose another --output")
+
+
+def _write_atomically(output: Path, write: Callable[[Path], int]) -> int:
+    """Write to a hidden file beside ``output`` and rename it over ``output`` only when
+    complete: a failure (an unknown batch, a full disk) leaves no empty or half file."""
+    fd, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    os.close(fd)
+    partial = Path(name)
+    try:
+        count = write(partial)
+        umask = os.umask(0)  # the file gets the permissions any new file would get
+        os.umask(umask)
+        partial.chmod(0o666 & ~umask)
+        os.replace(partial, output)
+        return count
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def export_batch(sessions: sessionmaker[Session], batch: str, output: Path, fmt: str) -> int:
     """Write the export; returns how many charts it holds (fhir and xml130: loaded ones)."""
     if fmt not in FORMATS:
         raise BadArguments(
             f"export format {fmt!r} is not available: use one of {', '.join(FORMATS)}"
         )
-    output.parent.mkdir(parents=True, exist_ok=True)
+    check_output(output)
+    with sessions() as session:
+        _batch(session, batch)  # an unknown batch is refused before any file is made
     if fmt == "fhir":
-        return _export_fhir(sessions, batch, output)
+        return _write_atomically(output, lambda out: _export_fhir(sessions, batch, out))
     if fmt == "xml130":
-        return _export_xml130(sessions, batch, output)
-    records = iter_records(sessions, batch)
+        return _write_atomically(output, lambda out: _export_xml130(sessions, batch, out))
     if fmt == "jsonl":
-        count = 0
-        with output.open("w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-        return count
-    import pandas as pd
-
-    frame = pd.DataFrame(_table_rows(records))
-    if fmt == "csv":
-        frame.to_csv(output, index=False, encoding="utf-8")
-    else:
-        frame.to_excel(output, index=False, sheet_name=batch[:31], engine="openpyxl")
-    return len(frame)
+        return _write_atomically(output, lambda out: _export_jsonl(sessions, batch, out))
+    return _write_atomically(output, lambda out: _export_table(sessions, batch, out, fmt))

@@ -93,7 +93,10 @@ def _write_page(pixels: np.ndarray, path: Path) -> None:
 def prepare_pages(raw: RawScan, settings: Settings, out_dir: Path) -> list[PageImage]:
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[PageImage] = []
-    for raster in iter_pages(raw.path, raw.media_type, settings.pdf_dpi, settings.max_page_pixels):
+    pages_in = iter_pages(
+        raw.path, raw.media_type, settings.pdf_dpi, settings.max_page_pixels, settings.max_pages
+    )
+    for raster in pages_in:
         if settings.cleanup:
             clean = clean_page(raster.pixels, raster.dpi)
         else:  # the page as scanned: a baseline to measure cleanup against
@@ -108,6 +111,8 @@ def prepare_pages(raw: RawScan, settings: Settings, out_dir: Path) -> list[PageI
 def _read_upright(page: PageImage, language: str, timeout: float) -> tuple[PageImage, OcrPage]:
     ocr = ocr_page(page.path, page.number, page.width, page.height, language, timeout)
     if ocr.words and ocr.mean_confidence >= _UPSIDE_DOWN_SUSPECT:
+        return page, ocr
+    if _timed_out(ocr):  # kept empty with its warning: reading it again would time out again
         return page, ocr
     # Cleanup (deskew, lighting, furniture) does not depend on which way up the page is:
     # turning the page is all that is left to do.
@@ -148,9 +153,15 @@ def read_pages(
     return chosen, images, ocr_pages
 
 
+def _timed_out(ocr: OcrPage) -> bool:
+    return not ocr.words and bool(ocr.warnings)
+
+
 def _recover(ocr: OcrPage, image: PageImage, timeout: float) -> OcrPage:
     """Missed print read again, then ticked boxes marked and full stops the page does not
     show taken off, on the page image loaded once."""
+    if _timed_out(ocr):  # every line of it would be 'missed' and read again, one by one
+        return ocr
     pixels = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
     if pixels is None:
         return ocr
