@@ -76,8 +76,9 @@ def test_done_counts_loaded_and_failed_not_charts_in_review(
         a = metrics.overview(s, "ward-a")
         everything = metrics.overview(s)
     assert a["documents"] == {"total": 4, "done": 2, "loaded": 1, "in_review": 1,
-                              "failed": 1, "queued": 1}  # fmt: skip
-    assert a["pages"] == {"total": 5, "loaded": 3, "in_review": 2, "failed": 0, "queued": 0}
+                              "failed": 1, "queued": 1, "gone": 0, "duplicate": 0}  # fmt: skip
+    assert a["pages"] == {"total": 5, "loaded": 3, "in_review": 2, "failed": 0, "queued": 0,
+                          "gone": 0, "duplicate": 0}  # fmt: skip
     assert a["fields"] == {"total": 8, "auto_accepted": 4, "decided_by_reviewers": 3,
                            "waiting_for_review": 1, "automation_rate": 0.5}  # fmt: skip
     assert everything["documents"]["total"] == 5 and everything["documents"]["done"] == 3

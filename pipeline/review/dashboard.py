@@ -122,10 +122,11 @@ def _chart(session: Session, sessions: sessionmaker[Session], name: str, batch: 
 
 
 def measured_precision(sessions: sessionmaker[Session], batch: str | None) -> Any:
-    """The QA sample's figures when the status report has them (None until QA sampling)."""
+    """The QA sample's figures once reviewers have checked a sampled value (else None)."""
     from pipeline.report import batch_status
 
-    return batch_status(sessions, batch).get("measured_precision")
+    measured = batch_status(sessions, batch).get("measured_precision")
+    return measured if measured and measured["overall"]["sampled"] else None
 
 
 def precision_rows(precision: dict[str, Any]) -> list[tuple[str, float, float, float, str]]:
