@@ -21,6 +21,9 @@ ROLES = ("reviewer", "lead", "admin")
 RANK = {"reviewer": 1, "lead": 2, "admin": 3}
 SESSION_HOURS = 10  # one working day, then log in again
 MAX_FAILED_LOGINS = 5  # per user name in LOGIN_WINDOW, then refused for the rest of it
+#: per client address in LOGIN_WINDOW: one machine trying many user names (a few each) is
+#: slowed down too; a ward's shared PC mistyping now and then stays far below it
+MAX_FAILED_LOGINS_PER_CLIENT = 20
 LOGIN_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
@@ -66,18 +69,17 @@ class TooManyAttempts(Exception):
 
 def authenticate(session: Session, username: str, password: str, client: str) -> str | None:
     """A new session token for good credentials, else None. Raises TooManyAttempts when the
-    user name has failed too often lately (guessing is slowed to a crawl)."""
+    user name, or the client address, has failed too often lately (guessing is slowed to a
+    crawl). The count is of audit rows, which the database keeps append-only."""
     since = utcnow() - LOGIN_WINDOW
-    failures = session.scalar(
+    failed = (
         select(func.count())
         .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "login_failed",
-            AuditEvent.username == username[:100],
-            AuditEvent.at >= since,
-        )
+        .where(AuditEvent.action == "login_failed", AuditEvent.at >= since)
     )
-    if (failures or 0) >= MAX_FAILED_LOGINS:
+    by_name = session.scalar(failed.where(AuditEvent.username == username[:100])) or 0
+    by_client = session.scalar(failed.where(AuditEvent.client == client[:100])) or 0
+    if by_name >= MAX_FAILED_LOGINS or by_client >= MAX_FAILED_LOGINS_PER_CLIENT:
         raise TooManyAttempts
     user = session.scalars(select(User).where(User.username == username, User.active)).first()
     ok = False
@@ -87,7 +89,7 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
         except (VerificationError, InvalidHashError):
             ok = False
     if not ok or user is None:
-        record(session, username[:100], "login_failed", client=client)
+        record(session, username[:100], "login_failed", client=client[:100])
         return None
     token = secrets.token_urlsafe(32)
     session.add(
@@ -98,7 +100,7 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
             expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
         )
     )
-    record(session, user.username, "login", client=client)
+    record(session, user.username, "login", client=client[:100])
     return token
 
 
