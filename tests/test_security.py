@@ -1,6 +1,7 @@
 """The review desk's defences: who may call what (every route x every role, from one table),
-CSRF on every state change, cookie flags, login rate limits, crops only for a live claim, an
-audit trail the database keeps append-only, and schemathesis finding no 500s."""
+no framing by other sites, CSRF on every state change, cookie flags, login rate limits, crops
+only for a live claim, an audit trail the database keeps append-only, and schemathesis finding
+no 500s."""
 
 from __future__ import annotations
 
@@ -202,6 +203,8 @@ def test_authorisation_matrix(desk: Desk) -> None:
                     who = Browser(app, PERSON.get(role))
                 r = who.send(method, url, case.body)
                 assert r.status_code == case.expected[role], (method, url, role, r.text)
+                assert r.headers["x-frame-options"] == "DENY", (method, url)
+                assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
                 if r.status_code >= 400:
                     assert set(r.json()) == {"error"}, (method, url, role, r.text)
                 if r.status_code == 303 and role == "anonymous":

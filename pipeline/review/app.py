@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.load.patients import answer_question, undo_merge
 from pipeline.review import images
-from pipeline.review.asgi import NoTracebacks
+from pipeline.review.asgi import NoTracebacks, SecurityHeaders
 from pipeline.review.audit import record
 from pipeline.review.auth import (
     SESSION_HOURS,
@@ -89,6 +89,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
     app = FastAPI(title="emr-migrate review desk", version="1", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(NoTracebacks)
+    app.add_middleware(SecurityHeaders)  # outermost: on the 500 answers too
     templates = Jinja2Templates(directory=HERE / "templates")
 
     @app.exception_handler(StarletteHTTPException)

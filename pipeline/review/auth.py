@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -63,6 +64,11 @@ def add_user(session: Session, username: str, password: str, role: str) -> User:
     return user
 
 
+@functools.cache
+def _unknown_user_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 class TooManyAttempts(Exception):
     pass
 
@@ -82,12 +88,12 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
     if by_name >= MAX_FAILED_LOGINS or by_client >= MAX_FAILED_LOGINS_PER_CLIENT:
         raise TooManyAttempts
     user = session.scalars(select(User).where(User.username == username, User.active)).first()
-    ok = False
-    if user is not None:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+    # an unknown name costs one hash check too: the answer's time does not tell who exists
+    stored = user.password_hash if user is not None else _unknown_user_hash()
+    try:
+        ok = _hasher.verify(stored, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
     if not ok or user is None:
         record(session, username[:100], "login_failed", client=client[:100])
         return None
