@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.config import Settings, settings_from_env
-from pipeline.errors import ExitCode, MigrateError
+from pipeline.errors import ExitCode, MigrateError, frames_only
 
 log = logging.getLogger("pipeline")
 
@@ -590,9 +590,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"emr-migrate {args.command}: interrupted: run it again to resume", file=sys.stderr)
         code = int(ExitCode.INTERRUPTED)
     except Exception as exc:
+        # Unexpected errors may carry page text in their message: show only the type (and
+        # with --verbose where it was raised, frames without the message).
         if verbose:
-            traceback.print_exc()
-        # Unexpected errors may carry page text in their message: show only the type.
+            print(frames_only(exc), file=sys.stderr)
         print(
             f"emr-migrate {args.command}: error: unexpected {type(exc).__name__}: run again "
             "with --verbose for details and report it",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from enum import IntEnum
 
 
@@ -123,3 +124,21 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated)
     return isinstance(exc, ConnectionError | TimeoutError)
+
+
+def where_raised(exc: BaseException) -> str:
+    """File and line of the innermost frame of this project's code in the traceback: what a
+    log may say about an unexpected error, whose message may quote a patient value."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/pipeline/" in f.filename or "/schemas/" in f.filename]
+    if not (ours or frames):
+        return "?"
+    frame = (ours or frames)[-1]
+    parts = frame.filename.replace("\\", "/").split("/")
+    return f"{'/'.join(parts[-2:])}:{frame.lineno}"
+
+
+def frames_only(exc: BaseException) -> str:
+    """The traceback's frames (files, lines, code) without any exception message, for
+    debugging logs: messages of database and parser errors can carry page text."""
+    return "".join(traceback.format_tb(exc.__traceback__)) + type(exc).__name__

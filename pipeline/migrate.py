@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.chart import Scratch, encode_pages, identify, read_chart, scratch_full
 from pipeline.config import Settings
-from pipeline.errors import DocumentRejected, DuplicateScan, ScanGone, is_transient
+from pipeline.errors import (
+    DocumentRejected,
+    DuplicateScan,
+    ScanGone,
+    frames_only,
+    is_transient,
+    where_raised,
+)
 from pipeline.ingest.sources import ScanSource
 from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
@@ -19,17 +25,6 @@ from pipeline.state import claim_content, mark_gone, quarantine, save_reading
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
-
-
-def _where(exc: BaseException) -> str:
-    """File and line of the innermost frame of this project's code in the traceback."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/pipeline/" in f.filename or "/schemas/" in f.filename]
-    if not (ours or frames):
-        return "?"
-    frame = (ours or frames)[-1]
-    parts = frame.filename.replace("\\", "/").split("/")
-    return f"{'/'.join(parts[-2:])}:{frame.lineno}"
 
 
 def _claim(sessions: sessionmaker[Session], sha256: str, doc_id: int) -> None:
@@ -107,12 +102,9 @@ def migrate_document(
             # The message of an unexpected error may quote page text: only its type and where
             # it was raised are kept.
             log.warning(
-                "document %d failed with %s at %s",
-                doc_id,
-                type(exc).__name__,
-                _where(exc),
-                exc_info=log.isEnabledFor(logging.DEBUG),
+                "document %d failed with %s at %s", doc_id, type(exc).__name__, where_raised(exc)
             )
+            log.debug("document %d failed at:\n%s", doc_id, frames_only(exc))
             return quarantine(
                 sessions,
                 doc_id,

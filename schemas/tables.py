@@ -221,7 +221,8 @@ class WebSession(Base):
 
 
 class AuditEvent(Base):
-    """Append-only: every login, view of a crop and decision (who, when, before, after)."""
+    """Append-only: every login, view of a crop and decision (who, when, before, after).
+    Migration 0007_audit_append_only adds triggers so the database refuses UPDATE and DELETE."""
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,14 @@ from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
 from pipeline.synthetic import generate_charts
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
+#: the CLI with every logger at DEBUG (main keeps a logging set-up made before it)
+CLI_DEBUG = [
+    sys.executable,
+    "-c",
+    "import logging, sys; logging.basicConfig(level=logging.DEBUG, "
+    "format='%(levelname)s %(name)s: %(message)s'); "
+    "from pipeline.cli import main; sys.exit(main())",
+]
 BUCKET, PREFIX = "archive", "ward-a/2012"
 CHARTS, SEED = 8, 7
 BAD_INPUTS = {
@@ -32,11 +40,22 @@ class Batch:
     truth: Path
     records: list[dict[str, Any]]
     tmp: Path
+    #: every CLI call's output, for the privacy test to search
+    outputs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, debug: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        env = {**self.env, "PREFECT_LOGGING_LEVEL": "DEBUG"} if debug else self.env
         done = subprocess.run(
-            [*CLI, *args], env=self.env, capture_output=True, text=True, timeout=900, cwd=self.tmp
+            [*(CLI_DEBUG if debug else CLI), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=self.tmp,
         )
+        self.outputs.append(done)
         if check:
             assert done.returncode == 0, done.stderr
         return done
@@ -64,6 +83,6 @@ def migrate_synthetic_batch(tmp: Path, s3_server: LocalS3Server, prefect_api: st
         "PREFECT_API_URL": prefect_api,
     }
     b = Batch(env, scans, truth, [], tmp)
-    b.cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e")
+    b.cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", "e2e", debug=True)  # logs kept, searched
     b.records = b.export("first.jsonl")
     return b

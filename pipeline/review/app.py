@@ -5,11 +5,13 @@ Every route but login needs a session; roles decide what a person sees. Errors a
 every asset is served from here (hospitals run offline).
 """
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathPart
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -21,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.load.patients import answer_question, undo_merge
 from pipeline.review import dashboard, images
+from pipeline.review.asgi import NoTracebacks, SecurityHeaders
 from pipeline.review.audit import record
 from pipeline.review.auth import (
     SESSION_HOURS,
@@ -51,6 +54,10 @@ from schemas.tables import (
 # definition time, including the Annotated dependencies defined inside create_app.
 HERE = Path(__file__).parent
 COOKIE = "emr_session"
+#: a row id in a URL: bounded to the database's integer, so a huge number is a 422, not a crash
+RowId = Annotated[int, PathPart(ge=1, le=2**31 - 1)]
+#: methods that change nothing; every other one needs the session's CSRF token
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Credentials(BaseModel):
@@ -81,6 +88,8 @@ class NewUser(BaseModel):
 def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) -> FastAPI:
     app = FastAPI(title="emr-migrate review desk", version="1", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(NoTracebacks)
+    app.add_middleware(SecurityHeaders)  # outermost: on the 500 answers too
     templates = Jinja2Templates(directory=HERE / "templates")
 
     @app.exception_handler(StarletteHTTPException)
@@ -98,10 +107,8 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
             {"error": f"malformed request: check {where or 'the body'}"}, status_code=422
         )
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Never a traceback or a message that could quote a patient value.
-        return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
+    # Unexpected errors: NoTracebacks answers them (never a traceback or a message that
+    # could quote a patient value).
 
     def db() -> Iterator[Session]:
         with sessions() as session:
@@ -113,8 +120,8 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         login = session_login(session, request.cookies.get(COOKIE))
         if login is None:
             raise HTTPException(401, "log in first")
-        if request.method in ("POST", "PUT", "DELETE") and (
-            request.headers.get("x-csrf-token") != login.csrf_token
+        if request.method not in SAFE_METHODS and not secrets.compare_digest(
+            request.headers.get("x-csrf-token", ""), login.csrf_token
         ):
             raise HTTPException(403, "missing or wrong X-CSRF-Token header: reload the page")
         return login
@@ -195,7 +202,8 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
             max_age=SESSION_HOURS * 3600,
             httponly=True,
             samesite="strict",
-            secure=secure_cookies,
+            # behind a TLS proxy uvicorn takes the scheme from X-Forwarded-Proto
+            secure=secure_cookies or request.url.scheme == "https",
             path="/",
         )
         return {"username": login.username, "role": login.role, "csrf_token": login.csrf_token}
@@ -207,7 +215,13 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         logout(session, request.cookies.get(COOKIE))
         session.commit()
         response = Response(status_code=204)
-        response.delete_cookie(COOKIE, path="/")
+        response.delete_cookie(
+            COOKIE,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies or request.url.scheme == "https",
+        )
         return response
 
     @app.get("/api/me")
@@ -232,7 +246,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
 
     @app.post("/api/review/items/{item_id}")
     def decide_item(
-        item_id: int, body: DecisionBody, login: Reviewer, session: DB
+        item_id: RowId, body: DecisionBody, login: Reviewer, session: DB
     ) -> dict[str, Any]:
         try:
             return decide(session, item_id, login.username, body.action, body.value)
@@ -258,7 +272,14 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         item = session.get(ReviewItem, item_id)
         if item is None:
             raise HTTPException(404, "no such review item")
-        if not login.may("lead") and item.claimed_by != login.username:
+        # a reviewer sees the scan only while the item is theirs to decide
+        held = (
+            item.state == "open"
+            and item.claimed_by == login.username
+            and item.lease_expires_at is not None
+            and item.lease_expires_at >= utcnow()
+        )
+        if not login.may("lead") and not held:
             raise HTTPException(403, "this item is not claimed by you")
         field = session.get_one(ExtractedField, item.field_id)
         page = session.scalars(
@@ -272,7 +293,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
 
     @app.get("/api/review/items/{item_id}/crop", response_class=Response)
     def item_crop(
-        item_id: int,
+        item_id: RowId,
         login: Reviewer,
         session: DB,
         zoom: Annotated[float, Query(ge=0.25, le=4)] = 1.0,
@@ -294,7 +315,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         )
 
     @app.get("/api/review/items/{item_id}/page", response_class=Response)
-    def item_page(item_id: int, login: Reviewer, session: DB) -> Response:
+    def item_page(item_id: RowId, login: Reviewer, session: DB) -> Response:
         _, field, page = _item_page(session, login, item_id)
         return Response(
             images.thumbnail(page.jpeg, field.bbox),
@@ -346,7 +367,9 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         }
 
     @app.post("/api/patients/questions/{question_id}")
-    def answer(question_id: int, body: SameAnswer, login: Reviewer, session: DB) -> dict[str, Any]:
+    def answer(
+        question_id: RowId, body: SameAnswer, login: Reviewer, session: DB
+    ) -> dict[str, Any]:
         question = session.get(PatientMatchQuestion, question_id)
         if question is None or question.state != "open":
             raise HTTPException(409, "this question is answered already or withdrawn")
@@ -362,7 +385,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         return {"id": question.id, "answer": question.answer}
 
     @app.post("/api/patients/merges/{merge_id}/undo")
-    def undo(merge_id: int, login: Lead, session: DB) -> dict[str, Any]:
+    def undo(merge_id: RowId, login: Lead, session: DB) -> dict[str, Any]:
         merged = session.get(PatientMerge, merge_id)
         if merged is None:
             raise HTTPException(404, "no such merge")
@@ -397,7 +420,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         }
 
     @app.get("/api/documents/{document_id}/audit")
-    def audit(document_id: int, _: Lead, session: DB) -> dict[str, Any]:
+    def audit(document_id: RowId, _: Lead, session: DB) -> dict[str, Any]:
         doc = session.get(Document, document_id)
         if doc is None:
             raise HTTPException(404, "no such document")

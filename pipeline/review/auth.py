@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ ROLES = ("reviewer", "lead", "admin")
 RANK = {"reviewer": 1, "lead": 2, "admin": 3}
 SESSION_HOURS = 10  # one working day, then log in again
 MAX_FAILED_LOGINS = 5  # per user name in LOGIN_WINDOW, then refused for the rest of it
+#: per client address in LOGIN_WINDOW: one machine trying many user names (a few each) is
+#: slowed down too; a ward's shared PC mistyping now and then stays far below it
+MAX_FAILED_LOGINS_PER_CLIENT = 20
 LOGIN_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
@@ -60,34 +64,38 @@ def add_user(session: Session, username: str, password: str, role: str) -> User:
     return user
 
 
+@functools.cache
+def _unknown_user_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 class TooManyAttempts(Exception):
     pass
 
 
 def authenticate(session: Session, username: str, password: str, client: str) -> str | None:
     """A new session token for good credentials, else None. Raises TooManyAttempts when the
-    user name has failed too often lately (guessing is slowed to a crawl)."""
+    user name, or the client address, has failed too often lately (guessing is slowed to a
+    crawl). The count is of audit rows, which the database keeps append-only."""
     since = utcnow() - LOGIN_WINDOW
-    failures = session.scalar(
+    failed = (
         select(func.count())
         .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "login_failed",
-            AuditEvent.username == username[:100],
-            AuditEvent.at >= since,
-        )
+        .where(AuditEvent.action == "login_failed", AuditEvent.at >= since)
     )
-    if (failures or 0) >= MAX_FAILED_LOGINS:
+    by_name = session.scalar(failed.where(AuditEvent.username == username[:100])) or 0
+    by_client = session.scalar(failed.where(AuditEvent.client == client[:100])) or 0
+    if by_name >= MAX_FAILED_LOGINS or by_client >= MAX_FAILED_LOGINS_PER_CLIENT:
         raise TooManyAttempts
     user = session.scalars(select(User).where(User.username == username, User.active)).first()
-    ok = False
-    if user is not None:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+    # an unknown name costs one hash check too: the answer's time does not tell who exists
+    stored = user.password_hash if user is not None else _unknown_user_hash()
+    try:
+        ok = _hasher.verify(stored, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
     if not ok or user is None:
-        record(session, username[:100], "login_failed", client=client)
+        record(session, username[:100], "login_failed", client=client[:100])
         return None
     token = secrets.token_urlsafe(32)
     session.add(
@@ -98,7 +106,7 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
             expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
         )
     )
-    record(session, user.username, "login", client=client)
+    record(session, user.username, "login", client=client[:100])
     return token
 
 
