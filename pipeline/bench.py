@@ -347,7 +347,9 @@ def review_latency(
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench")
-    parser.add_argument("what", choices=["throughput", "accuracy", "review", "load"])
+    parser.add_argument(
+        "what", choices=["throughput", "accuracy", "review", "load", "profile", "models"]
+    )
     parser.add_argument("--people", type=int, default=300, help="load: people in the archive")
     parser.add_argument(
         "--pg",
@@ -371,11 +373,22 @@ def main() -> None:
         help="accuracy: chart design (form: the one extraction was developed on; grid: a "
         "ruled one-page summary with other wordings, to check the figures hold)",
     )
+    parser.add_argument("--images", type=int, default=59, help="models: real pages to read")
+    parser.add_argument("--npm-model", help="models: the npm package's vie.traineddata(.gz)")
     args = parser.parse_args()
     if args.what == "review":
         review_latency(args.charts if args.charts != 30 else 200, args.reviewers, args.database_url)
         return
-    if args.what == "throughput":
+    if args.what == "profile":
+        from pipeline.bench_profile import profile
+
+        profile(args.charts if args.charts != 30 else 6, args.seed, args.design)
+    elif args.what == "models":
+        from pipeline.bench_models import REAL_DIR, models
+
+        npm = Path(args.npm_model) if args.npm_model else None
+        models(args.charts if args.charts != 30 else 4, args.seed, args.images, npm, REAL_DIR)
+    elif args.what == "throughput":
         throughput(args.charts, args.seed)
     elif args.what == "load":
         load(args.people, args.seed, args.pg)

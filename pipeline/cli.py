@@ -97,15 +97,19 @@ class Progress:
 
 
 def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
-    """Run the migration flow over ``source`` with a progress display; return its result."""
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    from flows.migrate import migrate_batch
+    """Run the migration flow over ``source`` with a progress display; return its result.
+    A bad source, a missing engine or database are told before Prefect starts (seconds)."""
+    from pipeline.ingest.sources import open_source
     from pipeline.ocr.engine import check_tesseract
     from schemas.database import open_database
 
+    open_source(source, settings)
     check_tesseract()  # fail before the first page, not halfway through
     open_database(settings.database_url)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.migrate import migrate_batch
+
     runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=settings.workers)
     flow = migrate_batch.with_options(task_runner=runner)  # type: ignore[arg-type]
     with Progress(settings, batch):

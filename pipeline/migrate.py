@@ -15,6 +15,7 @@ from pipeline.ingest.sources import ScanSource
 from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
 from pipeline.state import find_duplicate, quarantine, save_reading
+from pipeline.timing import stage
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def migrate_document(
     with Scratch(settings) as scratch:
         try:
             local = scratch / "scan"
-            sha256 = source.fetch(ref, local)
+            with stage("fetch"):
+                sha256 = source.fetch(ref, local)
             with sessions() as session:
                 duplicate = find_duplicate(session, sha256, doc_id)
                 if duplicate is not None:
@@ -57,7 +59,8 @@ def migrate_document(
                     )
             raw = identify(ref, local, sha256)
             media_type = raw.media_type
-            reading = read_chart(raw, settings, scratch / "pages")
+            with stage("read chart (all)"):
+                reading = read_chart(raw, settings, scratch / "pages")
             page_jpegs = encode_pages(reading)
         except DocumentRejected as exc:
             log.info("document %d quarantined: %s", doc_id, type(exc).__name__)
@@ -86,9 +89,10 @@ def migrate_document(
             )
             return DocState.FAILED
     try:
-        return save_reading(
-            sessions, doc_id, reading, raw.media_type, time.monotonic() - started, page_jpegs
-        )
+        with stage("database"):
+            return save_reading(
+                sessions, doc_id, reading, raw.media_type, time.monotonic() - started, page_jpegs
+            )
     except ChartNotLoadable as exc:  # a safety net: parsers only produce loadable values
         quarantine(sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started)
         return DocState.FAILED

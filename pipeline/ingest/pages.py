@@ -21,6 +21,7 @@ from pipeline.errors import (
     UnreadableScan,
     UnsupportedFileType,
 )
+from pipeline.timing import stage
 
 SUPPORTED_SUFFIXES = {
     ".pdf": "pdf",
@@ -96,12 +97,19 @@ def detect_media_type(path: Path, key: str) -> str:
 
 
 def iter_pages(path: Path, media_type: str, pdf_dpi: int, max_pixels: int) -> Iterator[RasterPage]:
+    """The scan's pages one at a time (a long PDF is never held whole), each decoding timed."""
     if media_type == "pdf":
-        yield from _pdf_pages(path, pdf_dpi, max_pixels)
+        pages = _pdf_pages(path, pdf_dpi, max_pixels)
     elif media_type == "tiff":
-        yield from _tiff_pages(path, max_pixels)
+        pages = _tiff_pages(path, max_pixels)
     else:
-        yield _single_image(path, max_pixels)
+        pages = (_single_image(path, max_pixels) for _ in range(1))
+    while True:
+        with stage("rasterise"):
+            page = next(pages, None)
+        if page is None:
+            return
+        yield page
 
 
 def _check_pdf(path: Path) -> int:
