@@ -32,10 +32,14 @@ import numpy as np
 
 _REPO = Path(__file__).resolve().parents[1]
 #: ``../shared/realdata/vaipe`` beside the repository (or beside the folder of worktrees)
-REAL_DIR = next(
-    (p for p in (_REPO.parent / "shared", _REPO.parent.parent / "shared") if p.is_dir()),
-    _REPO.parent / "shared",
-) / "realdata" / "vaipe"
+REAL_DIR = (
+    next(
+        (p for p in (_REPO.parent / "shared", _REPO.parent.parent / "shared") if p.is_dir()),
+        _REPO.parent / "shared",
+    )
+    / "realdata"
+    / "vaipe"
+)
 
 
 def _norm(text: str) -> str:
@@ -138,7 +142,6 @@ def _real(folder: Path, images: int) -> list[tuple[np.ndarray, list[tuple[tuple[
 
 
 def models(charts: int, seed: int, images: int, npm_model: Path | None, real_dir: Path) -> None:
-    from pipeline.ocr.cleanup import clean_page
     from pipeline.ocr.engine import limit_threads
 
     limit_threads()
@@ -178,26 +181,42 @@ def models(charts: int, seed: int, images: int, npm_model: Path | None, real_dir
             print(f"{title:34} {edits / max(chars, 1):9.3f} {synth_s:7.2f} {real_cer} {real_f1} "
                   f"{real_s / max(1, len(real)):7.2f}")  # fmt: skip
         if real:
-            _cleanup_on_real(real, choices[0][1], clean_page)
+            _cleanup_on_real(real_dir, images, tmp)
 
 
-def _cleanup_on_real(real: list[Any], folder: str, clean_page: Any) -> None:
-    """Bare against cleaned phone captures, whole-page word F1 with the ``vie`` model, and how
-    often the per-page guard (``reader.keep_cleanup``) picks the better one."""
-    from pipeline.ocr.reader import cleanup_helps
+def _cleanup_on_real(real_dir: Path, images: int, tmp: Path) -> None:
+    """Bare against the pipeline's reading of real phone captures (``reader.read_scan``:
+    cleanup kept per page only where it read better), and cleanup forced on every page:
+    word F1 of the page's words against the labels'."""
+    from pipeline.config import settings_from_env
+    from pipeline.models import RawScan, ScanRef
+    from pipeline.ocr import reader
+    from pipeline.timing import calls, reset
 
-    api = _api(folder, "vie")
-    bare_f1, clean_f1, chosen_f1 = [], [], []
-    for grey, boxes in real:
-        truth = " ".join(t for _, t in boxes)
-        cleaned = clean_page(grey, 300).pixels
-        bare = _word_f1(_read(api, grey), truth)
-        clean = _word_f1(_read(api, cleaned), truth)
-        bare_f1.append(bare)
-        clean_f1.append(clean)
-        chosen_f1.append(clean if cleanup_helps(grey, cleaned, 300, 60.0) else bare)
-    api.End()
-    print(f"real pages, vie, word F1: bare {np.mean(bare_f1):.3f}, cleaned {np.mean(clean_f1):.3f}"
-          f", pipeline (cleanup kept per page where it helps) {np.mean(chosen_f1):.3f}; "
-          f"cleanup worse on {sum(c < b for b, c in zip(bare_f1, clean_f1, strict=True))} of "
-          f"{len(real)} pages")  # fmt: skip
+    def f1s(settings_env: dict[str, str], force: bool) -> list[float]:
+        settings = settings_from_env({"EMR_WORKDIR": str(tmp / "w"), **settings_env},
+                                     language="vi")  # fmt: skip
+        kept = reader.small_print
+        if force:
+            reader.small_print = lambda grey, dpi=300: False
+        try:
+            scores = []
+            for image in sorted((real_dir / "images").glob("*.png"))[:images]:
+                label = real_dir / "labels" / (image.stem + ".csv")
+                with label.open(encoding="utf-8") as fh:
+                    truth = " ".join(r["Object"] for r in csv.DictReader(fh) if r.get("Object"))
+                raw = RawScan(ScanRef(str(real_dir), image.name, 0), "0" * 64, "png", image)
+                _, _, pages = reader.read_scan(raw, settings, tmp / "pages")
+                scores.append(_word_f1(" ".join(w.text for w in pages[0].words), truth))
+            return scores
+        finally:
+            reader.small_print = kept
+
+    bare = f1s({"EMR_CLEANUP": "off"}, False)
+    forced = f1s({}, True)
+    reset()
+    chosen = f1s({}, False)
+    off = calls("cleanup switched off")
+    print(f"real pages, whole pipeline reading (vie), word F1: bare {np.mean(bare):.3f}, "
+          f"cleanup on every page {np.mean(forced):.3f}, pipeline (cleanup switched off on "
+          f"{off} of {len(chosen)} pages where it read worse) {np.mean(chosen):.3f}")  # fmt: skip
