@@ -19,6 +19,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import timing
+from pipeline.bench_models import REAL_DIR
 from pipeline.config import settings_from_env
 from pipeline.models import OcrPage, PageImage, RawScan, ScanRef
 from pipeline.ocr.reader import read_scan
@@ -106,6 +107,7 @@ _LONG_CHART = """
 import resource, sys
 from pathlib import Path
 from pipeline.chart import encode_pages, read_chart
+from pipeline.bench_models import REAL_DIR
 from pipeline.config import settings_from_env
 from pipeline.models import OcrPage, PageImage, RawScan, ScanRef
 path = Path(sys.argv[1])
@@ -184,3 +186,44 @@ def test_pages_stream_one_at_a_time(tmp_path: Path) -> None:
     assert isinstance(first.pixels, np.ndarray) and first.pixels.ndim == 2
     assert [p.number for p in pages] == [2, 3]
     assert cv2.countNonZero(255 - first.pixels) > 0
+
+
+def test_small_print_is_told_by_letter_height() -> None:
+    """A page's print at 300 dpi is not small; the same page captured at a third of its size
+    (as a phone gives, claiming no resolution) is."""
+    from pipeline.ocr.reader import small_print
+
+    grey = np.asarray(page(VI_LINES).resize((2480, 3508)))
+    assert not small_print(grey, 300)
+    tiny = cv2.resize(grey, None, fx=1 / 3, fy=1 / 3, interpolation=cv2.INTER_AREA)
+    assert small_print(tiny, 300)
+    assert not small_print(tiny, 100)  # the same pixels, at the resolution they were taken at
+
+
+REAL = REAL_DIR  # ../shared/realdata/vaipe beside the repository
+
+
+@pytest.mark.tesseract
+@pytest.mark.skipif(not REAL.is_dir(), reason="real prescriptions not at hand")
+def test_cleanup_is_switched_off_on_real_pages_it_reads_worse(tmp_path: Path) -> None:
+    """On real phone captures the pipeline's reading is at least as good as the bare scan's,
+    where cleanup on every page loses words (word F1 against the published boxes' text)."""
+    import csv
+
+    from pipeline.bench_models import _word_f1
+
+    def f1(image: Path, cleanup: str) -> float:
+        settings = settings_from_env({"EMR_WORKDIR": str(tmp_path), "EMR_CLEANUP": cleanup},
+                                     language="vi")  # fmt: skip
+        raw = RawScan(ScanRef(str(REAL), image.name, 0), "0" * 64, "png", image)
+        _, _, pages = read_scan(raw, settings, tmp_path / "p")
+        with (REAL / "labels" / (image.stem + ".csv")).open(encoding="utf-8") as fh:
+            truth = " ".join(r["Object"] for r in csv.DictReader(fh) if r.get("Object"))
+        return _word_f1(" ".join(w.text for w in pages[0].words), truth)
+
+    images = sorted((REAL / "images").glob("*.png"))[:4]
+    timing.reset()
+    chosen = [f1(i, "on") for i in images]
+    assert timing.calls("cleanup switched off") >= 1
+    bare = [f1(i, "off") for i in images]
+    assert sum(chosen) >= sum(bare) - 0.02 * len(images)
