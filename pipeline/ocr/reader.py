@@ -263,8 +263,10 @@ def read_scan(
     """Every page of the scan, one at a time (a 500-page PDF is never held whole): rasterised,
     cleaned, turned upright and read once with the chart's model: the batch's, or the one a
     read of the first page's top decides (running ``vie+eng`` together is slower and loses
-    diacritics). With ``settings.reread``, what the page reading missed is read again
-    (``recover.py``), ticked boxes marked (``ticks.py``) and unprinted stops taken off."""
+    diacritics). A page whose print is smaller than cleanup is made for is also read as
+    scanned, and cleanup kept only if it read better. With ``settings.reread``, what the page
+    reading missed is read again (``recover.py``), ticked boxes marked (``ticks.py``) and
+    unprinted stops taken off."""
     out_dir.mkdir(parents=True, exist_ok=True)
     language = settings.language
     images: list[PageImage] = []
