@@ -12,7 +12,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 TEST_APT_PACKAGES := chromium
 DEMO_ARGS ?=
 
-.PHONY: install system-deps test-deps apt-install demo test lint bench bench-accuracy bench-accuracy-grid bench-load bench-review bench-real clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-profile bench-models bench-accuracy bench-accuracy-grid bench-load bench-review bench-real clean
 
 install: system-deps $(STAMP)
 
@@ -50,6 +50,21 @@ test: lint test-deps
 
 bench: install
 	$(VENV)/bin/python -m pipeline.bench throughput
+
+bench-profile: install
+	$(VENV)/bin/python -m pipeline.bench profile --charts 6 --seed 77
+
+# the npm package's `vie` best network, fetched into a cache once, to measure against Debian's
+NPM_VIE := var/models/npm/4.0.0_best_int/vie.traineddata.gz
+$(NPM_VIE):
+	mkdir -p var/models/npm
+	cd var/models/npm && npm pack @tesseract.js-data/vie@1.0.0 --cache ../npm-cache --silent \
+		&& tar -xzf tesseract.js-data-vie-1.0.0.tgz --strip-components=1 && rm tesseract.js-data-vie-1.0.0.tgz
+
+bench-models: install
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(NPM_VIE); fi
+	$(VENV)/bin/python -m pipeline.bench models --charts 4 --images 59 \
+		$$( [ -f $(NPM_VIE) ] && echo --npm-model $(NPM_VIE) )
 
 bench-accuracy: install
 	$(VENV)/bin/python -m pipeline.bench accuracy --baseline --charts 60 --seed 4242

@@ -1,7 +1,10 @@
 """Benchmarks that print numbers, never assertions: `python -m pipeline.bench WHAT`.
 
 throughput: pages per minute of the real `run` (local S3 endpoint, Prefect, database) on
-synthetic charts, against bare Tesseract on the same pages with the same parallelism.
+synthetic charts, against bare Tesseract on the same pages with the same parallelism
+(``bench_throughput.py``). profile: where a page's time goes, stage by stage
+(``bench_profile.py``). models: the Vietnamese models and cleanup on real scans
+(``bench_models.py``).
 accuracy: per-field accuracy, automation and auto-accepted precision against ground truth.
 load: EMR load throughput (charts per second, one transaction per chart) into SQLite and
 PostgreSQL, and patient matching precision and recall, on a synthetic archive (no OCR).
@@ -15,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,25 +28,6 @@ if TYPE_CHECKING:
     from pipeline.synthetic.archive import ArchiveChart
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
-
-
-def _processing_seconds(database_url: str) -> float:
-    """From the first document picked up to the last one finished (no start-up costs)."""
-    from sqlalchemy import func, select
-
-    from schemas.database import sessions_for
-    from schemas.tables import DocumentEvent
-
-    with sessions_for(database_url)() as s:
-        first, last, longest = s.execute(
-            select(
-                func.min(DocumentEvent.at),
-                func.max(DocumentEvent.at),
-                func.max(DocumentEvent.seconds),
-            )
-        ).one()
-    # The first document's own time is added back: events are written when a document ends.
-    return float((last - first).total_seconds() + (longest or 0.0))
 
 
 def _run_pipeline(
@@ -72,66 +55,6 @@ def _run_pipeline(
         return time.monotonic() - started, env
     finally:
         s3.stop()
-
-
-def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float]:
-    """Rasterise every page (not timed), then time plain `tesseract` on them, N at a time."""
-    import cv2
-
-    from pipeline.ingest.pages import detect_media_type, iter_pages
-
-    pages = []
-    for i, path in enumerate(sorted(scans.iterdir())):
-        kind = detect_media_type(path, path.name)
-        for page in iter_pages(path, kind, 300, 10**9):
-            out = work / f"raw-{i:04d}-{page.number}.png"
-            cv2.imwrite(str(out), page.pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-            pages.append(out)
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-
-    def ocr(path: Path) -> None:
-        subprocess.run(
-            ["tesseract", str(path), "-", "-l", "vie", "tsv"],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(ocr, pages))
-    return len(pages), time.monotonic() - started
-
-
-def throughput(charts: int, seed: int) -> None:
-    from pipeline.synthetic import generate_charts
-
-    workers = max(1, min(4, os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
-        scans, truth, work = Path(tmp) / "scans", Path(tmp) / "truth", Path(tmp) / "work"
-        work.mkdir()
-        generate_charts(scans, truth, count=charts, seed=seed)
-        elapsed, env = _run_pipeline(scans, work, "throughput")
-        steady = _processing_seconds(env["EMR_DATABASE_URL"])
-        pages, bare = _bare_tesseract(scans, work, workers)
-    print(f"charts: {charts} (seed {seed}), pages: {pages}, workers: {workers}")
-    print(
-        f"emr-migrate run (whole command, incl. Prefect start): {elapsed:7.1f} s "
-        f"= {pages / elapsed * 60:6.1f} pages/min"
-    )
-    print(
-        f"  of which processing documents (first to last):  {steady:7.1f} s "
-        f"= {pages / steady * 60:6.1f} pages/min"
-    )
-    print(
-        f"bare tesseract -l vie, same pages, {workers} at a time: {bare:7.1f} s "
-        f"= {pages / bare * 60:6.1f} pages/min"
-    )
-    print(
-        f"overhead over bare Tesseract: {elapsed / bare - 1:+.0%} whole command, "
-        f"{steady / bare - 1:+.0%} processing"
-    )
 
 
 def _score_run(
@@ -347,7 +270,9 @@ def review_latency(
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench")
-    parser.add_argument("what", choices=["throughput", "accuracy", "review", "load"])
+    parser.add_argument(
+        "what", choices=["throughput", "accuracy", "review", "load", "profile", "models"]
+    )
     parser.add_argument("--people", type=int, default=300, help="load: people in the archive")
     parser.add_argument(
         "--pg",
@@ -371,12 +296,28 @@ def main() -> None:
         help="accuracy: chart design (form: the one extraction was developed on; grid: a "
         "ruled one-page summary with other wordings, to check the figures hold)",
     )
+    parser.add_argument(
+        "--accuracy-charts", type=int, default=6, help="throughput: charts of each design scored"
+    )
+    parser.add_argument("--images", type=int, default=59, help="models: real pages to read")
+    parser.add_argument("--npm-model", help="models: the npm package's vie.traineddata(.gz)")
     args = parser.parse_args()
     if args.what == "review":
         review_latency(args.charts if args.charts != 30 else 200, args.reviewers, args.database_url)
         return
-    if args.what == "throughput":
-        throughput(args.charts, args.seed)
+    if args.what == "profile":
+        from pipeline.bench_profile import profile
+
+        profile(args.charts if args.charts != 30 else 6, args.seed, args.design)
+    elif args.what == "models":
+        from pipeline.bench_models import REAL_DIR, models
+
+        npm = Path(args.npm_model) if args.npm_model else None
+        models(args.charts if args.charts != 30 else 4, args.seed, args.images, npm, REAL_DIR)
+    elif args.what == "throughput":
+        from pipeline.bench_throughput import throughput
+
+        throughput(args.charts, args.seed, args.accuracy_charts)
     elif args.what == "load":
         load(args.people, args.seed, args.pg)
     else:

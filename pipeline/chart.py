@@ -24,9 +24,10 @@ from pipeline.extract.reread import (
 )
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import ChartReading, OcrPage, RawScan, ScanRef
-from pipeline.ocr.reader import prepare_pages, read_pages
+from pipeline.ocr.reader import JPEG_QUALITY, jpeg_path, read_scan
 from pipeline.review.calibration import load_calibration
 from pipeline.review.routing import route_fields, route_list_entries
+from pipeline.timing import stage
 
 
 def identify(ref: ScanRef, path: Path, sha256: str) -> RawScan:
@@ -40,17 +41,17 @@ _SPACY = threading.Lock()
 
 
 def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
-    pages = prepare_pages(raw, settings, page_dir)
-    language, images, ocr_pages = read_pages(
-        pages, settings.language, settings.ocr_timeout, recover=settings.reread
-    )
+    language, images, ocr_pages = read_scan(raw, settings, page_dir)
     timed_out = any(p.warnings and not p.words for p in ocr_pages)
     if not timed_out and not any(_has_print(p) for p in ocr_pages):
         raise BlankScan(
             "no print was found on any page (a blank sheet, the back of a page or a scan of "
             "the scanner's lid): check the paper chart and scan it again"
         )
-    with _SPACY:  # each page's Doc and labels, built once, read by fields and lists
+    with (
+        stage("spaCy labels, fields"),
+        _SPACY,
+    ):  # each page's Doc and labels, built once, read by fields and lists
         labelled = label_pages(ocr_pages, language)
     if not timed_out and not any(p.hits for p in labelled):
         # A page whose OCR timed out is kept empty for a person; otherwise words were read but
@@ -66,10 +67,12 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         secondary_codes = find_secondary_codes(labelled)
     if settings.reread:  # doubtful values read again from their boxes
         boxes = PageBoxes(images)  # each page loaded once for all three
-        candidates = reread_fields(candidates, boxes, language, settings.ocr_timeout)
-        if language == "en":
-            candidates = restore_vietnamese_marks(candidates, boxes, settings.ocr_timeout)
-        candidates = second_opinion(candidates, boxes, settings.ocr_timeout)
+        with stage("field re-reads"):
+            candidates = reread_fields(candidates, boxes, language, settings.ocr_timeout)
+            if language == "en":
+                candidates = restore_vietnamese_marks(candidates, boxes, settings.ocr_timeout)
+        with stage("second opinions"):
+            candidates = second_opinion(candidates, boxes, settings.ocr_timeout)
     # then held against each other as kept
     candidates = cross_check(candidates)
     return ChartReading(
@@ -88,12 +91,17 @@ def _has_print(page: OcrPage) -> bool:
     return any(any(ch.isalnum() for ch in w.text) for w in page.words)
 
 
-def encode_pages(reading: ChartReading, quality: int = 80) -> dict[int, bytes]:
-    """The cleaned pages as JPEG, kept for the review desk's crops (boxes are in their pixels)."""
+def encode_pages(reading: ChartReading, quality: int = JPEG_QUALITY) -> dict[int, bytes]:
+    """The cleaned pages as JPEG, kept for the review desk's crops (boxes are in their pixels):
+    the files encoded while each page was in memory, else encoded from its PGM."""
     import cv2
 
     out = {}
     for page in reading.page_images:
+        encoded = jpeg_path(page)
+        if quality == JPEG_QUALITY and encoded.is_file():
+            out[page.number] = encoded.read_bytes()
+            continue
         pixels = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
         if pixels is not None:
             ok, data = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])

@@ -100,7 +100,8 @@ class Progress:
 
 
 def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
-    """Run the migration flow over ``source`` with a progress display; return its result."""
+    """Run the migration flow over ``source`` with a progress display; return its result.
+    A bad source, a missing engine or database are told before Prefect starts (seconds)."""
     from pipeline.ingest.sources import check_source, open_source
 
     check_source(open_source(source, settings))  # a wrong path fails at once, before Prefect

@@ -22,6 +22,7 @@ from pipeline.load.emr import ChartNotLoadable
 from pipeline.models import ScanRef
 from pipeline.review.qa import qa_settings
 from pipeline.state import claim_content, mark_gone, quarantine, save_reading
+from pipeline.timing import stage
 from schemas.tables import DocState, Document
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,13 @@ def migrate_document(
     with Scratch(settings) as scratch:
         try:
             local = scratch / "scan"
-            sha256 = source.fetch(ref, local)
+            with stage("fetch"):
+                sha256 = source.fetch(ref, local)
             _claim(sessions, sha256, doc_id)
             raw = identify(ref, local, sha256)
             media_type = raw.media_type
-            reading = read_chart(raw, settings, scratch / "pages")
+            with stage("read chart (all)"):
+                reading = read_chart(raw, settings, scratch / "pages")
             page_jpegs = encode_pages(reading)
         except ScanGone:
             log.info("document %d is no longer in the source", doc_id)
@@ -116,16 +119,17 @@ def migrate_document(
                 owner,
             )
     try:
-        return save_reading(
-            sessions,
-            doc_id,
-            reading,
-            raw.media_type,
-            time.monotonic() - started,
-            page_jpegs,
-            qa=qa_settings(settings),
-            owner=owner,
-        )
+        with stage("database"):
+            return save_reading(
+                sessions,
+                doc_id,
+                reading,
+                raw.media_type,
+                time.monotonic() - started,
+                page_jpegs,
+                qa=qa_settings(settings),
+                owner=owner,
+            )
     except ChartNotLoadable as exc:  # a safety net: parsers only produce loadable values
         return quarantine(
             sessions, doc_id, str(exc), sha256, media_type, time.monotonic() - started, owner

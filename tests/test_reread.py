@@ -19,7 +19,7 @@ from pipeline.extract.reread import (
     unbox_cells,
 )
 from pipeline.models import BBox, FieldCandidate, PageImage
-from pipeline.ocr import lines
+from pipeline.ocr import engine
 from pipeline.ocr.lines import read_line
 from pipeline.review.routing import candidate_score
 
@@ -89,11 +89,11 @@ def test_threads_read_with_their_own_engine() -> None:
 
 def test_tessdata_is_found_without_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TESSDATA_PREFIX", "/nonexistent")
-    lines.tessdata_dir.cache_clear()
+    engine.tessdata_dir.cache_clear()
     try:
-        assert Path(lines.tessdata_dir(), "vie.traineddata").is_file()
+        assert Path(engine.tessdata_dir(), "vie.traineddata").is_file()
     finally:
-        lines.tessdata_dir.cache_clear()
+        engine.tessdata_dir.cache_clear()
 
 
 def test_a_misread_id_is_corrected_and_a_right_one_kept(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pipeline.errors import (
     UnreadableScan,
     UnsupportedFileType,
 )
+from pipeline.timing import stage
 
 SUPPORTED_SUFFIXES = {
     ".pdf": "pdf",
@@ -110,14 +111,21 @@ def detect_media_type(path: Path, key: str) -> str:
 def iter_pages(
     path: Path, media_type: str, pdf_dpi: int, max_pixels: int, max_pages: int = 500
 ) -> Iterator[RasterPage]:
-    """The scan's pages one at a time (memory holds one page). Every page's size is checked
-    from its header before it is decoded, and the page count before the first page."""
+    """The scan's pages one at a time (memory holds one page), each decoding timed. Every
+    page's size is checked from its header before it is decoded, and the page count before
+    the first page."""
     if media_type == "pdf":
-        yield from _pdf_pages(path, pdf_dpi, max_pixels, max_pages)
+        pages = _pdf_pages(path, pdf_dpi, max_pixels, max_pages)
     elif media_type == "tiff":
-        yield from _tiff_pages(path, max_pixels, max_pages)
+        pages = _tiff_pages(path, max_pixels, max_pages)
     else:
-        yield _single_image(path, max_pixels)
+        pages = (_single_image(path, max_pixels) for _ in range(1))
+    while True:
+        with stage("rasterise"):
+            page = next(pages, None)
+        if page is None:
+            return
+        yield page
 
 
 def _check_page_count(count: int, max_pages: int, kind: str) -> None:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from pipeline.ocr.furniture import remove_furniture
+from pipeline.timing import stage
 
 _WORK_WIDTH = 1000  # the skew search runs on a downscaled copy
 # Tesseract reads best at about 300 dpi; pages scanned coarser are enlarged to this.
@@ -169,8 +170,14 @@ def clean_page(grey: np.ndarray, dpi: int = OCR_DPI) -> CleanPage:
     """Enlarge coarse scans, deskew, flatten the lighting, erase leaders and rules and the dots
     of dotted zeros, whiten the paper (a page upside down is turned after OCR finds it so).
     Bounding boxes downstream are in pixels of this cleaned page (at ``CleanPage.dpi``)."""
-    grey, dpi = upscale(grey, dpi)
-    skew = estimate_skew(grey)
-    upright = rotate(grey, skew)
-    flat = normalise_background(upright)
-    return CleanPage(whiten_paper(undot_zeros(remove_furniture(flat, dpi))), skew, dpi)
+    with stage("enlarge"):
+        grey, dpi = upscale(grey, dpi)
+    with stage("deskew"):
+        skew = estimate_skew(grey)
+        upright = rotate(grey, skew)
+    with stage("background"):
+        flat = normalise_background(upright)
+    with stage("furniture removal"):
+        bare = remove_furniture(flat, dpi)
+    with stage("zeros, paper"):
+        return CleanPage(whiten_paper(undot_zeros(bare)), skew, dpi)

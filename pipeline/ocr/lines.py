@@ -1,27 +1,18 @@
-"""One text line read again in-process: Tesseract's API with its model kept loaded.
+"""One text line (a field's box) read again, with the thread's engine (``engine.py``).
 
-Re-reading a field's box is a small job; starting a ``tesseract`` process per box costs more
-than reading it (0.14-0.28 s against 0.07 s once for loading the model into the API). An API
-is not thread-safe, so each thread keeps its own, one per language.
+Re-reading a field's box is a small job; starting a ``tesseract`` process per box cost more
+than reading it (0.14-0.28 s against 0.07 s once for loading the model into the API).
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import re
-import shutil
-import subprocess
-import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import cv2
 import numpy as np
 
-from pipeline.errors import MissingDependency
-from pipeline.ocr.engine import MODEL_PACKAGES, TESSERACT_LANGUAGES, limit_threads
+from pipeline.ocr.engine import engine, recognize
 from pipeline.ocr.tsv import ocr_text
 
 #: Tesseract reads best when a lowercase letter is 20-30 px high; boxes cut from a 300 dpi page
@@ -41,60 +32,6 @@ class LineReading:
     def confidence(self) -> float:
         """A reading is as doubtful as its most doubtful word (as for page words)."""
         return min(self.confidences, default=0.0)
-
-
-def _has_languages(folder: str) -> bool:
-    return all(
-        os.path.isfile(os.path.join(folder, f"{model}.traineddata")) for model in MODEL_PACKAGES
-    )
-
-
-@lru_cache(maxsize=1)
-def tessdata_dir() -> str:
-    """The system's tessdata folder (the API wheel ships no models): TESSDATA_PREFIX, else the
-    folder ``tesseract --list-langs`` names, else Debian's ``/usr/share/tesseract-ocr/*/``."""
-    found: list[str] = []
-    prefix = os.environ.get("TESSDATA_PREFIX")
-    if prefix:
-        found += [prefix, os.path.join(prefix, "tessdata")]
-    if shutil.which("tesseract"):
-        listed = subprocess.run(
-            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30
-        ).stdout
-        m = re.search(r'"([^"]+)"', listed)  # List of available languages in "/…/tessdata/"
-        if m:
-            found.append(m.group(1))
-    found += sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata"), reverse=True)
-    for folder in found:
-        if _has_languages(folder):
-            return folder.rstrip("/") + "/"
-    raise MissingDependency(
-        "no tessdata folder with the Vietnamese and English models: install "
-        + " ".join(MODEL_PACKAGES.values())
-        + ", or set TESSDATA_PREFIX to the folder holding them"
-    )
-
-
-_local = threading.local()
-_LOADING = threading.Lock()
-
-
-def _api(language: str) -> Any:
-    """This thread's API for a language, created (and its model loaded) on first use. One per
-    language, not per setting: each costs 0.1-0.2 s and 13 MB, while page-segmentation mode
-    and whitelist can be set before every read."""
-    apis: dict[str, Any] = _local.__dict__.setdefault("apis", {})
-    if language not in apis:
-        limit_threads()  # before the library starts any OpenMP threads
-        from tesserocr import OEM, PyTessBaseAPI
-
-        with _LOADING:  # Tesseract's model loading shares process-wide state
-            apis[language] = PyTessBaseAPI(
-                path=tessdata_dir(),
-                lang=TESSERACT_LANGUAGES.get(language, language),
-                oem=OEM.LSTM_ONLY,
-            )
-    return apis[language]
 
 
 def ink_band_height(grey: np.ndarray) -> int:
@@ -148,13 +85,8 @@ def _recognize(
     image, scale = prepare_line(np.ascontiguousarray(grey, dtype=np.uint8), binarize=binarize)
     if psm is None:
         psm = _SINGLE_LINE if text_lines(grey) <= 1 else _BLOCK
-    api = _api(language)
-    api.SetPageSegMode(psm)
-    api.SetVariable("tessedit_char_whitelist", whitelist)  # Recognize applies it afresh
-    height, width = image.shape
-    api.SetImageBytes(image.tobytes(), width, height, 1, width)
-    api.SetSourceResolution(round(dpi * scale))
-    if not api.Recognize(timeout=round(timeout * 1000)):
+    api = engine(language)
+    if not recognize(api, image, round(dpi * scale), timeout, psm, whitelist):
         return None
     return api, scale
 

@@ -1,0 +1,116 @@
+"""`make bench`: the whole `emr-migrate run` against bare `tesseract -l vie`, same pages and cores.
+
+In one run on the same synthetic charts: bare Tesseract (one single-threaded process per
+core, pages rasterised beforehand, untimed), the whole `run` command (local S3 endpoint,
+Prefect, SQLite; its start-up included) with 1 worker and with one per core, their ratio,
+each run's peak resident memory (its worker threads share one process), and a short
+accuracy run of both chart designs beside. Prints numbers, asserts nothing: on a shared
+machine they are as noisy as its load.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "pipeline.cli"]
+
+
+def _run(scans: Path, work: Path, batch: str, workers: int) -> tuple[float, float]:
+    """The whole `emr-migrate run` on the scans (uploaded to a local S3 endpoint first):
+    seconds, and the peak RSS of its process in MiB."""
+    from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
+
+    work.mkdir(parents=True, exist_ok=True)
+    s3 = LocalS3Server().start()
+    try:
+        upload_folder(s3.settings, scans, "bench", batch)
+        env = {
+            **os.environ,
+            **s3.env(),
+            "EMR_DATABASE_URL": f"sqlite:///{work / 'emr.db'}",
+            "EMR_WORKDIR": str(work / "scratch"),
+        }
+        started = time.monotonic()
+        command = [*CLI, "run", f"s3://bench/{batch}", "--batch", batch, "--workers", str(workers)]
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.monotonic() - started
+        if child.returncode:
+            raise SystemExit(f"emr-migrate run failed with exit code {child.returncode}")
+        return elapsed, usage.ru_maxrss / 1024
+    finally:
+        s3.stop()
+
+
+def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float]:
+    """Rasterise every page (not timed), then time plain `tesseract -l vie` on them, N at a
+    time, each single-threaded."""
+    import cv2
+
+    from pipeline.ingest.pages import detect_media_type, iter_pages
+
+    pages = []
+    for i, path in enumerate(sorted(scans.iterdir())):
+        kind = detect_media_type(path, path.name)
+        for page in iter_pages(path, kind, 300, 10**9):
+            out = work / f"raw-{i:04d}-{page.number}.png"
+            cv2.imwrite(str(out), page.pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            pages.append(out)
+    import pytesseract
+
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # the engine's command, each single-threaded
+
+    def ocr(path: Path) -> None:
+        # pytesseract runs the `tesseract` command itself: the bare engine, as a user would
+        pytesseract.image_to_data(str(path), lang="vie")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(ocr, pages))
+    return len(pages), time.monotonic() - started
+
+
+def _accuracy_line(charts: int, seed: int, design: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.bench", "accuracy", "--charts", str(charts),
+         "--seed", str(seed), "--design", design],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    overall = next((ln for ln in done.stdout.splitlines() if ln.startswith("ALL")), "ALL ?")
+    cells = overall.split()[1:]
+    return f"{design:5} design, {charts} charts (seed {seed}): fields {' '.join(cells)}"
+
+
+def throughput(charts: int, seed: int, accuracy_charts: int) -> None:
+    from pipeline.synthetic import generate_charts
+
+    cores = max(1, min(4, os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
+        scans, work = Path(tmp) / "scans", Path(tmp) / "work"
+        work.mkdir()
+        generate_charts(scans, Path(tmp) / "truth", count=charts, seed=seed)
+        pages, bare = _bare_tesseract(scans, work, cores)
+        one, one_rss = _run(scans, work / "one", "one", 1)
+        many, many_rss = _run(scans, work / "many", "many", cores)
+    rate = lambda seconds: pages / seconds * 60  # noqa: E731
+    print(f"charts: {charts} (seed {seed}), pages: {pages}, cores: {cores} "
+          f"(machine load now {os.getloadavg()[0]:.1f}: shared, numbers as noisy)")  # fmt: skip
+    print(f"bare tesseract -l vie, {cores} at a time:        {bare:7.1f} s "
+          f"= {rate(bare):6.1f} pages/min")  # fmt: skip
+    print(f"emr-migrate run, {cores} workers (whole command): {many:7.1f} s "
+          f"= {rate(many):6.1f} pages/min, peak RSS {many_rss:5.0f} MiB "
+          f"({many_rss / cores:4.0f} MiB a worker)")  # fmt: skip
+    print(f"emr-migrate run, 1 worker (whole command):  {one:7.1f} s "
+          f"= {rate(one):6.1f} pages/min, peak RSS {one_rss:5.0f} MiB")  # fmt: skip
+    print(f"ratio run/bare: {bare / many:.2f} (target >= 0.85); "
+          f"{cores} workers against 1: {one / many:.2f}x")  # fmt: skip
+    if accuracy_charts:
+        for design in ("form", "grid"):
+            print(_accuracy_line(accuracy_charts, 4242, design))
