@@ -8,6 +8,7 @@ the next run resumes exactly the unfinished ones.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -127,6 +128,7 @@ def save_reading(
                     jpeg=jpeg,
                 )
             )
+        trees = {t.number: t.to_dict() for t in reading.ocr.pages} if reading.ocr else {}
         for page in reading.pages:
             image = images.get(page.number)
             doc.pages.append(
@@ -141,6 +143,7 @@ def save_reading(
                     word_count=len(page.words),
                     text=page.text,
                     warnings=list(page.warnings),
+                    ocr_tree=trees.get(page.number),
                 )
             )
         for routed in reading.routed:
@@ -161,6 +164,7 @@ def save_reading(
                     checks_passed=list(c.checks_passed),
                     checks_failed=list(c.checks_failed),
                     reasons=list(routed.reasons),
+                    alternatives=[asdict(a) for a in c.alternatives],
                 )
             )
         session.flush()

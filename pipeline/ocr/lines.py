@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +20,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import MissingDependency
+from pipeline.models import LineReading
 from pipeline.ocr.engine import MODEL_PACKAGES, TESSERACT_LANGUAGES, limit_threads
 from pipeline.ocr.tsv import ocr_text
 
@@ -30,17 +30,6 @@ TARGET_X_HEIGHT = 30
 _MAX_SCALE = 4.0
 _SINGLE_LINE, _BLOCK = 7, 6
 _PAD = 16  # white border, px
-
-
-@dataclass(frozen=True)
-class LineReading:
-    text: str  # NFC, single spaces; "" when nothing was read
-    confidences: tuple[float, ...]  # per word, 0..1
-
-    @property
-    def confidence(self) -> float:
-        """A reading is as doubtful as its most doubtful word (as for page words)."""
-        return min(self.confidences, default=0.0)
 
 
 def _has_languages(folder: str) -> bool:
