@@ -157,6 +157,7 @@ def test_trees_are_stored_with_their_pages_and_a_batch_replays_from_them(
 
     from pipeline.cli import main
     from pipeline.replay import routed_with
+    from pipeline.review.queue import claim_next
     from pipeline.state import register_scans, save_reading
     from schemas.database import open_database
     from schemas.tables import ExtractedField, Page
@@ -174,6 +175,12 @@ def test_trees_are_stored_with_their_pages_and_a_batch_replays_from_them(
         kept = session.scalars(select(ExtractedField.alternatives)).all()
     assert stored == [p for c in charts for p in c.ocr.pages]
     assert all(isinstance(a, list) for a in kept) and any(kept)
+    # the reviewer is shown the other values the page offered, with where they are
+    with sessions() as session:
+        items = claim_next(session, "reviewer")
+    offered = [i for i in items if i.alternatives]
+    assert offered and all(a["value"] and a["bbox"] for i in offered for a in i.alternatives)
+    assert offered[0].as_json()["alternatives"] == list(offered[0].alternatives)
     monkeypatch.setenv("EMR_DATABASE_URL", database_url)
     assert main(["replay", "--batch", "replayed"]) == 0
     out = capsys.readouterr().out
