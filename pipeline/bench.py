@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from pipeline.synthetic.generate import DESIGNS
 
 if TYPE_CHECKING:
     from pipeline.evaluation import Scorecard
+    from pipeline.replay import Replayed
     from pipeline.synthetic.archive import ArchiveChart
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
@@ -123,6 +125,79 @@ def accuracy(
     if show_errors:  # synthetic charts only: these values are made up
         for document, key, got, expected, decision in card.errors:
             print(f"  {document} {key}: read {got!r}, truth {expected!r} ({decision})")
+
+
+def _without_ambiguity(run: Replayed) -> Replayed:
+    """The reading as routed before ambiguity counted: the same choice, no blocking check."""
+    from pipeline.extract.candidates import AMBIGUOUS
+
+    fields = tuple(
+        replace(f, candidate=replace(f.candidate, checks_failed=tuple(
+            n for n in f.candidate.checks_failed if n != AMBIGUOUS)))
+        for f in run.reading.fields
+    )  # fmt: skip
+    return replace(run, reading=replace(run.reading, fields=fields))
+
+
+def _within_reach(runs: list[Replayed], card: Scorecard) -> int:
+    """Wrong auto-accepted values that had a runner-up within reach on the page."""
+    from pipeline.extract.candidates import is_ambiguous
+    from pipeline.extract.fields import cross_check
+
+    wrong = set(card.wrong_auto)
+    count = 0
+    for r in runs:
+        candidates = [f.candidate for f in r.reading.fields]
+        for i, c in enumerate(candidates):
+            if (r.chart.document, c.key) in wrong and is_ambiguous(candidates, i, cross_check):
+                count += 1
+    return count
+
+
+def replayed_accuracy(folders: list[Path], target: float) -> None:
+    """Cross-design figures from stored OCR (``pipeline.replay``): each design's routing
+    calibrated on the other design's charts (pooled over every folder), reported per folder
+    (a folder: charts of fresh seeds, both designs), before and after ambiguity counts."""
+    import statistics
+
+    from pipeline.replay import calibrate_on, load_stored, replay, scorecard
+    from pipeline.review.calibration import load_calibration
+
+    started = time.monotonic()
+    runs = {folder: [replay(c) for c in load_stored(folder)] for folder in folders}
+    took = time.monotonic() - started
+    charts = sum(len(r) for r in runs.values())
+    misses = sum(x.misses for r in runs.values() for x in r)
+    print(f"replayed {charts} stored charts from {len(folders)} folders in {took:.1f} s "
+          f"(box readings not stored: {misses}); target precision {target:.1%}")  # fmt: skip
+    header = f"{'calibrated on -> reported on':34} {'folder':24} {'fields':>6} {'right':>7} "
+    print(header + f"{'auto':>7} {'auto prec':>9} {'wrong auto':>10} {'in reach':>8}")
+    for mode in ("before", "after"):
+        every = {f: [x if mode == "after" else _without_ambiguity(x) for x in r]
+                 for f, r in runs.items()}  # fmt: skip
+        shipped = load_calibration(None)
+        for source, report in (("form", "grid"), ("grid", "form"), ("shipped", "both")):
+            if source == "shipped":
+                calibration = shipped
+            else:
+                pool = [x for r in every.values() for x in r if x.chart.design == source]
+                calibration = calibrate_on(pool, target, f"{len(pool)} {source} charts")
+            spread = []
+            for folder, rs in every.items():
+                chosen = [x for x in rs if report in ("both", x.chart.design)]
+                if not chosen:
+                    continue
+                card = scorecard(chosen, calibration)
+                o = card.overall
+                precision = o.auto_precision if o.auto_precision is not None else 1.0
+                spread.append((o.accuracy, o.automation, precision))
+                print(f"{mode + ': ' + source + ' -> ' + report:34} {folder.name:24} "
+                      f"{o.total:6} {o.accuracy:7.1%} {o.automation:7.1%} {precision:9.2%} "
+                      f"{len(card.wrong_auto):10} {_within_reach(chosen, card):8}")  # fmt: skip
+            if len(spread) > 1:
+                cols = list(zip(*spread, strict=True))
+                ranges = [f"{statistics.mean(c):.1%} ({min(c):.1%}-{max(c):.1%})" for c in cols]
+                print(f"{'':34} {'mean (min-max)':24} {'':6} " + "  ".join(ranges))
 
 
 def _load_archive(url: str, charts: list[ArchiveChart]) -> tuple[float, tuple[int, int, int], int]:
@@ -301,7 +376,20 @@ def main() -> None:
     )
     parser.add_argument("--images", type=int, default=59, help="models: real pages to read")
     parser.add_argument("--npm-model", help="models: the npm package's vie.traineddata(.gz)")
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="accuracy: from stored OCR (folders written by `python -m pipeline.replay build`, "
+        "each of fresh seeds), each design calibrated on the other's charts, before and after "
+        "ambiguity counts; no OCR is run",
+    )
+    parser.add_argument("--target", type=float, default=0.995, help="accuracy --replay")
     args = parser.parse_args()
+    if args.what == "accuracy" and args.replay:
+        replayed_accuracy(args.replay, args.target)
+        return
     if args.what == "review":
         review_latency(args.charts if args.charts != 30 else 200, args.reviewers, args.database_url)
         return

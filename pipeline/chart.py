@@ -10,22 +10,23 @@ import errno
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import BlankScan, ScratchFull, UnrecognisedChart
+from pipeline.extract.candidates import mark_ambiguous
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
-from pipeline.extract.reread import (
-    PageBoxes,
-    reread_fields,
-    restore_vietnamese_marks,
-    second_opinion,
-)
+from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, second_opinion
 from pipeline.ingest.pages import detect_media_type
-from pipeline.models import ChartReading, OcrPage, RawScan, ScanRef
+from pipeline.models import BoxReader, ChartReading, OcrPage, PageImage, RawScan, ScanRef
+from pipeline.ocr.boxes import ImageBoxReader, StoredBoxReader
+from pipeline.ocr.engine import TESSERACT_LANGUAGES, check_tesseract
 from pipeline.ocr.reader import JPEG_QUALITY, jpeg_path, read_scan
-from pipeline.review.calibration import load_calibration
+from pipeline.ocr.tree import DocumentTree, Engine, PageTree
+from pipeline.review.calibration import Calibration, load_calibration
 from pipeline.review.routing import route_fields, route_list_entries
 from pipeline.timing import stage
 
@@ -42,48 +43,109 @@ _SPACY = threading.Lock()
 
 def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
     language, images, ocr_pages = read_scan(raw, settings, page_dir)
-    timed_out = any(p.warnings and not p.words for p in ocr_pages)
-    if not timed_out and not any(_has_print(p) for p in ocr_pages):
+    if not _timed_out(ocr_pages) and not any(_has_print(p) for p in ocr_pages):
         raise BlankScan(
             "no print was found on any page (a blank sheet, the back of a page or a scan of "
             "the scanner's lid): check the paper chart and scan it again"
         )
-    with (
-        stage("spaCy labels, fields"),
-        _SPACY,
-    ):  # each page's Doc and labels, built once, read by fields and lists
+    boxes = ImageBoxReader(images, settings.ocr_timeout)  # each page loaded once for all
+    reading = extract_chart(
+        raw.sha256,
+        language,
+        ocr_pages,
+        boxes if settings.reread else None,
+        load_calibration(settings.calibration),
+        settings.ocr_timeout,
+    )
+    tree = document_tree(raw.sha256, language, ocr_pages, images, boxes, settings)
+    return replace(reading, page_images=tuple(images), ocr=tree)
+
+
+def extract_chart(
+    sha256: str,
+    language: str,
+    ocr_pages: Sequence[OcrPage],
+    boxes: BoxReader | None,
+    calibration: Calibration | None,
+    timeout: float = 120.0,
+) -> ChartReading:
+    """Fields, lists and routing from a chart's OCR: the same whether the pages were just read
+    or come from stored trees (``replay_chart``). ``boxes``: the reader of field boxes (None:
+    no re-reading)."""
+    with stage("spaCy labels, fields"), _SPACY:  # each page's Doc and labels, built once
         labelled = label_pages(ocr_pages, language)
-    if not timed_out and not any(p.hits for p in labelled):
-        # A page whose OCR timed out is kept empty for a person; otherwise words were read but
-        # none is a label of either lexicon: no field could ever be found on this chart.
-        raise UnrecognisedChart(
-            "words were read but none of the labels of a Vietnamese or English chart: the "
-            "chart is in another language, or is not an inpatient chart; enter it by hand or "
-            "set it aside"
-        )
-    with _SPACY:
+        if not _timed_out(ocr_pages) and not any(p.hits for p in labelled):
+            # A page whose OCR timed out is kept empty for a person; otherwise words were read
+            # but none is a label of either lexicon: no field could ever be found on this chart.
+            raise UnrecognisedChart(
+                "words were read but none of the labels of a Vietnamese or English chart: the "
+                "chart is in another language, or is not an inpatient chart; enter it by hand or "
+                "set it aside"
+            )
         candidates = extract_fields(labelled)
         medications = find_medications(labelled)
         secondary_codes = find_secondary_codes(labelled)
-    if settings.reread:  # doubtful values read again from their boxes
-        boxes = PageBoxes(images)  # each page loaded once for all three
+    if boxes is not None:  # doubtful values read again from their boxes
         with stage("field re-reads"):
-            candidates = reread_fields(candidates, boxes, language, settings.ocr_timeout)
+            candidates = reread_fields(candidates, boxes, language, timeout)
             if language == "en":
-                candidates = restore_vietnamese_marks(candidates, boxes, settings.ocr_timeout)
+                candidates = restore_vietnamese_marks(candidates, boxes, timeout)
         with stage("second opinions"):
-            candidates = second_opinion(candidates, boxes, settings.ocr_timeout)
-    # then held against each other as kept
-    candidates = cross_check(candidates)
+            candidates = second_opinion(candidates, boxes, timeout)
+    # then held against each other as kept, and against the other values the page offered
+    candidates = mark_ambiguous(cross_check(candidates), cross_check)
     return ChartReading(
-        sha256=raw.sha256,
+        sha256=sha256,
         language=language,
         pages=tuple(ocr_pages),
-        fields=route_fields(candidates, load_calibration(settings.calibration)),
+        fields=route_fields(candidates, calibration),
         medications=route_list_entries(medications),
         secondary_icd10=route_list_entries(secondary_codes),
-        page_images=tuple(images),
     )
+
+
+def _timed_out(pages: Sequence[OcrPage]) -> bool:
+    return any(p.warnings and not p.words for p in pages)
+
+
+def document_tree(
+    sha256: str,
+    language: str,
+    ocr_pages: Sequence[OcrPage],
+    images: Sequence[PageImage],
+    boxes: ImageBoxReader,
+    settings: Settings,
+) -> DocumentTree:
+    """The chart's OCR as kept: each page's words and the field boxes read again on it."""
+    by_number = {i.number: i for i in images}
+    engine = Engine(
+        name="tesseract",
+        version=check_tesseract(),
+        model=TESSERACT_LANGUAGES.get(language, language),
+        settings=tuple(
+            sorted(
+                {
+                    "psm": "3",
+                    "cleanup": str(settings.cleanup),
+                    "reread": str(settings.reread),
+                    "pdf_dpi": str(settings.pdf_dpi),
+                }.items()
+            )
+        ),
+    )
+    pages = []
+    for page in ocr_pages:
+        readings, marks = boxes.page_readings(page.number)
+        pages.append(PageTree.of(page, by_number.get(page.number), engine, readings, marks))
+    return DocumentTree(sha256, language, tuple(pages))
+
+
+def replay_chart(tree: DocumentTree, calibration: Calibration | None) -> ChartReading:
+    """A chart read again from its stored OCR, without the engine: box re-readings come from
+    the tree (``StoredBoxReader``), so the result is the live run's."""
+    boxes = StoredBoxReader(tree) if tree.rereads_boxes else None
+    reading = extract_chart(tree.sha256, tree.language, tree.ocr_pages(), boxes, calibration)
+    return replace(reading, ocr=tree)
 
 
 def _has_print(page: OcrPage) -> bool:

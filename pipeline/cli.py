@@ -403,6 +403,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.replay import cmd_replay
+
+    return cmd_replay(args, settings)
+
+
 # --- wiring ------------------------------------------------------------------------------------
 
 
@@ -524,6 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="fewer labelled readings and a field keeps its catalogue threshold",
     )
+
+    p = add("replay", _cmd_replay, "Extract and route a batch again from its stored OCR.")
+    p.add_argument("--batch", required=True)
 
     review = sub.add_parser("review", help="The review desk.", description="The review desk.")
     review_sub = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")

@@ -7,7 +7,7 @@ files, so it measures exactly what a hospital would receive.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,17 +71,27 @@ class Scorecard:
 
 
 def score(records: Iterable[dict[str, Any]], truth_dir: Path) -> Scorecard:
+    truths = {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))["fields"]
+        for p in sorted(truth_dir.glob("*.json"))
+    }
+    return score_truths(records, truths)
+
+
+def score_truths(
+    records: Iterable[dict[str, Any]], truths: Mapping[str, Mapping[str, Any]]
+) -> Scorecard:
+    """Records against truth field values, by document name (the file name's stem)."""
     card = Scorecard()
     by_name = {Path(r["document"]).stem: r for r in records}
-    for truth_file in sorted(truth_dir.glob("*.json")):
-        truth = json.loads(truth_file.read_text(encoding="utf-8"))
-        record = by_name.get(truth_file.stem)
+    for name, truth in sorted(truths.items()):
+        record = by_name.get(name)
         if record is None:
-            card.missing_documents.append(truth_file.stem)
+            card.missing_documents.append(name)
             continue
         card.documents += 1
         for key, got in record["fields"].items():
-            expected = truth["fields"].get(key)
+            expected = truth.get(key)
             s = card.fields.setdefault(key, FieldScore())
             s.total += 1
             right = got["value"] is not None and got["value"] == expected

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pipeline.ocr.tree import DocumentTree
 
 BBox = tuple[int, int, int, int]
 
@@ -74,6 +78,7 @@ class OcrWord:
     confidence: float  # 0..1
     bbox: BBox
     line_id: int  # unique within the page; words of one text line share it
+    block: int = -1  # the engine's text block; -1 for words added after the page reading
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,58 @@ class OcrPage:
 
 
 @dataclass(frozen=True)
+class LineReading:
+    """A box of a page read again: its text and each word's confidence."""
+
+    text: str  # NFC, single spaces; "" when nothing was read
+    confidences: tuple[float, ...]  # per word, 0..1
+
+    @property
+    def confidence(self) -> float:
+        """A reading is as doubtful as its most doubtful word (as for page words)."""
+        return min(self.confidences, default=0.0)
+
+
+class BoxReader(Protocol):
+    """Reads a field's box of a page again, as OCR's job handed to extraction: from the page
+    image (``pipeline.ocr.boxes``) or from the readings stored with the page (a replay)."""
+
+    def read(
+        self,
+        page: int | None,
+        bbox: BBox | None,
+        model: str,
+        *,
+        whitelist: str = "",
+        extend: bool = False,
+        binarize: bool = False,
+    ) -> LineReading | None:
+        """The box read by ``model`` (None: the page is not at hand). ``extend``: widened over
+        ink that continues it, characters taken out of their cells; ``binarize``: made black on
+        white first."""
+        ...
+
+    def marks_printed(self, page: int | None, bbox: BBox | None) -> bool:
+        """Whether print in the box shows ink above or below its letters' band."""
+        ...
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another value the page offered for a field, kept for the reviewer."""
+
+    value: str
+    page: int | None
+    bbox: BBox | None
+    strength: float  # label match x OCR confidence (halved for a failed check), 0..1
+    label_score: float
+    rule: str
+    clean: bool  # it passed its checks under a label matched as a label
+    checks_passed: tuple[str, ...] = ()
+    checks_failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FieldCandidate:
     """What extraction found for one field key, with its provenance."""
 
@@ -113,6 +170,8 @@ class FieldCandidate:
     rule: str  # which rule found it, e.g. "label:vi:ho va ten"
     checks_passed: tuple[str, ...] = ()
     checks_failed: tuple[str, ...] = ()
+    #: the other values the page offered for the field, strongest first (the runner-up first)
+    alternatives: tuple[Alternative, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +202,8 @@ class ChartReading:
     medications: tuple[RoutedField, ...] = ()
     secondary_icd10: tuple[RoutedField, ...] = ()
     page_images: tuple[PageImage, ...] = field(default=(), compare=False)
+    #: the OCR result tree the fields were read from (stored per page, replayable)
+    ocr: DocumentTree | None = field(default=None, compare=False)
 
     @property
     def routed(self) -> tuple[RoutedField, ...]:

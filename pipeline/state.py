@@ -8,6 +8,7 @@ the next run resumes exactly the unfinished ones.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -167,6 +168,7 @@ def save_reading(
                     jpeg=jpeg,
                 )
             )
+        trees = {t.number: t.to_dict() for t in reading.ocr.pages} if reading.ocr else {}
         for page in reading.pages:
             image = images.get(page.number)
             doc.pages.append(
@@ -181,6 +183,7 @@ def save_reading(
                     word_count=len(page.words),
                     text=page.text,
                     warnings=list(page.warnings),
+                    ocr_tree=trees.get(page.number),
                 )
             )
         for field in routed:
@@ -202,6 +205,7 @@ def save_reading(
                     checks_failed=list(c.checks_failed),
                     reasons=list(field.reasons),
                     qa_sample=c.key in sampled,
+                    alternatives=[asdict(a) for a in c.alternatives],
                 )
             )
         session.flush()

@@ -110,6 +110,9 @@ class Page(Base):
     word_count: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     warnings: Mapped[list[Any]] = mapped_column(default=list)
+    #: the page's OCR result tree (``pipeline.ocr.tree.PageTree.to_dict``): words, boxes,
+    #: engine and settings, and the field boxes read again; extraction replays from it
+    ocr_tree: Mapped[dict[str, Any] | None] = mapped_column()
     document: Mapped[Document] = relationship(back_populates="pages")
 
 
@@ -137,6 +140,8 @@ class ExtractedField(Base):
     checks_passed: Mapped[list[Any]] = mapped_column(default=list)
     checks_failed: Mapped[list[Any]] = mapped_column(default=list)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
+    #: the other values the page offered (value, page, bbox, strength, rule), runner-up first
+    alternatives: Mapped[list[Any] | None] = mapped_column()
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: routing auto-accepted it and QA sampling sent it, blind, to a reviewer (review/qa.py):

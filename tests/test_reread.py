@@ -16,10 +16,10 @@ from pipeline.extract.reread import (
     reread_fields,
     restore_vietnamese_marks,
     second_opinion,
-    unbox_cells,
 )
 from pipeline.models import BBox, FieldCandidate, PageImage
 from pipeline.ocr import engine
+from pipeline.ocr.boxes import unbox_cells
 from pipeline.ocr.lines import read_line
 from pipeline.review.routing import candidate_score
 

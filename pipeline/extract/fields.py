@@ -16,6 +16,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from pipeline.extract.candidates import choose
 from pipeline.extract.confusions import confusions
 from pipeline.extract.doc import blank_nlp, page_doc
 from pipeline.extract.lexicon import OTHER, load_lexicon
@@ -877,30 +878,6 @@ def _house_number_ink(span: Span) -> list[Token]:
     return [t for t in found if len(t.text.strip("|_.,:;'`~¬-—–")) >= 1][::-1]
 
 
-#: checks that fail on a reading put right rather than doubted: it is as good a choice (a
-#: patient's name whose lost marks were put back, before a clinician's under a signature)
-_REPAIRED = {"name_respelled", "marks_mixed", "outcome_read_exactly", "group_respelled"}
-
-
-def _strength(c: FieldCandidate) -> float:
-    return c.label_score * c.ocr_confidence * (0.5 if c.checks_failed else 1.0)
-
-
-def _choose(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
-    """Forms state a field once, in their administrative part, before any signature or
-    relative's details: the first reading that passes its checks wins, one beside its label
-    before one below it (a heading above may belong to a neighbouring column); else the
-    strongest."""
-    clean = [
-        (below, c)
-        for c, below in found
-        if not set(c.checks_failed) - _REPAIRED and c.label_score >= 0.9
-    ]
-    if clean:
-        return min(clean, key=lambda bc: bc[0])[1]
-    return max((c for c, _ in found), key=_strength)
-
-
 @dataclass(frozen=True)
 class LabelledPage:
     """A page's Doc and the labels found on it: built once, read by fields and lists."""
@@ -1183,7 +1160,7 @@ def _choose_one(found: list[tuple[FieldCandidate, bool]]) -> FieldCandidate:
     chart (a name under a signature, a relative's name under a label like the patient's) may
     be the wrong person's: it fails ``readings_differ`` and a person decides. (Other fields'
     second readings are mostly headings and stray words under a loose label: no evidence.)"""
-    chosen = _choose(found)
+    chosen = choose(found)
     if chosen.key != "patient.full_name":
         return chosen
     if any(c.value != chosen.value and set(c.checks_failed) <= _NAME_DOUBTS for c, _ in found):

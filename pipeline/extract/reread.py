@@ -28,8 +28,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-import cv2
-import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.extract.confusions import confusions
@@ -45,10 +43,9 @@ from pipeline.extract.spelling import could_be_syllable, misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES
 from pipeline.extract.vocabulary import bare_given_name
-from pipeline.models import BBox, FieldCandidate, PageImage
+from pipeline.models import BoxReader, FieldCandidate, LineReading, PageImage
+from pipeline.ocr.boxes import box_reader
 from pipeline.ocr.engine import SECOND_OPINION_MODEL
-from pipeline.ocr.furniture import frame_sides
-from pipeline.ocr.lines import read_line
 from schemas.catalogue import field_spec
 
 #: a value read with less confidence than this (or that failed a check) is read again
@@ -92,97 +89,6 @@ _LOOKALIKES = confusions().digit_lookalikes
 _NAME_TYPES = {"person_name", "physician_name"}
 #: types of Vietnamese text an English chart may print with its marks
 _VIETNAMESE_TEXT = _NAME_TYPES | {"address", "place_or_title", "text"}
-
-
-def load_grey(page: PageImage) -> np.ndarray | None:
-    pixels = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
-    return None if pixels is None else np.asarray(pixels, dtype=np.uint8)
-
-
-def _extend_over_ink(grey: np.ndarray, box: BBox, gap: int) -> BBox:
-    """Widen a box over ink that continues it closer than ``gap`` pixels, left and right: a
-    digit the page reading dropped from the end of its word sits that close."""
-    x0, y0, x1, y1 = box
-    inked = [bool(v) for v in np.min(grey[y0:y1], axis=0) < 128]
-
-    def walk(x: int, step: int) -> int:
-        blank, edge = 0, x
-        while 0 <= x + step < len(inked) and blank <= gap:
-            x += step
-            if inked[x]:
-                edge, blank = x, 0
-            else:
-                blank += 1
-        return edge
-
-    return walk(x0, -1), y0, walk(x1 - 1, 1) + 1, y1
-
-
-def crop_box(grey: np.ndarray, box: BBox, extend: bool = False) -> np.ndarray:
-    """A field's box with a small margin: wide enough not to cut a glyph, narrow enough not to
-    take in the lines above and below."""
-    height, width = grey.shape
-    x0, y0, x1, y1 = box
-    h = max(1, y1 - y0)
-    margin_y, margin_x = max(2, h // 10), max(4, h // 4)
-    x0, y0 = max(0, x0 - margin_x), max(0, y0 - margin_y)
-    x1, y1 = min(width, x1 + margin_x), min(height, y1 + margin_y)
-    if extend:
-        x0, y0, x1, y1 = _extend_over_ink(grey, (x0, y0, x1, y1), gap=max(3, h // 4))
-    return grey[y0:y1, x0:x1]
-
-
-#: a character cell's wall is a stroke this thin for its height, and this much taller than the
-#: characters in the cells
-_WALL_WIDTH, _WALL_HEIGHT = 0.2, 1.2
-
-
-def _is_wall(labels: np.ndarray, stat: np.ndarray, i: int, text_height: float) -> bool:
-    """A cell's wall (a thin stroke), or a whole cell's frame, taller than the characters."""
-    x, y, w, h = (int(v) for v in stat[:4])
-    if h < _WALL_HEIGHT * text_height:
-        return False
-    if w <= _WALL_WIDTH * h:
-        return True
-    return frame_sides(labels[y : y + h, x : x + w] == i, max(2, h // 10)) >= 0.8
-
-
-def unbox_cells(crop: np.ndarray) -> np.ndarray:
-    """A code or card number printed one character per cell ("|5|2|0|0|9|") keeps the cells'
-    walls after cleanup (each is too short to be a form line). Tesseract reads them as "1",
-    "I" or "|", merges two cells, and loses its way on the wide spacing. Walls are thin strokes
-    taller than the characters (or a cell's whole frame): where two or more are found, they
-    are erased and the characters set side by side at a normal spacing, as typed."""
-    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    sizes = [(int(stats[i, 2]), int(stats[i, 3])) for i in range(1, count)]
-    glyphs = [h for w, h in sizes if w >= 0.3 * h and h >= 8]
-    if not glyphs:
-        return crop
-    text_height = float(np.median(glyphs))
-    walls = {i for i in range(1, count) if _is_wall(labels, stats[i], i, text_height)}
-    if len(walls) < 2:
-        return crop
-    wall = np.isin(labels, list(walls)).astype(np.uint8)
-    clean = crop.copy()
-    clean[cv2.dilate(wall, np.ones((3, 3), np.uint8), iterations=2) > 0] = 255  # and their blur
-    # the characters: columns of ink, each piece joined to those it overlaps; specks dropped
-    spans = sorted(
-        (int(stats[i, 0]), int(stats[i, 0] + stats[i, 2]))
-        for i in range(1, count)
-        if i not in walls and max(stats[i, 2], stats[i, 3]) >= 0.35 * text_height
-    )
-    columns: list[list[int]] = []
-    for x0, x1 in spans:
-        if columns and x0 <= columns[-1][1]:
-            columns[-1][1] = max(columns[-1][1], x1)
-        else:
-            columns.append([x0, x1])
-    gap = np.full((crop.shape[0], max(2, round(0.3 * text_height))), 255, dtype=crop.dtype)
-    pieces = [gap]
-    for x0, x1 in columns:
-        pieces += [clean[:, x0:x1], gap]
-    return np.hstack(pieces)
 
 
 def _whitelist(field_type: str, raw_text: str) -> str:
@@ -286,43 +192,15 @@ def needs_reread(c: FieldCandidate) -> bool:
     return bool(c.bbox and (c.checks_failed or c.ocr_confidence < REREAD_BELOW))
 
 
-class PageBoxes:
-    """The cleaned pages of one chart, each loaded once, cut into field boxes: made once per
-    chart and handed to each re-reading step."""
-
-    def __init__(self, pages: Sequence[PageImage]) -> None:
-        self.pages = {p.number: p for p in pages}
-        self.pixels: dict[int, np.ndarray | None] = {}
-
-    @classmethod
-    def of(cls, pages: Sequence[PageImage] | PageBoxes) -> PageBoxes:
-        return pages if isinstance(pages, PageBoxes) else cls(pages)
-
-    def crop(self, c: FieldCandidate, extend: bool = False) -> tuple[np.ndarray, int] | None:
-        """The candidate's box and its page's resolution; None when the page is not at hand.
-        ``extend`` (values read with a whitelist) widens the box over ink that continues it
-        and takes characters out of their cells."""
-        page = self.pages.get(c.page or 0)
-        if page is None or c.bbox is None:
-            return None
-        if page.number not in self.pixels:
-            self.pixels[page.number] = load_grey(page)
-        pixels = self.pixels[page.number]
-        if pixels is None:
-            return None
-        crop = crop_box(pixels, c.bbox, extend)
-        return (unbox_cells(crop) if extend else crop), page.dpi
-
-
 def reread_fields(
     candidates: Sequence[FieldCandidate],
-    pages: Sequence[PageImage] | PageBoxes,
+    pages: Sequence[PageImage] | BoxReader,
     language: str,
     timeout: float,
 ) -> list[FieldCandidate]:
     """Each doubtful value read again from its box; the better reading kept. Run before
     ``cross_check``, which it uses to compare readings and which must see the kept ones."""
-    boxes = PageBoxes.of(pages)
+    boxes = box_reader(pages, timeout)
     chart = list(candidates)
     # a value the chart's other fields deny is as doubtful as one failing its own checks
     denied = {c.key for c in cross_check(chart) if c.checks_failed}
@@ -332,17 +210,19 @@ def reread_fields(
         if c.value is None:
             whitelist = WHITELISTS[field_type] if field_type in BOXED_TYPES else ""
         doubtful = needs_reread(c) or (c.key in denied and c.bbox is not None)
-        box = boxes.crop(c, extend=bool(whitelist)) if doubtful else None
-        if box is None:
+        if not doubtful:
             continue
-        crop, dpi = box
-        line = read_line(crop, language, whitelist=whitelist, dpi=dpi, timeout=timeout)
-        line = replace(line, text=without_label(c.key, line.text))
+        extend = bool(whitelist)
+        read = boxes.read(c.page, c.bbox, language, whitelist=whitelist, extend=extend)
+        if read is None:
+            continue
+        line = replace(read, text=without_label(c.key, read.text))
         parsed = parse_value(field_type, line.text) if line.text else None
         how = "digits" if whitelist else "line"
         if (parsed is None or parsed.checks_failed) and field_type in _NUMBERS_AND_CODES:
             for model in dict.fromkeys((language, "en")):  # once on an English chart
-                again = read_line(crop, model, dpi=dpi, timeout=timeout, binarize=True)
+                again = boxes.read(c.page, c.bbox, model, extend=extend, binarize=True)
+                again = again or LineReading("", ())
                 other = parse_value(field_type, again.text) if again.text else None
                 if other is not None and _dropped_characters(field_type, c, other.value):
                     continue
@@ -443,21 +323,22 @@ def _aligned(text: str, value: str) -> str:
 
 
 def restore_vietnamese_marks(
-    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | PageBoxes, timeout: float
+    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | BoxReader, timeout: float
 ) -> list[FieldCandidate]:
     """On an English chart, the marks of Vietnamese names and addresses, read with the
     Vietnamese model from their boxes."""
-    boxes = PageBoxes.of(pages)
+    boxes = box_reader(pages, timeout)
     out = []
     for c in candidates:
         field_type = field_spec(c.key).type
-        box = boxes.crop(c) if c.value and field_type in _VIETNAMESE_TEXT else None
-        if box is not None and c.value:
-            crop, dpi = box
-            if c.value.isupper() and not _marks_printed(crop):
+        if c.value and field_type in _VIETNAMESE_TEXT:
+            if c.value.isupper() and not boxes.marks_printed(c.page, c.bbox):
                 out.append(c)  # bare capitals: the Vietnamese model would make marks up
                 continue
-            reading = read_line(crop, "vi", dpi=dpi, timeout=timeout)
+            reading = boxes.read(c.page, c.bbox, "vi")
+            if reading is None:
+                out.append(c)
+                continue
             first = c.value
             marked = _marks_from(reading.text, first, field_type)
             if marked is not None:
@@ -480,35 +361,21 @@ def restore_vietnamese_marks(
     return out
 
 
-def _marks_printed(crop: np.ndarray) -> bool:
-    """Whether a line of capitals shows ink above its letters' band or below it: tone marks,
-    hats, dots below. Bare capitals have none; a box's rule or a speck counts as a mark, so
-    the answer errs towards marks."""
-    ink = np.asarray(crop) < 128
-    rows = ink.sum(axis=1)
-    if not rows.any():
-        return True
-    band = np.flatnonzero(rows >= 0.25 * rows.max())
-    top, bottom = int(band[0]), int(band[-1])
-    outside = np.concatenate([rows[: max(0, top - 1)], rows[bottom + 2 :]])
-    return int(outside.sum()) >= 4
-
-
 def second_opinion(
-    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | PageBoxes, timeout: float
+    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | BoxReader, timeout: float
 ) -> list[FieldCandidate]:
     """Each value's box read by the second model; the value gains ``second_model_agrees``
     when that reading parses to the same value."""
-    boxes = PageBoxes.of(pages)
+    boxes = box_reader(pages, timeout)
     out = []
     for c in candidates:
         field_type = field_spec(c.key).type
         whitelist = _whitelist(field_type, _value_text(c, field_type))
-        box = boxes.crop(c, extend=bool(whitelist)) if c.value else None
-        if box is not None:
-            crop, dpi = box
-            line = read_line(crop, SECOND_OPINION_MODEL, whitelist=whitelist, dpi=dpi,
-                             timeout=timeout)  # fmt: skip
+        line = None
+        if c.value:
+            line = boxes.read(c.page, c.bbox, SECOND_OPINION_MODEL, whitelist=whitelist,
+                              extend=bool(whitelist))  # fmt: skip
+        if line is not None:
             parsed = parse_value(field_type, line.text) if line.text else None
             if parsed is not None and parsed.value == c.value:
                 c = replace(c, checks_passed=c.checks_passed + ("second_model_agrees",))

@@ -6,12 +6,12 @@ than reading it (0.14-0.28 s against 0.07 s once for loading the model into the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
+from pipeline.models import LineReading
 from pipeline.ocr.engine import engine, recognize
 from pipeline.ocr.tsv import ocr_text
 
@@ -21,17 +21,6 @@ TARGET_X_HEIGHT = 30
 _MAX_SCALE = 4.0
 _SINGLE_LINE, _BLOCK = 7, 6
 _PAD = 16  # white border, px
-
-
-@dataclass(frozen=True)
-class LineReading:
-    text: str  # NFC, single spaces; "" when nothing was read
-    confidences: tuple[float, ...]  # per word, 0..1
-
-    @property
-    def confidence(self) -> float:
-        """A reading is as doubtful as its most doubtful word (as for page words)."""
-        return min(self.confidences, default=0.0)
 
 
 def ink_band_height(grey: np.ndarray) -> int:

@@ -60,6 +60,7 @@ def parse_tsv(tsv: str) -> tuple[OcrWord, ...]:
                 confidence=max(0.0, min(1.0, conf / 100.0)),
                 bbox=(left, top, left + width, top + height),
                 line_id=line_id,
+                block=block,
             )
         )
     return tuple(words)

@@ -56,6 +56,8 @@ class ClaimedItem:
     page: int | None
     bbox: list[int] | None
     reasons: list[str]
+    #: the other values the page offered for the field, runner-up first (value, page, bbox)
+    alternatives: tuple[dict[str, Any], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class ClaimedItem:
             "page": self.page,
             "bbox": self.bbox,
             "reasons": self.reasons,
+            "alternatives": list(self.alternatives),
             "crop_url": f"/api/review/items/{self.id}/crop",
             "page_url": f"/api/review/items/{self.id}/page",
         }
@@ -107,6 +110,7 @@ def _items(session: Session, where: Any) -> list[ClaimedItem]:
             f.page,
             f.bbox,
             list(f.reasons if item.shown_reasons is None else item.shown_reasons),
+            tuple({k: a.get(k) for k in ("value", "page", "bbox")} for a in f.alternatives or []),
         )
         for item, f, key in rows
     ]

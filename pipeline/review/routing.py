@@ -37,6 +37,12 @@ CORROBORATING_CHECKS = frozenset(
 )
 
 
+#: checks whose failure no score outweighs: the page offered another value for the field as
+#: plausible as the one chosen (``extract/candidates.py``), so how well it was read says
+#: nothing of whether it is the field's
+BLOCKING_CHECKS = frozenset({"ambiguous_candidates"})
+
+
 def raw_score(
     ocr_confidence: float,
     label_score: float,
@@ -73,6 +79,8 @@ def _reasons(c: FieldCandidate) -> tuple[str, ...]:
     if c.value is None:  # a box kept without a value: its label found, the value unreadable
         return ("value unreadable" if c.bbox else "not found on the chart",)
     reasons = [f"failed check: {name}" for name in c.checks_failed]
+    if set(c.checks_failed) & BLOCKING_CHECKS:
+        reasons.append("another value on the page is as plausible")
     if c.ocr_confidence < 0.85:
         reasons.append("low OCR confidence")
     if c.label_score < 0.9:
@@ -98,6 +106,7 @@ def route_fields(
             confidence = score = candidate_score(c)
             threshold = field_spec(c.key).threshold
             accept = score >= threshold
+        accept = accept and not set(c.checks_failed) & BLOCKING_CHECKS
         if accept:
             routed.append(RoutedField(c, confidence, threshold, Decision.AUTO_ACCEPTED, (), score))
         else:
