@@ -150,11 +150,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.report import batch_status, status_text
+    from pipeline.retry import find_batch
     from pipeline.review.qa import qa_settings
     from schemas.database import open_database
 
+    sessions = open_database(settings.database_url)
+    if args.batch:
+        with sessions() as session:
+            find_batch(session, args.batch)  # an unknown batch: a clear error, exit 2
     status = batch_status(
-        open_database(settings.database_url),
+        sessions,
         args.batch,
         settings.workers,
         qa_settings(settings).target,

@@ -34,10 +34,13 @@ def batch_status(
     workers: int = 2,
     target: float | None = None,
 ) -> dict[str, Any]:
+    from pipeline.review.metrics import eta
     from pipeline.review.qa import measured_precision, packaged_target
 
     with sessions() as session:
         measured = measured_precision(session, batch, target or packaged_target())
+        # hours left at the rate of the last working hours (not the last clock hour), a range
+        eta_hours = eta(session, batch, utcnow())
         docs_q = select(
             Document.id, Document.key, Document.state, Document.error, Batch.name.label("batch")
         ).join(Batch)
@@ -129,6 +132,9 @@ def batch_status(
             "processing": round(eta_processing) if eta_processing is not None else None,
             "review": round(eta_review) if eta_review is not None else None,
         },
+        "eta_hours": {
+            k: {h: v[h] for h in ("hours", "hours_low", "hours_high")} for k, v in eta_hours.items()
+        },
         "failures": failures,
         "measured_precision": measured,
         "duplicates": duplicates,
@@ -149,11 +155,12 @@ def status_text(status: dict[str, Any]) -> str:
         f"{f['decided_by_reviewers']} decided by reviewers",
         f"review throughput: {status['review']['decided_last_hour']} fields in the last hour",
     ]
-    eta = status["eta_seconds"]
-    if eta["processing"] is not None and d["queued"]:
-        lines.append(f"ETA processing: {timedelta(seconds=eta['processing'])}")
-    if eta["review"] is not None:
-        lines.append(f"ETA review: {timedelta(seconds=eta['review'])}")
+    for what, eta in status["eta_hours"].items():
+        if eta["hours"]:
+            lines.append(
+                f"ETA {what}: {eta['hours']:g} h of work "
+                f"({eta['hours_low']:g}-{eta['hours_high']:g} h at the last working hours' rates)"
+            )
     lines.extend(_measured_lines(status.get("measured_precision")))
     for failure in status["failures"]:
         lines.append(f"failed: {failure['document']}: {failure['error']}")
