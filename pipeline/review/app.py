@@ -31,9 +31,10 @@ from pipeline.review.auth import (
     logout,
     session_login,
 )
+from pipeline.review.desk_routes import Language, desk_router
 from pipeline.review.queue import NotYours, Refused, claim_next, decide
-from pipeline.review.validation import check_value
-from schemas.catalogue import field_keys
+from pipeline.review.validation import Typed, check_value
+from schemas.catalogue import field_keys, load_full_catalogue
 from schemas.tables import (
     AuditEvent,
     CleanedPage,
@@ -60,12 +61,13 @@ class Credentials(BaseModel):
 
 class DecisionBody(BaseModel):
     action: str
-    value: str | None = None
+    #: in the export's format: text, a JSON number, a medication's parts as an object
+    value: Typed = None
 
 
 class ValueBody(BaseModel):
     field: str
-    value: str
+    value: Typed = None
 
 
 class SameAnswer(BaseModel):
@@ -153,7 +155,9 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         if login is None:
             return RedirectResponse("/login", 303)
         return templates.TemplateResponse(
-            request, "review.html", {"login": login, "fields": sorted(field_keys())}
+            request,
+            "review.html",
+            {"login": login, "fields": [*sorted(field_keys()), *load_full_catalogue().lists]},
         )
 
     @app.get("/patients", include_in_schema=False)
@@ -220,22 +224,25 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
     def next_items(
         login: Reviewer,
         session: DB,
+        lang: Language,
         mode: Annotated[str, Query(pattern="^(document|field)$")] = "document",
         field: str | None = None,
     ) -> dict[str, Any] | Response:
-        if mode == "field" and field not in field_keys():
-            raise HTTPException(422, "field mode needs ?field= one of the catalogue's keys")
-        items = claim_next(session, login.username, mode, field)
+        if mode == "field" and field not in field_keys() | set(load_full_catalogue().lists):
+            raise HTTPException(
+                422, "field mode needs ?field= one of the catalogue's keys or lists"
+            )
+        items = claim_next(session, login.username, mode, field, lang, login.may("lead"))
         if not items:
             return Response(status_code=204)
         return {"items": [i.as_json() for i in items]}
 
     @app.post("/api/review/items/{item_id}")
     def decide_item(
-        item_id: int, body: DecisionBody, login: Reviewer, session: DB
+        item_id: int, body: DecisionBody, login: Reviewer, session: DB, lang: Language
     ) -> dict[str, Any]:
         try:
-            return decide(session, item_id, login.username, body.action, body.value)
+            return decide(session, item_id, login.username, body.action, body.value, lang)
         except NotYours:
             session.rollback()
             raise HTTPException(
@@ -246,11 +253,11 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
             raise HTTPException(422, str(exc)) from None
 
     @app.post("/api/review/validate")
-    def validate(body: ValueBody, _: Reviewer) -> dict[str, Any]:
-        if body.field not in field_keys():
-            raise HTTPException(422, "unknown field")
-        checked = check_value(body.field, body.value)
-        return {"ok": checked.ok, "value": checked.value, "reason": checked.reason}
+    def validate(body: ValueBody, _: Reviewer, lang: Language) -> dict[str, Any]:
+        checked = check_value(body.field, body.value, lang)
+        if checked.code == "unknown_field":
+            raise HTTPException(422, str(checked.reason))
+        return checked.as_json()
 
     def _item_page(
         session: Session, login: Login, item_id: int
@@ -311,6 +318,8 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
             .group_by(ExtractedField.key)
         ).all()
         return {"fields": {k: int(n) for k, n in rows}}
+
+    app.include_router(desk_router(db, role("reviewer"), role("lead")))
 
     # --- "same patient?" questions: likely matches are never merged without a person --------
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadArguments
 from pipeline.review.audit import record
-from schemas.tables import AuditEvent, User, WebSession, utcnow
+from schemas.tables import AuditEvent, ReviewItem, User, WebSession, utcnow
 
 ROLES = ("reviewer", "lead", "admin")
 #: what each role may do; a higher role includes the lower ones
@@ -119,5 +119,16 @@ def session_login(session: Session, token: str | None) -> Login | None:
 
 
 def logout(session: Session, token: str | None) -> None:
+    """End the session and release the person's claims: their items go back to the queue at
+    once instead of waiting for the lease to run out."""
+    login = session_login(session, token)
     if token:
         session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+    if login is not None:
+        session.execute(
+            update(ReviewItem)
+            .where(ReviewItem.claimed_by == login.username, ReviewItem.state == "open")
+            .values(claimed_by=None, lease_expires_at=None, claim_token=None)
+            .execution_options(synchronize_session=False)
+        )
+        record(session, login.username, "logout")
