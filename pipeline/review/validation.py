@@ -220,6 +220,24 @@ _NOT_REPARSED = {"date", "datetime", "sex", "outcome"}
 _NAME = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)+")
 
 
+#: a field's own unit typed after its number ("82 lần/phút", "37,5 °C", "55 kg"): left out,
+#: as it says nothing the field does not; any other unit (°F, lb) is refused with the value
+_OWN_UNIT = {
+    "pulse": r"l(?:ần|an)?\s?/\s?ph(?:út|ut)?|/\s?min|bpm",
+    "respiratory_rate": r"l(?:ần|an)?\s?/\s?ph(?:út|ut)?|/\s?min",
+    "temperature": r"°\s?C|độ\s?C|do\s?C|C",
+    "weight": r"kg",
+    "blood_pressure": r"mm\s?Hg",
+}
+
+
+def _without_own_unit(kind: str, text: str) -> str:
+    unit = _OWN_UNIT.get(kind)
+    if unit is None:
+        return text
+    return re.sub(rf"(?<=\d)\s*(?:{unit})$", "", text, flags=re.IGNORECASE)
+
+
 def _refusing(failed: tuple[str, ...], lang: str) -> None:
     checks = load_registry().checks
     for name in failed:
@@ -232,7 +250,7 @@ def _one_value(kind: str, text: str, lang: str) -> str:
         raise _Refusal("empty", reason("empty", lang))
     parser = PARSERS.get(kind, PARSERS["text"])
     if kind in _CANONICAL:
-        value = _CANONICAL[kind](text, lang)
+        value = _CANONICAL[kind](_without_own_unit(kind, text), lang)
         if kind in _NOT_REPARSED:
             return value
         parsed = parser(value)
