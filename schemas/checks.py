@@ -11,7 +11,8 @@ from typing import Any
 CHECKS_PATH = Path(__file__).with_name("checks.json")
 LANGUAGES = ("vi", "en")
 EFFECTS = ("corroborates", "doubts", "repaired", "fails")
-_TOP_KEYS = {"description", "checks", "reasons", "expected"}
+_TOP_KEYS = {"description", "checks", "reasons", "expected", "comparisons", "field_names"}
+_SECTIONS = ("reasons", "expected", "comparisons", "field_names")
 _CHECK_KEYS = {"effect", "typed", *LANGUAGES}
 _SENTENCE_KEYS = set(LANGUAGES)
 
@@ -30,6 +31,9 @@ class Registry:
     checks: dict[str, Check]
     reasons: dict[str, dict[str, str]]
     expected: dict[str, dict[str, str]]
+    #: how two charts' values compare on the "same patient?" screen
+    comparisons: dict[str, dict[str, str]]
+    field_names: dict[str, dict[str, str]]
 
 
 def _strict(entry: Any, allowed: set[str], where: str, required: set[str] | None = None) -> None:
@@ -52,7 +56,7 @@ def _sentences(entry: dict[str, Any], where: str) -> dict[str, str]:
 
 def parse_registry(data: Any) -> Registry:
     """The registry from checks.json's content; a ValueError names what is wrong."""
-    _strict(data, _TOP_KEYS, "the top level", {"checks", "reasons", "expected"})
+    _strict(data, _TOP_KEYS, "the top level", {"checks", *_SECTIONS})
     checks = {}
     for name, entry in data["checks"].items():
         _strict(entry, _CHECK_KEYS, f"check {name}")
@@ -62,13 +66,13 @@ def parse_registry(data: Any) -> Registry:
             raise ValueError(f"checks.json: check {name}: typed must be refuses or ignored")
         sentences = _sentences(entry, f"check {name}")
         checks[name] = Check(name, entry["effect"], entry["typed"] == "refuses", sentences)
-    reasons: dict[str, dict[str, str]] = {}
-    expected: dict[str, dict[str, str]] = {}
-    for section, out in (("reasons", reasons), ("expected", expected)):
+    sections: dict[str, dict[str, dict[str, str]]] = {}
+    for section in _SECTIONS:
+        sections[section] = {}
         for name, entry in data[section].items():
             _strict(entry, _SENTENCE_KEYS, f"{section} {name}")
-            out[name] = _sentences(entry, f"{section} {name}")
-    return Registry(checks, reasons, expected)
+            sections[section][name] = _sentences(entry, f"{section} {name}")
+    return Registry(checks, **sections)
 
 
 @lru_cache(maxsize=1)

@@ -248,3 +248,23 @@ def test_logging_out_releases_the_claims(tmp_path: Any) -> None:
     assert [i["id"] for i in rob.get("/api/review/next").json()["items"]] == [
         i["id"] for i in claimed
     ]
+
+
+def test_same_patient_reasons_are_sentences_too() -> None:
+    from datetime import date
+
+    from pipeline.load.patients import compare
+    from pipeline.review.reasons import comparison_sentences
+    from schemas.tables import Patient
+
+    a = Patient(full_name="NGUYỄN VĂN AN", birth_date=date(1960, 3, 12), sex="male",
+                address="Thôn Trung, Ninh Bình", phone="0912345678")  # fmt: skip
+    b = Patient(full_name="NGUYỄN VĂN ẤN", birth_date=date(1960, 12, 3), sex="female",
+                address="Thôn Trung, Ninh Bình", phone="0912345678")  # fmt: skip
+    reasons = list(compare(a, b).reasons)
+    assert any(r.startswith("patient.") for r in reasons)  # as the matcher keeps them
+    for lang, words in (("en", "Sex: differs"), ("vi", "Giới tính: khác nhau")):
+        said = comparison_sentences(reasons, lang)
+        assert len(said) == len(reasons) and any(words in s for s in said)
+        assert not any("patient." in s or "_" in s for s in said)
+    assert "% alike" in " ".join(comparison_sentences(["patient.full_name 0.87"], "en"))

@@ -33,6 +33,7 @@ from pipeline.review.auth import (
 )
 from pipeline.review.desk_routes import Language, desk_router
 from pipeline.review.queue import NotYours, Refused, claim_next, decide
+from pipeline.review.reasons import comparison_sentences
 from pipeline.review.validation import Typed, check_value
 from schemas.catalogue import field_keys, load_full_catalogue
 from schemas.tables import (
@@ -337,7 +338,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         }
 
     @app.get("/api/patients/questions/next", response_model=None)
-    def next_question(_: Reviewer, session: DB) -> dict[str, Any] | Response:
+    def next_question(_: Reviewer, session: DB, lang: Language) -> dict[str, Any] | Response:
         question = session.scalars(
             select(PatientMatchQuestion)
             .where(PatientMatchQuestion.state == "open")
@@ -349,7 +350,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         return {
             "id": question.id,
             "score": question.score,
-            "reasons": question.reasons,
+            "reasons": comparison_sentences(list(question.reasons), lang),
             "new_chart": _person(session, question.patient_id),
             "existing_patient": _person(session, question.candidate_id),
         }

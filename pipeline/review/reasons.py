@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from schemas.checks import check_sentence, reason
+from schemas.checks import check_sentence, load_registry, reason
 from schemas.tables import ExtractedField
 
 #: below these the OCR's or the label's part is named as a cause of a low confidence
@@ -33,3 +33,24 @@ def why_in_review(f: ExtractedField, lang: str) -> list[str]:
         if f.label_score < LOOSE_LABEL:
             out.append(reason("label_matched_loosely", lang))
     return out or [reason("below_target", lang, target=percent(f.threshold))]
+
+
+def _comparison(text: str, lang: str) -> str:
+    """One "same patient?" reason as patients.compare writes it ("patient.address 0.93",
+    "patient.sex differs", "patient.national_id (CMND) equal"), as a sentence."""
+    registry = load_registry()
+    key, _, how = text.partition(" ")
+    names = registry.field_names.get(key)
+    field = names[lang] if names else key.rpartition(".")[2].replace("_", " ").capitalize()
+    kind = {"(CMND) equal": "cmnd_equal"}.get(how, how)
+    if kind in registry.comparisons:
+        return registry.comparisons[kind][lang].format(field=field)
+    try:
+        share = float(how)
+    except ValueError:
+        return registry.comparisons["differs"][lang].format(field=field)
+    return registry.comparisons["similar"][lang].format(field=field, percent=percent(share))
+
+
+def comparison_sentences(reasons: list[str], lang: str) -> list[str]:
+    return [_comparison(text, lang) for text in reasons]
