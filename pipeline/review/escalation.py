@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.review.audit import record
 from schemas.tables import Document, Escalation, ReviewItem, utcnow
 
 NOTE_LENGTH = 500
-
-
-def is_escalated(document_id: Any) -> Any:
-    """SQL: the chart has an escalation no lead has resolved yet."""
-    return exists(
-        select(Escalation.id).where(
-            Escalation.document_id == document_id, Escalation.resolved_at.is_(None)
-        )
-    )
 
 
 def escalate(session: Session, document_id: int, username: str, note: str | None) -> Escalation:

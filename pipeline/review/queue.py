@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from pipeline.load.emr import ChartNotLoadable, load_chart
 from pipeline.models import Decision
 from pipeline.review.audit import record
-from pipeline.review.escalation import is_escalated, resolve_for_document
+from pipeline.review.escalation import resolve_for_document
 from pipeline.review.reasons import why_in_review
 from pipeline.review.validation import Typed, check_value, value_kind
 from schemas.catalogue import load_full_catalogue
@@ -32,6 +32,7 @@ from schemas.tables import (
     DocState,
     Document,
     DocumentEvent,
+    Escalation,
     ExtractedField,
     ReviewItem,
     utcnow,
@@ -142,26 +143,34 @@ def _candidates(
         .group_by(ReviewItem.document_id)
         .subquery()
     )
-    skipped_of = (
-        AuditEvent.item_id == ReviewItem.id
-        if mode == "field"
-        else AuditEvent.document_id == ReviewItem.document_id
+    # one pass over this reviewer's skips and the open escalations, joined (not a subquery
+    # per candidate row: the queue's answer time is what reviewers wait on)
+    skipped_ref = AuditEvent.item_id if mode == "field" else AuditEvent.document_id
+    skips = (
+        select(skipped_ref.label("ref"), func.max(AuditEvent.id).label("last"))
+        .where(AuditEvent.action == "skip", AuditEvent.username == username)
+        .group_by(skipped_ref)
+        .subquery()
     )
-    last_skip = (
-        select(func.max(AuditEvent.id))
-        .where(AuditEvent.action == "skip", AuditEvent.username == username, skipped_of)
-        .correlate(ReviewItem)
-        .scalar_subquery()
+    escalations = (
+        select(Escalation.document_id)
+        .where(Escalation.resolved_at.is_(None))
+        .group_by(Escalation.document_id)
+        .subquery()
     )
-    escalated = is_escalated(ReviewItem.document_id)
+    skipped_on = ReviewItem.id if mode == "field" else ReviewItem.document_id
+    escalated = escalations.c.document_id.is_not(None)
     query = (
         select(ReviewItem.id, ReviewItem.document_id)
         .join(Document, Document.id == ReviewItem.document_id)
         .join(Batch, Batch.id == Document.batch_id)
         .join(open_left, open_left.c.document_id == ReviewItem.document_id)
+        .outerjoin(skips, skips.c.ref == skipped_on)
+        .outerjoin(escalations, escalations.c.document_id == ReviewItem.document_id)
         .where(_free(now))
         .order_by(
-            func.coalesce(last_skip, 0),
+            *([case((escalated, 0), else_=1)] if lead else []),
+            func.coalesce(skips.c.last, 0),
             Batch.created_at,
             Batch.id,
             open_left.c.left,
@@ -169,17 +178,7 @@ def _candidates(
             ReviewItem.id,
         )
     )
-    if lead:
-        query = query.order_by(None).order_by(
-            case((escalated, 0), else_=1),
-            func.coalesce(last_skip, 0),
-            Batch.created_at,
-            Batch.id,
-            open_left.c.left,
-            ReviewItem.document_id,
-            ReviewItem.id,
-        )
-    else:
+    if not lead:
         query = query.where(~escalated)
     if mode == "field":
         query = (
