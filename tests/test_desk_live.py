@@ -88,3 +88,45 @@ def test_a_medication_is_reviewed_part_by_part_from_the_keyboard(
          "frequency": "twice daily"},
     )  # fmt: skip
     assert rows["medications.2"] == ("confirmed", meds[1])
+
+
+def test_f4_moves_on_to_another_chart_and_f8_hands_one_to_a_lead(
+    tmp_path: Path, browser: object
+) -> None:
+    desk = seed_desk(open_database(f"sqlite:///{tmp_path / 'desk.db'}"), charts=3)
+    with LiveDesk(desk) as live:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+        page.goto(f"{live.url}/login")
+        page.fill("input[name=username]", "rita")
+        page.fill("input[name=password]", PASSWORDS["rita"])
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/review")
+        page.locator("#work").wait_for(state="visible")
+        page.wait_for_function("document.querySelector('#document').textContent !== ''")
+        assert page.locator("#medication").is_hidden()  # a plain field: one input
+        seen = []
+        for _ in range(4):  # F4 on every field of a chart: the next chart, never the same
+            chart = page.locator("#document").inner_text()
+            seen.append(chart)
+            for done in (1, 2):
+                page.keyboard.press("F4")
+                page.wait_for_function(
+                    f"document.querySelectorAll('#items li.done').length === {done}"
+                )
+            page.keyboard.press("F4")
+            page.wait_for_function(f"document.querySelector('#document').textContent !== {chart!r}")
+        assert all(a != b for a, b in zip(seen, seen[1:], strict=False))
+        assert len(set(seen)) == 3
+        flagged = page.locator("#document").inner_text()
+        page.keyboard.press("F8")  # escalate: the chart goes to a lead at once
+        page.wait_for_function(f"document.querySelector('#document').textContent !== {flagged!r}")
+        lead = browser.new_page(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+        lead.goto(f"{live.url}/login")
+        lead.fill("input[name=username]", "lena")
+        lead.fill("input[name=password]", PASSWORDS["lena"])
+        lead.keyboard.press("Enter")
+        lead.wait_for_url("**/dashboard")
+        lead.goto(f"{live.url}/review")
+        lead.locator("#escalated").wait_for(state="visible")
+        assert flagged in lead.locator("#escalated tbody").inner_text()
+        assert lead.locator("#document").inner_text() == flagged  # first in the lead's queue

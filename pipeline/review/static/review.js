@@ -20,7 +20,7 @@ const LABELS = {
 const LIST_LABELS = { medications: ["Thuốc", "Medication"], secondary_icd10: ["Mã bệnh kèm theo", "Secondary ICD-10"] };
 const PARTS = ["name", "strength", "route", "frequency"];
 const $ = (id) => document.getElementById(id);
-const state = { items: [], index: 0, zoom: 1, checkTimer: null, valid: true };
+const state = { items: [], index: 0, zoom: 1, checkTimer: null, valid: true, asked: 0 };
 
 function label(key) {
   const listed = /^(medications|secondary_icd10)\.(\d+)$/.exec(key);
@@ -113,7 +113,9 @@ async function loadEscalations() {
 async function loadNext() {
   const params = new URLSearchParams({ mode: mode() });
   if (mode() === "field") params.set("field", $("field-choice").value);
+  const asked = ++state.asked;
   const { status, data } = await api("GET", `/api/review/next?${params}`);
+  if (asked !== state.asked) return;  // the reviewer changed mode meanwhile: the later answer counts
   loadEscalations();
   if (status === 204 || !data) {
     state.items = []; $("work").hidden = true; $("empty").hidden = false;
