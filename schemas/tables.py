@@ -242,6 +242,22 @@ class AuditEvent(Base):
     client: Mapped[str | None] = mapped_column(String(100))
 
 
+class Escalation(Base):
+    """A chart a reviewer handed to a lead: its items leave the reviewers' queue until a lead
+    decides them or sends the chart back (``resolved_*``)."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    raised_by: Mapped[str] = mapped_column(String(100))
+    raised_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
 # --- EMR (schema v2: migration 0002) ------------------------------------------------------------
 #
 # Every chart gets its own patient row, holding what that chart says about the person. When

@@ -148,6 +148,13 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/dashboard/documents/{document_id}"): [
         Case("/dashboard/documents/{doc}", expect(303, 303, 200, 200))
     ],
+    ("POST", "/api/review/items/{item_id}/escalate"): [
+        Case("/api/review/items/999999/escalate", expect(401, 409, 409, 409), {})
+    ],
+    ("GET", "/api/review/escalations"): [Case("/api/review/escalations", LEADS)],
+    ("POST", "/api/review/escalations/{escalation_id}/resolve"): [
+        Case("/api/review/escalations/999/resolve", expect(401, 403, 404, 404), {})
+    ],
     ("GET", "/api/dashboard/batches"): [Case("/api/dashboard/batches", LEADS)],
     ("GET", "/api/dashboard/figures"): [Case("/api/dashboard/figures", LEADS)],
     ("GET", "/api/dashboard/charts/{name}.svg"): [

@@ -347,9 +347,11 @@ def test_reviewers_values_for_new_fields_and_list_entries() -> None:
     assert check_value("vitals.blood_pressure", "90/120").reason
     assert check_value("encounter.outcome", "Tử vong").value == "deceased"
     assert check_value("secondary_icd10.2", "i10").value == "I10"
-    entry = check_value("medications.1", "Paracetamol 500mg uống 3 lần/ngày").value
+    parts = {"name": "Paracetamol", "strength": "500mg", "route": "uống", "frequency": "3 lần/ngày"}
+    entry = check_value("medications.1", parts).value
     assert entry is not None and json.loads(entry)["strength"] == "500 mg"
-    assert check_value("medications.1", "Paracetamol").reason
+    # a medication is typed part by part: a line is not split silently
+    assert "a name, a strength" in str(check_value("medications.1", "Paracetamol 500mg").reason)
 
 
 def test_a_blood_pressure_to_the_nearest_5_mmhg_is_a_rounded_reading() -> None:

@@ -1221,14 +1221,14 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
         )
 
     chain = ["patient.birth_date", "encounter.admission_time", "encounter.discharge_time"]
-    for earlier, later in zip(chain, chain[1:], strict=False):
+    # the checks' names are literal: every name the extractor emits is in schemas/checks.json
+    order_checks = ("birth_date_before_admission_time", "admission_time_before_discharge_time")
+    for earlier, later, name in zip(chain[:-1], chain[1:], order_checks, strict=True):
         a, b = moment(earlier), moment(later)
         if a and b:
             ok = a <= b
             for k in (earlier, later):
-                by_key[k] = _with_check(
-                    by_key[k], f"{earlier.split('.')[1]}_before_{later.split('.')[1]}", ok
-                )
+                by_key[k] = _with_check(by_key[k], name, ok)
     # An inpatient stay lasts days or weeks: a year misread in one date ("2067" for "2007")
     # leaves the order right but the stay decades long.
     admitted, discharged = moment(chain[1]), moment(chain[2])

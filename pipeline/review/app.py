@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
-from fastapi import Path as PathPart
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -34,9 +33,12 @@ from pipeline.review.auth import (
     logout,
     session_login,
 )
+from pipeline.review.desk_routes import Language, desk_router
+from pipeline.review.params import RowId
 from pipeline.review.queue import NotYours, Refused, claim_next, decide
-from pipeline.review.validation import check_value
-from schemas.catalogue import field_keys
+from pipeline.review.reasons import comparison_sentences
+from pipeline.review.validation import Typed, check_value
+from schemas.catalogue import field_keys, load_full_catalogue
 from schemas.tables import (
     AuditEvent,
     CleanedPage,
@@ -54,8 +56,6 @@ from schemas.tables import (
 # definition time, including the Annotated dependencies defined inside create_app.
 HERE = Path(__file__).parent
 COOKIE = "emr_session"
-#: a row id in a URL: bounded to the database's integer, so a huge number is a 422, not a crash
-RowId = Annotated[int, PathPart(ge=1, le=2**31 - 1)]
 #: methods that change nothing; every other one needs the session's CSRF token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -67,12 +67,13 @@ class Credentials(BaseModel):
 
 class DecisionBody(BaseModel):
     action: str
-    value: str | None = None
+    #: in the export's format: text, a JSON number, a medication's parts as an object
+    value: Typed = None
 
 
 class ValueBody(BaseModel):
     field: str
-    value: str
+    value: Typed = None
 
 
 class SameAnswer(BaseModel):
@@ -160,7 +161,9 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         if login is None:
             return RedirectResponse("/login", 303)
         return templates.TemplateResponse(
-            request, "review.html", {"login": login, "fields": sorted(field_keys())}
+            request,
+            "review.html",
+            {"login": login, "fields": [*sorted(field_keys()), *load_full_catalogue().lists]},
         )
 
     @app.get("/patients", include_in_schema=False)
@@ -234,22 +237,25 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
     def next_items(
         login: Reviewer,
         session: DB,
+        lang: Language,
         mode: Annotated[str, Query(pattern="^(document|field)$")] = "document",
         field: str | None = None,
     ) -> dict[str, Any] | Response:
-        if mode == "field" and field not in field_keys():
-            raise HTTPException(422, "field mode needs ?field= one of the catalogue's keys")
-        items = claim_next(session, login.username, mode, field)
+        if mode == "field" and field not in field_keys() | set(load_full_catalogue().lists):
+            raise HTTPException(
+                422, "field mode needs ?field= one of the catalogue's keys or lists"
+            )
+        items = claim_next(session, login.username, mode, field, lang, login.may("lead"))
         if not items:
             return Response(status_code=204)
         return {"items": [i.as_json() for i in items]}
 
     @app.post("/api/review/items/{item_id}")
     def decide_item(
-        item_id: RowId, body: DecisionBody, login: Reviewer, session: DB
+        item_id: RowId, body: DecisionBody, login: Reviewer, session: DB, lang: Language
     ) -> dict[str, Any]:
         try:
-            return decide(session, item_id, login.username, body.action, body.value)
+            return decide(session, item_id, login.username, body.action, body.value, lang)
         except NotYours:
             session.rollback()
             raise HTTPException(
@@ -260,11 +266,11 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
             raise HTTPException(422, str(exc)) from None
 
     @app.post("/api/review/validate")
-    def validate(body: ValueBody, _: Reviewer) -> dict[str, Any]:
-        if body.field not in field_keys():
-            raise HTTPException(422, "unknown field")
-        checked = check_value(body.field, body.value)
-        return {"ok": checked.ok, "value": checked.value, "reason": checked.reason}
+    def validate(body: ValueBody, _: Reviewer, lang: Language) -> dict[str, Any]:
+        checked = check_value(body.field, body.value, lang)
+        if checked.code == "unknown_field":
+            raise HTTPException(422, str(checked.reason))
+        return checked.as_json()
 
     def _item_page(
         session: Session, login: Login, item_id: int
@@ -333,6 +339,8 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         ).all()
         return {"fields": {k: int(n) for k, n in rows}}
 
+    app.include_router(desk_router(db, role("reviewer"), role("lead")))
+
     # --- "same patient?" questions: likely matches are never merged without a person --------
 
     def _person(session: Session, patient_id: int) -> dict[str, Any]:
@@ -349,7 +357,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         }
 
     @app.get("/api/patients/questions/next", response_model=None)
-    def next_question(_: Reviewer, session: DB) -> dict[str, Any] | Response:
+    def next_question(_: Reviewer, session: DB, lang: Language) -> dict[str, Any] | Response:
         question = session.scalars(
             select(PatientMatchQuestion)
             .where(PatientMatchQuestion.state == "open")
@@ -361,7 +369,7 @@ def create_app(sessions: sessionmaker[Session], secure_cookies: bool = False) ->
         return {
             "id": question.id,
             "score": question.score,
-            "reasons": question.reasons,
+            "reasons": comparison_sentences(list(question.reasons), lang),
             "new_chart": _person(session, question.patient_id),
             "existing_patient": _person(session, question.candidate_id),
         }

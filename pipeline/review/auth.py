@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadArguments
 from pipeline.review.audit import record
-from schemas.tables import AuditEvent, User, WebSession, utcnow
+from schemas.tables import AuditEvent, ReviewItem, User, WebSession, utcnow
 
 ROLES = ("reviewer", "lead", "admin")
 #: what each role may do; a higher role includes the lower ones
@@ -78,13 +78,13 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
     user name, or the client address, has failed too often lately (guessing is slowed to a
     crawl). The count is of audit rows, which the database keeps append-only."""
     since = utcnow() - LOGIN_WINDOW
-    failed = (
+    failures = (
         select(func.count())
         .select_from(AuditEvent)
         .where(AuditEvent.action == "login_failed", AuditEvent.at >= since)
     )
-    by_name = session.scalar(failed.where(AuditEvent.username == username[:100])) or 0
-    by_client = session.scalar(failed.where(AuditEvent.client == client[:100])) or 0
+    by_name = session.scalar(failures.where(AuditEvent.username == username[:100])) or 0
+    by_client = session.scalar(failures.where(AuditEvent.client == client[:100])) or 0
     if by_name >= MAX_FAILED_LOGINS or by_client >= MAX_FAILED_LOGINS_PER_CLIENT:
         raise TooManyAttempts
     user = session.scalars(select(User).where(User.username == username, User.active)).first()
@@ -127,5 +127,16 @@ def session_login(session: Session, token: str | None) -> Login | None:
 
 
 def logout(session: Session, token: str | None) -> None:
+    """End the session and release the person's claims: their items go back to the queue at
+    once instead of waiting for the lease to run out."""
+    login = session_login(session, token)
     if token:
         session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+    if login is not None:
+        session.execute(
+            update(ReviewItem)
+            .where(ReviewItem.claimed_by == login.username, ReviewItem.state == "open")
+            .values(claimed_by=None, lease_expires_at=None, claim_token=None)
+            .execution_options(synchronize_session=False)
+        )
+        record(session, login.username, "logout")

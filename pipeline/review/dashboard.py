@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.review import metrics, people, svg
 from pipeline.review.audit import record
 from pipeline.review.auth import Login, session_login
+from pipeline.review.params import RowId
 from schemas.tables import AuditEvent, Batch, Document, DocumentEvent, utcnow
 
 DOCUMENTS_SHOWN = 200  # rows of the documents page; the downloads have them all
@@ -256,7 +257,7 @@ def routes(
         )
 
     @router.get("/dashboard/documents/{document_id}", include_in_schema=False)
-    def audit_page(request: Request, document_id: int, session: DB) -> Response:
+    def audit_page(request: Request, document_id: RowId, session: DB) -> Response:
         login = page_login(request, session)
         if not isinstance(login, Login):
             return login

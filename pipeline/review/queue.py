@@ -2,7 +2,9 @@
 
 Two reviewers never get the same item: candidates are locked with ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL, and the claim itself is a conditional UPDATE (only still-free items change
-hands) that SQLite serialises. Expired leases simply count as free again.
+hands) that SQLite serialises. Expired leases simply count as free again. What a reviewer
+skipped goes behind everything they have not skipped (least recently skipped first, from the
+audit trail); charts escalated to a lead leave the reviewers' queue and come first for leads.
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.load.emr import ChartNotLoadable, load_chart
 from pipeline.models import Decision
 from pipeline.review.audit import record
-from pipeline.review.validation import check_value
+from pipeline.review.escalation import resolve_for_document
+from pipeline.review.reasons import why_in_review
+from pipeline.review.validation import Typed, check_value, value_kind
+from schemas.catalogue import load_full_catalogue
+from schemas.checks import reason
 from schemas.tables import (
+    AuditEvent,
     Batch,
     DocState,
     Document,
     DocumentEvent,
+    Escalation,
     ExtractedField,
     ReviewItem,
     utcnow,
@@ -42,7 +50,7 @@ class NotYours(Exception):
 
 
 class Refused(Exception):
-    """The value cannot be accepted; the message says why, in words."""
+    """The value cannot be accepted; the message says why, in the reviewer's language."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,15 @@ class ClaimedItem:
     reasons: list[str]
     #: the other values the page offered for the field, runner-up first (value, page, bbox)
     alternatives: tuple[dict[str, Any], ...] = ()
+    #: the value's type (``medication`` gets its four-part form)
+    kind: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "document_id": self.document_id,
             "document": self.document,
+            "kind": self.kind,
             "field": self.field,
             "value": self.value,
             "confidence": self.confidence,
@@ -90,7 +102,14 @@ def _mine(username: str, now: Any) -> Any:
     )
 
 
-def _items(session: Session, where: Any) -> list[ClaimedItem]:
+def field_filter(field: str | None) -> Any:
+    """SQL: the items of one catalogue field, or of every entry of a list (``medications``)."""
+    if field in load_full_catalogue().lists:
+        return ExtractedField.key.like(f"{field}.%")
+    return ExtractedField.key == field
+
+
+def _items(session: Session, where: Any, lang: str = "en") -> list[ClaimedItem]:
     rows = session.execute(
         select(ReviewItem, ExtractedField, Document.key)
         .join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
@@ -109,35 +128,69 @@ def _items(session: Session, where: Any) -> list[ClaimedItem]:
             f.confidence if item.shown_confidence is None else item.shown_confidence,
             f.page,
             f.bbox,
-            list(f.reasons if item.shown_reasons is None else item.shown_reasons),
-            tuple({k: a.get(k) for k in ("value", "page", "bbox")} for a in f.alternatives or []),
+            why_in_review(f, lang),
+            alternatives=tuple(
+                {k: a.get(k) for k in ("value", "page", "bbox")} for a in f.alternatives or []
+            ),
+            kind=value_kind(f.key),
         )
         for item, f, key in rows
     ]
 
 
-def _candidates(session: Session, mode: str, field: str | None, now: Any) -> list[int]:
-    """Oldest batch first, then the charts closest to complete, then the oldest item."""
+def _candidates(
+    session: Session, username: str, lead: bool, mode: str, field: str | None, now: Any
+) -> list[int]:
+    """Escalated charts first for a lead (and never for a reviewer); then what this reviewer
+    has not skipped before what they skipped (least recently first); then the oldest batch,
+    the charts closest to complete, the oldest item."""
     open_left = (
         select(ReviewItem.document_id, func.count().label("left"))
         .where(ReviewItem.state == "open")
         .group_by(ReviewItem.document_id)
         .subquery()
     )
+    # one pass over this reviewer's skips and the open escalations, joined (not a subquery
+    # per candidate row: the queue's answer time is what reviewers wait on)
+    skipped_ref = AuditEvent.item_id if mode == "field" else AuditEvent.document_id
+    skips = (
+        select(skipped_ref.label("ref"), func.max(AuditEvent.id).label("last"))
+        .where(AuditEvent.action == "skip", AuditEvent.username == username)
+        .group_by(skipped_ref)
+        .subquery()
+    )
+    escalations = (
+        select(Escalation.document_id)
+        .where(Escalation.resolved_at.is_(None))
+        .group_by(Escalation.document_id)
+        .subquery()
+    )
+    skipped_on = ReviewItem.id if mode == "field" else ReviewItem.document_id
+    escalated = escalations.c.document_id.is_not(None)
     query = (
         select(ReviewItem.id, ReviewItem.document_id)
         .join(Document, Document.id == ReviewItem.document_id)
         .join(Batch, Batch.id == Document.batch_id)
         .join(open_left, open_left.c.document_id == ReviewItem.document_id)
+        .outerjoin(skips, skips.c.ref == skipped_on)
+        .outerjoin(escalations, escalations.c.document_id == ReviewItem.document_id)
         .where(_free(now))
         .order_by(
-            Batch.created_at, Batch.id, open_left.c.left, ReviewItem.document_id, ReviewItem.id
+            *([case((escalated, 0), else_=1)] if lead else []),
+            func.coalesce(skips.c.last, 0),
+            Batch.created_at,
+            Batch.id,
+            open_left.c.left,
+            ReviewItem.document_id,
+            ReviewItem.id,
         )
     )
+    if not lead:
+        query = query.where(~escalated)
     if mode == "field":
         query = (
             query.join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
-            .where(ExtractedField.key == field)
+            .where(field_filter(field))
             .limit(FIELD_MODE_ITEMS)
         )
     else:
@@ -152,15 +205,22 @@ def _candidates(session: Session, mode: str, field: str | None, now: Any) -> lis
 
 
 def claim_next(
-    session: Session, username: str, mode: str = "document", field: str | None = None
+    session: Session,
+    username: str,
+    mode: str = "document",
+    field: str | None = None,
+    lang: str = "en",
+    lead: bool = False,
 ) -> list[ClaimedItem]:
-    """Claim the next items for ``username`` (their unexpired claims come back first)."""
+    """Claim the next items for ``username`` (their unexpired claims come back first); a
+    ``lead`` gets escalated charts first."""
     now = utcnow()
     held = _items(
         session,
         _mine(username, now)
         if mode == "document"
-        else and_(_mine(username, now), ExtractedField.key == field),
+        else and_(_mine(username, now), field_filter(field)),
+        lang,
     )
     if held:
         return held
@@ -168,7 +228,7 @@ def claim_next(
     if sqlite:
         _sqlite_claims.acquire()
     try:
-        ids = _candidates(session, mode, field, now)
+        ids = _candidates(session, username, lead, mode, field, now)
         if not ids:
             return []
         token = str(uuid.uuid4())
@@ -182,7 +242,7 @@ def claim_next(
     finally:
         if sqlite:
             _sqlite_claims.release()
-    return _items(session, ReviewItem.claim_token == token)
+    return _items(session, ReviewItem.claim_token == token, lang)
 
 
 def _outcome(item: ReviewItem, field: ExtractedField, doc: Document) -> dict[str, Any]:
@@ -196,12 +256,17 @@ def _outcome(item: ReviewItem, field: ExtractedField, doc: Document) -> dict[str
 
 
 def decide(
-    session: Session, item_id: int, username: str, action: str, value: str | None = None
+    session: Session,
+    item_id: int,
+    username: str,
+    action: str,
+    value: Typed = None,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """Apply a reviewer's decision; when it was the chart's last open field, load the chart
-    into the EMR in the same transaction."""
+    into the EMR in the same transaction (and close its escalation, if it had one)."""
     if action not in ACTIONS:
-        raise Refused(f"action must be one of {', '.join(ACTIONS)}")
+        raise Refused(reason("bad_action", lang))
     now = utcnow()
     item = session.scalars(
         select(ReviewItem).where(ReviewItem.id == item_id, _mine(username, now)).with_for_update()
@@ -218,12 +283,12 @@ def decide(
         return _outcome(item, field, doc)
     if action == "confirm":
         if field.value is None:
-            raise Refused("nothing was read to confirm: type the value or mark it missing")
+            raise Refused(reason("nothing_to_confirm", lang))
         decision = Decision.CONFIRMED
     elif action == "correct":
-        checked = check_value(field.key, "" if value is None else str(value))
+        checked = check_value(field.key, value, lang)
         if not checked.ok:
-            raise Refused(checked.reason)
+            raise Refused(str(checked.reason))
         field.value = checked.value
         decision = Decision.CONFIRMED if checked.value == before else Decision.CORRECTED
     else:
@@ -255,5 +320,6 @@ def decide(
             raise Refused(str(exc)) from None
         doc.state = DocState.LOADED
         session.add(DocumentEvent(document_id=doc.id, state=doc.state))
+        resolve_for_document(session, doc.id, username)
     session.commit()
     return _outcome(item, field, doc)

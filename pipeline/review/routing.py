@@ -16,25 +16,14 @@ from dataclasses import replace
 from pipeline.models import Decision, FieldCandidate, RoutedField
 from pipeline.review.calibration import Calibration, Reading
 from schemas.catalogue import field_spec, list_spec
+from schemas.checks import checks_with_effect
 
 # A failed validator or cross-check makes a value much less likely to be right.
 _FAILED_CHECK_FACTOR = 0.4
 # A check that holds the value against something outside its own words (another field, a
 # code list or vocabulary, a second reading) takes part of the remaining doubt away.
 _CORROBORATED_FACTOR = 0.6
-CORROBORATING_CHECKS = frozenset(
-    {
-        "cccd_matches_sex",
-        "cccd_matches_birth_year",
-        "known_surname",
-        "known_code",
-        "known_title",
-        "known_term",
-        "vietnamese_spelling",
-        "reread_agrees",
-        "second_model_agrees",
-    }
-)
+CORROBORATING_CHECKS = checks_with_effect("corroborates")  # schemas/checks.json
 
 
 #: checks whose failure no score outweighs: the page offered another value for the field as

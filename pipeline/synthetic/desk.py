@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from dataclasses import dataclass
 
 import cv2
@@ -10,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.models import ChartReading, FieldCandidate, OcrPage, OcrWord, ScanRef
 from pipeline.review.auth import add_user
-from pipeline.review.routing import route_fields
+from pipeline.review.routing import route_fields, route_list_entries
 from pipeline.state import register_scans, save_reading
+from pipeline.synthetic.content import make_content
 
 
 def chart_values(i: int) -> dict[str, str]:
@@ -73,3 +76,38 @@ def seed_desk(
         reading = ChartReading(f"{i:064d}", "vi", (page,), route_fields(cands))
         save_reading(sessions, doc_id, reading, "pdf", 1.0, {1: jpeg})
     return Desk(sessions, doc_ids)
+
+
+def seed_full_chart(
+    sessions: sessionmaker[Session], seed: int, language: str = "vi", batch: str = "full"
+) -> tuple[int, dict[str, str], list[dict[str, str]], list[str]]:
+    """One synthetic chart (content.py's truth) whose every catalogue field and list entry
+    waits for review: the document id, the fields' truth, the medications and the codes."""
+    content = make_content(random.Random(seed), language)
+    meds = [m.normalised() for m in content.medications]
+    codes = [d.code for d in content.secondary] or ["I10"]
+    values = dict(content.fields)
+    jpeg, boxes = page_jpeg(values)
+    cands = [FieldCandidate(k, v, v, 1, boxes[k], 0.3, 1.0, "test") for k, v in values.items()]
+
+    def entry(key: str, value: str) -> FieldCandidate:
+        return FieldCandidate(key, value, value, 1, (60, 40, 900, 70), 0.3, 1.0, "test")
+
+    med_cands = [
+        entry(f"medications.{i}", json.dumps(m, ensure_ascii=False)) for i, m in enumerate(meds, 1)
+    ]
+    code_cands = [entry(f"secondary_icd10.{i}", c) for i, c in enumerate(codes, 1)]
+    (doc_id,) = register_scans(
+        sessions, batch, "/archive", [ScanRef("/archive", f"full-{seed:03d}.pdf", 100)]
+    )
+    page = OcrPage(1, 1000, 1400, (OcrWord("x", 0.9, (0, 0, 1, 1), 0),), language)
+    reading = ChartReading(
+        f"{seed + 10**6:064d}",
+        language,
+        (page,),
+        route_fields(cands),
+        route_list_entries(med_cands),
+        route_list_entries(code_cands),
+    )
+    save_reading(sessions, doc_id, reading, "pdf", 1.0, {1: jpeg})
+    return doc_id, values, meds, codes

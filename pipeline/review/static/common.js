@@ -4,6 +4,8 @@ async function api(method, url, body) {
   const headers = { "Accept": "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && window.CSRF) headers["X-CSRF-Token"] = window.CSRF;
+  // the reviewer's language for the reasons the desk gives (vi or en)
+  headers["Accept-Language"] = localStorage.getItem("desk-language") || navigator.language || "vi";
   const response = await fetch(url, {
     method, headers, credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
