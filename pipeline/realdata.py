@@ -87,6 +87,8 @@ class Score:
     entries_auto_wrong: int = 0
     diagnoses_labelled: int = 0
     diagnoses_found: int = 0  # a diagnosis field read, alike the labelled text
+    diagnoses_auto: int = 0
+    diagnoses_auto_wrong: int = 0
     codes_labelled: int = 0
     codes_found: int = 0
     seconds: float = 0.0
@@ -97,6 +99,7 @@ class Score:
         medications: list[dict[str, object]],
         diagnosis: str,
         codes: set[str],
+        diagnosis_auto: bool = False,
     ) -> None:
         self.images += 1
         names = [str(m.get("name") or "") for m in medications]
@@ -112,7 +115,10 @@ class Score:
         if labels.diagnosis:
             self.diagnoses_labelled += 1
             alike = fuzz.token_set_ratio(fold(diagnosis), fold(labels.diagnosis))
-            self.diagnoses_found += bool(diagnosis) and alike >= NAME_MATCH
+            right = bool(diagnosis) and alike >= NAME_MATCH
+            self.diagnoses_found += right
+            self.diagnoses_auto += diagnosis_auto
+            self.diagnoses_auto_wrong += diagnosis_auto and not right
         self.codes_labelled += len(labels.codes)
         self.codes_found += sum(c in codes for c in labels.codes)
 
@@ -134,6 +140,11 @@ def score_table(score: Score) -> str:
          _pct(score.entries_auto_wrong, score.entries_auto)),
         ("diagnoses found and alike", f"{score.diagnoses_found}/{score.diagnoses_labelled}",
          _pct(score.diagnoses_found, score.diagnoses_labelled)),
+        ("diagnoses auto-accepted", f"{score.diagnoses_auto}/{score.diagnoses_labelled}",
+         _pct(score.diagnoses_auto, score.diagnoses_labelled)),
+        ("wrong among auto-accepted diagnoses",
+         f"{score.diagnoses_auto_wrong}/{score.diagnoses_auto}",
+         _pct(score.diagnoses_auto_wrong, score.diagnoses_auto)),
         ("ICD-10 codes of the diagnoses read", f"{score.codes_found}/{score.codes_labelled}",
          _pct(score.codes_found, score.codes_labelled)),
         ("seconds per prescription", f"{score.seconds / max(score.images, 1):.2f}", ""),
@@ -177,7 +188,10 @@ def evaluate(root: Path, limit: int | None = None) -> Score:
             reading.fields + reading.secondary_icd10,
             lambda k: k == "encounter.discharge_icd10" or k.startswith("secondary_icd10"),
         )
-        score.add(labels, medications, diagnosis, set(codes))
+        auto = any(
+            r.key.endswith("_diagnosis") and r.decision == "auto_accepted" for r in reading.fields
+        )
+        score.add(labels, medications, diagnosis, set(codes), auto)
     return score
 
 

@@ -36,4 +36,5 @@ def test_real_prescriptions_drug_names_found_and_none_wrongly_accepted() -> None
     score = evaluate(Path(DEFAULT_ROOT), limit=3)
     assert score.images == 3 and score.drugs_labelled > 0
     assert score.drugs_found / score.drugs_labelled >= 0.6
-    assert score.entries_auto_wrong == 0
+    assert score.entries_auto_wrong == 0 and score.diagnoses_auto_wrong == 0
+    assert score.diagnoses_found >= 1  # "Chẩn đoán:" alone is a diagnosis label
