@@ -190,6 +190,8 @@ def read_first_page(
         rest, more = read_image(pixels[cut:], "vi", timeout, page.dpi, page.number, whole=False)
         lines = max((w.line_id for w in strip), default=-1) + 1
         words, warnings = strip + _shifted(rest, cut, lines), warnings + more
+    if warnings:  # a part timed out: the page is kept empty with its warning, not in part
+        return "vi", (), warnings
     if detect_language(OcrPage(1, page.width, page.height, words, "vi")) == "en":
         with stage("language (second read)"):
             words, warnings = read_image(pixels, "en", timeout, page.dpi, page.number)
