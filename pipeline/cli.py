@@ -135,7 +135,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "(network or object store): run the same command again to resume them"
         )
     docs = result["status"]["documents"]
-    if not docs["in_review"] + docs["loaded"]:
+    # a duplicate was processed once, under its first key: the batch did not fail on it
+    if not docs["in_review"] + docs["loaded"] + docs.get("duplicate", 0):
         raise MigrateError(
             f"no document of batch {args.batch} could be processed ({docs['total']} listed): "
             "see the reasons above, fix the scans and run again (or `emr-migrate retry`)"
@@ -537,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("replay", _cmd_replay, "Extract and route a batch again from its stored OCR.")
-    p.add_argument("--batch", required=True)
+    p.add_argument("--batch", required=True, help="the batch to replay (counts only are printed)")
 
     review = sub.add_parser("review", help="The review desk.", description="The review desk.")
     review_sub = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")

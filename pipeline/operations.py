@@ -138,7 +138,7 @@ def add_commands(add: Add) -> None:
 
     p = add("server", cmd_server, "Start the Prefect server that workers and deployments share.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
-    p.add_argument("--port", type=int, default=4200)
+    p.add_argument("--port", type=int, default=4200, help="port to listen on (default 4200)")
     p.set_defaults(prefect_logs=True)
 
     p = add(

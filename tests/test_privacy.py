@@ -256,7 +256,7 @@ def test_no_patient_value_leaves_the_inside(
     copy.cli("export", "--batch", "nope", "--output", str(review_db.parent / "n.jsonl"),
              check=False, debug=True)  # fmt: skip
     again = copy.cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", "again", debug=True)
-    assert "failed: " in again.stdout  # every scan refused as already migrated
+    assert "duplicate: " in again.stdout  # every scan recognised as already migrated
     for done in copy.outputs:
         evidence.add(f"stdout of {' '.join(done.args[-4:])}", done.stdout)
         evidence.add(f"stderr of {' '.join(done.args[-4:])}", done.stderr)
