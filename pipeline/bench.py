@@ -257,92 +257,6 @@ def load(people: int, seed: int, pg_admin_url: str) -> None:
               f"{questions} same-patient? questions)")  # fmt: skip
 
 
-def review_latency(
-    charts: int, reviewers: int, database_url: str | None, seconds: float = 60.0
-) -> None:
-    """N reviewers at once against `emr-migrate review serve` on loopback: each claims a chart,
-    confirms its fields, claims the next, until the queue is empty or time is up."""
-    import socket
-    import statistics
-    import threading
-
-    import httpx
-
-    from pipeline.synthetic.desk import seed_desk
-    from schemas.database import open_database
-
-    with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
-        url = database_url or f"sqlite:///{Path(tmp) / 'desk.db'}"
-        people = {f"r{i:02d}": (f"reviewer-{i:02d}-pass", "reviewer") for i in range(reviewers)}
-        seed_desk(open_database(url), charts, batch="bench", people=people)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen(
-            [*CLI, "review", "serve", "--port", str(port)],
-            env={**os.environ, "EMR_DATABASE_URL": url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    httpx.get(f"{base}/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            next_ms: list[float] = []
-            decide_ms: list[float] = []
-            lock = threading.Lock()
-            start = threading.Barrier(reviewers)
-            deadline = time.monotonic() + seconds
-
-            def work(name: str, password: str) -> None:
-                client = httpx.Client(base_url=base, timeout=30)
-                r = client.post("/api/session", json={"username": name, "password": password})
-                client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-                start.wait()
-                while time.monotonic() < deadline:
-                    t0 = time.perf_counter()
-                    r = client.get("/api/review/next")
-                    t1 = time.perf_counter()
-                    with lock:
-                        next_ms.append((t1 - t0) * 1000)
-                    if r.status_code == 204:
-                        return
-                    for item in r.json()["items"]:
-                        t0 = time.perf_counter()
-                        client.post(f"/api/review/items/{item['id']}", json={"action": "confirm"})
-                        with lock:
-                            decide_ms.append((time.perf_counter() - t0) * 1000)
-
-            began = time.monotonic()
-            threads = [threading.Thread(target=work, args=(n, p)) for n, (p, _) in people.items()]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.monotonic() - began
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-    def pct(values: list[float], q: float) -> float:
-        return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
-
-    print(f"{reviewers} reviewers, {charts} charts x 3 fields, {url.split(':')[0]}")
-    print(
-        f"next item:  n={len(next_ms)}  p50 {pct(next_ms, 50):6.1f} ms  "
-        f"p95 {pct(next_ms, 95):6.1f} ms"
-    )
-    print(
-        f"decision:   n={len(decide_ms)}  p50 {pct(decide_ms, 50):6.1f} ms  "
-        f"p95 {pct(decide_ms, 95):6.1f} ms"
-    )
-    print(f"throughput: {len(decide_ms) / elapsed:.0f} decisions/s over {elapsed:.1f} s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench")
     parser.add_argument(
@@ -357,7 +271,10 @@ def main() -> None:
     parser.add_argument("--charts", type=int, default=30)
     parser.add_argument("--seed", type=int, default=9001)
     parser.add_argument("--reviewers", type=int, default=20, help="review: how many at once")
-    parser.add_argument("--database-url", help="review: database (default a temporary SQLite)")
+    parser.add_argument(
+        "--database-url", help="review: database (default a scratch PostgreSQL database, --pg)"
+    )
+    parser.add_argument("--seconds", type=float, default=120.0, help="review: how long")
     parser.add_argument(
         "--baseline",
         action="store_true",
@@ -391,7 +308,10 @@ def main() -> None:
         replayed_accuracy(args.replay, args.target)
         return
     if args.what == "review":
-        review_latency(args.charts if args.charts != 30 else 200, args.reviewers, args.database_url)
+        from pipeline.bench_review import main as review_load
+
+        charts = args.charts if args.charts != 30 else 1500
+        review_load(charts, args.reviewers, args.database_url, args.pg, args.seconds)
         return
     if args.what == "profile":
         from pipeline.bench_profile import profile

@@ -4,7 +4,6 @@ long PDF streamed in bounded memory, a bad source told before Prefect starts."""
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -115,7 +114,7 @@ raw = RawScan(ScanRef(str(path.parent), path.name, path.stat().st_size), "0" * 6
 settings = settings_from_env({"EMR_WORKDIR": sys.argv[2], "EMR_CLEANUP": "off"})
 reading = read_chart(raw, settings, Path(sys.argv[2]) / "pages")
 jpegs = encode_pages(reading)
-print(len(reading.pages), len(jpegs))
+print(len(reading.pages), len(jpegs), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -128,7 +127,6 @@ def test_a_300_page_pdf_is_read_in_bounded_memory(tmp_path: Path) -> None:
     page(VI_LINES[:2]).save(one, resolution=200)
     long_pdf = tmp_path / "long.pdf"
     subprocess.run(["pdfunite", *([str(one)] * 300), str(long_pdf)], check=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run(
         [sys.executable, "-c", _LONG_CHART, str(long_pdf), str(tmp_path / "w")],
         env={**os.environ, "PYTHONPATH": os.getcwd()},
@@ -136,9 +134,10 @@ def test_a_300_page_pdf_is_read_in_bounded_memory(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert done.stdout.split() == ["300", "300"]
-    assert peak_kib > before or before < 1024**2  # this child's peak is what was measured
+    pages, jpegs, peak = done.stdout.split()
+    assert (pages, jpegs) == ("300", "300")
+    peak_kib = int(peak)  # the child's own peak (the suite's other children do not count)
+    print(f"\n300-page PDF: peak RSS {peak_kib / 1024:.0f} MiB")
     assert peak_kib < 1024**2, f"peak RSS {peak_kib / 1024:.0f} MiB"
 
 
