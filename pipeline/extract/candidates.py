@@ -29,7 +29,7 @@ REACH = 0.25
 #: a runner-up's label matched this much worse than the chosen value's is no rival
 LABEL_MARGIN = 0.1
 AMBIGUOUS = "ambiguous_candidates"
-#: the cross-field checks (``fields.cross_check``), handed in: fields.py imports this module
+#: the cross-field checks (``crosscheck.cross_check``), handed in: fields.py imports this module
 Checker = Callable[[list[FieldCandidate]], list[FieldCandidate]]
 #: checks on how a value was read, not on whether it is the field's: the runner-up was never
 #: read again, so the chosen value's holding these does not make it the field's

@@ -1,0 +1,101 @@
+"""Hold a chart's fields against each other: CCCD vs sex and birth, dates in order, weight."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from pipeline.extract.values import cccd_sex_and_century
+from pipeline.extract.vocabulary import code_for_title
+from pipeline.models import FieldCandidate
+
+
+def _with_check(c: FieldCandidate, name: str, ok: bool) -> FieldCandidate:
+    if ok:
+        return replace(c, checks_passed=c.checks_passed + (name,))
+    return replace(c, checks_failed=c.checks_failed + (name,))
+
+
+#: the longest inpatient stay taken as plausible without a person's look
+MAX_STAY_DAYS = 366
+
+
+def _weight_fits_age(kg: float, years: float) -> bool:
+    """Far outside what anyone weighs at that age: an adult under 25 kg, an infant over 25."""
+    return not (years >= 16 and kg < 25) and not (years < 2 and kg > 25)
+
+
+def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
+    """Hold fields against each other: CCCD vs sex and birth year; birth < admission <
+    discharge, and a stay of at most a year; weight vs age."""
+    by_key = {c.key: c for c in cands}
+
+    def value(key: str) -> str | None:
+        c = by_key.get(key)
+        return c.value if c else None
+
+    cccd, sex, birth = (
+        value(k) for k in ("patient.national_id", "patient.sex", "patient.birth_date")
+    )
+    if cccd and len(cccd) == 12 and (coded := cccd_sex_and_century(cccd)):
+        coded_sex, century = coded
+        if sex:
+            ok = coded_sex == sex
+            for k in ("patient.national_id", "patient.sex"):
+                by_key[k] = _with_check(by_key[k], "cccd_matches_sex", ok)
+        if birth:
+            ok = century + int(cccd[4:6]) == int(birth[:4])
+            for k in ("patient.national_id", "patient.birth_date"):
+                by_key[k] = _with_check(by_key[k], "cccd_matches_birth_year", ok)
+
+    def moment(key: str) -> datetime | None:
+        v = value(key)
+        if not v:
+            return None
+        return (
+            datetime.fromisoformat(v)
+            if "T" in v
+            else datetime.combine(date.fromisoformat(v), datetime.min.time())
+        )
+
+    chain = ["patient.birth_date", "encounter.admission_time", "encounter.discharge_time"]
+    # the checks' names are literal: every name the extractor emits is in schemas/checks.json
+    order_checks = ("birth_date_before_admission_time", "admission_time_before_discharge_time")
+    for earlier, later, name in zip(chain[:-1], chain[1:], order_checks, strict=True):
+        a, b = moment(earlier), moment(later)
+        if a and b:
+            ok = a <= b
+            for k in (earlier, later):
+                by_key[k] = _with_check(by_key[k], name, ok)
+    # An inpatient stay lasts days or weeks: a year misread in one date ("2067" for "2007")
+    # leaves the order right but the stay decades long.
+    admitted, discharged = moment(chain[1]), moment(chain[2])
+    if admitted and discharged and admitted <= discharged:
+        ok = (discharged - admitted).days <= MAX_STAY_DAYS
+        for k in chain[1:]:
+            by_key[k] = _with_check(by_key[k], "stay_length", ok)
+    # A weight the patient's age rules out: a number misread short ("5" for "55" kg)
+    weight, born = value("vitals.weight"), moment(chain[0])
+    seen = admitted or discharged
+    if weight and born and seen and born <= seen:
+        ok = _weight_fits_age(float(weight), (seen - born).days / 365.25)
+        by_key["vitals.weight"] = _with_check(by_key["vitals.weight"], "weight_fits_age", ok)
+    # A code the chart's page lost or garbled, its diagnosis an ICD-10 title: the title's one
+    # code, for a person to confirm against the chart
+    code, diagnosis = (by_key.get(k) for k in ("encounter.discharge_icd10", _DIAGNOSIS))
+    found = code_for_title(diagnosis.value) if diagnosis and diagnosis.value else None
+    if code and diagnosis and code.value is None and found:
+        by_key[code.key] = replace(
+            code,
+            value=found,
+            page=code.page or diagnosis.page,
+            bbox=code.bbox or diagnosis.bbox,
+            ocr_confidence=diagnosis.ocr_confidence,
+            rule=f"{code.rule}+title",
+            checks_passed=("known_code",),
+            checks_failed=("code_from_title",),
+        )
+    return [by_key[c.key] for c in cands]
+
+
+_DIAGNOSIS = "encounter.discharge_diagnosis"

@@ -1,0 +1,456 @@
+"""Find the printed labels on a page (spaCy Matcher, fuzzy on folded words); tell headings apart."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from pipeline.extract.confusions import confusions
+from pipeline.extract.doc import blank_nlp
+from pipeline.extract.lexicon import load_lexicon
+from pipeline.extract.parsing import parse_value
+from pipeline.extract.text import fold, nfc
+
+_LOOKALIKES = confusions().label_letter_groups
+
+
+#: a section's Roman numeral, as printed or misread ("Il.")
+_SECTION = re.compile(r"^[IVX][IVXl]{0,3}\.")
+
+
+def _is_heading(tokens: Span) -> bool:
+    """A section heading ("II. QUẢN LÝ NGƯỜI BỆNH"): capitals only, or a Roman numeral first."""
+    letters = [t.text for t in tokens if any(ch.isalpha() for ch in t.text)]
+    return bool(letters) and (
+        all(w.isupper() for w in letters) or bool(_SECTION.match(tokens[0].text))
+    )
+
+
+def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
+    """Tolerate OCR slips in label words: one or two in longer ones; in a short word where
+    the pattern allows it (``fuzzy`` 1), one letter read as its lookalike ("lộc" for "tộc")."""
+    if fuzzy == 1:
+        if len(input_text) != len(pattern_text):
+            return False
+        slips = [(a, b) for a, b in zip(input_text, pattern_text, strict=True) if a != b]
+        return len(slips) <= 1 and all(
+            any(a in group and b in group for group in _LOOKALIKES) for a, b in slips
+        )
+    n = len(pattern_text)
+    allowed = 0 if n <= 5 else 1 if n <= 8 else 2
+    return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
+
+
+def _word_pattern(word: str, label: tuple[str, ...]) -> dict[str, Any]:
+    """A label word as the matcher takes it: a long word with a slip or two; a short word of
+    three letters or more, in a label of several words, with one letter read as its
+    lookalike ("Dân lộc" for "Dân tộc"; ``_one_slip`` keeps it to one word a label); two
+    letters exactly."""
+    if len(word) > 5:
+        return {"NORM": {"FUZZY": word}}
+    if len(word) >= 3 and len(label) > 1:
+        return {"NORM": {"FUZZY1": word}}
+    return {"NORM": word}
+
+
+@lru_cache(maxsize=256)
+def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
+    """A field's label variants (folded words), each also as OCR reads it when it loses
+    spaces between some of its words ("Số thẻBHYT", "HIcard", "Bácsĩphụ trách", "ThẻBHsố"),
+    or reads one as a hyphen ("BS-phụ trách")."""
+    variants = load_lexicon(language).labels[key]
+    glued = [
+        (*words[:i], joint.join(words[i:j]), *words[j:])
+        for words in variants
+        for i in range(len(words) - 1)
+        for j in range(i + 2, len(words) + 1)
+        for joint in (("", "-") if j == i + 2 else ("",))  # a hyphen joins two words only
+    ]
+    return tuple(dict.fromkeys((*variants, *glued)))
+
+
+@lru_cache(maxsize=4)
+def label_matcher(language: str) -> Matcher:
+    matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
+    for key in load_lexicon(language).labels:
+        patterns = []
+        for variant in _variants(language, key):
+            pattern: list[dict[str, Any]] = []
+            for i, word in enumerate(variant):
+                if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
+                    pattern.append({"IS_PUNCT": True, "OP": "*"})
+                pattern.append(_word_pattern(word, variant))
+            patterns.append(pattern)
+        matcher.add(key, patterns)
+    return matcher
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    key: str
+    span: Span
+    score: float  # 1.0 for an exact match of the folded label, less for fuzzy ones
+
+
+def _label_score(span: Span, language: str, key: str) -> float:
+    found = " ".join(t.norm_ for t in span if not t.is_punct)
+    best = 0.0
+    for variant in _variants(language, key):
+        target = " ".join(variant)
+        if len(variant) == len(found.split()):
+            best = max(best, 1.0 - Levenshtein.normalized_distance(found, target))
+    return round(best, 3)
+
+
+def _one_slip(span: Span, language: str) -> bool:
+    """At most one of the label's short words misread, and another read right: "Dân lộc",
+    not "Dân lộn" nor "Sân lộc"."""
+    words = tuple(t.norm_ for t in span if not t.is_punct)
+    for variant in _variants(language, span.label_):
+        if len(variant) == len(words):
+            slips = [w != v for w, v in zip(words, variant, strict=True)]
+            short = sum(s for s, v in zip(slips, variant, strict=True) if len(v) <= 5)
+            if short == 0 or (short == 1 and not all(slips)):
+                return True
+    return False
+
+
+def find_labels(doc: Doc, language: str) -> list[LabelHit]:
+    matcher = label_matcher(language)
+    spans = []
+    for match_id, start, end in matcher(doc):
+        span = Span(doc, start, end, label=match_id)
+        # a label never runs over two lines, nor across a gap into the next cell ("Thẻ BH
+        # số | Căn cước công dân" holds no "Số căn cước công dân"; a dash bridges one: "Ra
+        # viện  -  Bệnh chính")
+        if (
+            span[0]._.line == span[-1]._.line
+            and not any(
+                _gap_before(doc, span[i : i + 1])
+                for i in range(1, len(span))
+                if not (span[i].is_punct or span[i - 1].is_punct)
+            )
+            and _one_slip(span, language)
+        ):
+            spans.append(span)
+    wrapped = _wrapped_labels(doc, language)
+    scores = {
+        (s.start, s.end, s.label): 1.0 if s in wrapped else _label_score(s, language, s.label_)
+        for s in spans + list(wrapped)
+    }
+    # the longest label wins an overlap, and of two on the same words the closer match
+    # ("Nhậpviện" is "Nhập viện", not "Số nhập viện" missing a word); a label wrapped in its
+    # cell counts as read whole
+    closest_first = sorted(scores, key=lambda k: -scores[k])
+    kept = sorted(
+        filter_spans([Span(doc, a, b, label=label) for a, b, label in closest_first]),
+        key=lambda s: s.start,
+    )
+    hits = [LabelHit(s.label_, s, scores[(s.start, s.end, s.label)]) for s in kept]
+    # a bare abbreviation right after another label on its line is that label's value: a
+    # card of group CN after "Mã thẻ BHYT:" is no weight (but "HA" in a row of column heads,
+    # between "Nhiệt" and "NT", is a head)
+    ends = {
+        i
+        for h in hits
+        if (i := _after_punct(doc, h.span.end)) < len(doc) and doc[i]._.line == h.span[-1]._.line
+    }
+    starts = {h.span.start for h in hits}
+    hits = [
+        h
+        for h in hits
+        if not (_bare_abbreviation(h) and h.span.start in ends and not _heads(doc, h, starts))
+    ]
+    # A label of two or three letters ("HA", "CN", "RR") is also a word or code inside values
+    # (the name "Hà", the BHYT group "CN"): it counts only where a field starts.
+    # A one-word label in capitals that starts no field is a word of a heading ("BỆNH VIỆN ĐA
+    # KHOA TỈNH …"), not the label "Khoa".
+    return [
+        h
+        for h in hits
+        if (
+            starts_field(doc, h)
+            or (
+                len(_letters(h.span)) > 3
+                and not _in_heading(doc, h.span)
+                and not _other_marks(h, language)
+            )
+            or _code_follows(doc, h)
+        )
+        and not _section_title(doc, h)
+        and not _small_word(doc, h, starts, language)
+        and not _starts_card(doc, h)
+    ]
+
+
+def _other_marks(hit: LabelHit, language: str) -> bool:
+    """A one-word label's letters with other marks: another word ("Nghệ" of "Nghệ An" is no
+    "Nghề")."""
+    word = hit.span.text.strip(".:;,")
+    if len(hit.span) != 1 or language != "vi":
+        return False
+    if (fold(word),) not in load_lexicon(language).labels[hit.key]:
+        return False  # a label of several words read glued ("Nghềnghiệp") is not one word
+    return _unprinted(word, language)
+
+
+def _unprinted(word: str, language: str) -> bool:
+    """A word with marks no label of the language prints it with."""
+    return nfc(word.strip(".:;,")).lower() not in load_lexicon(language).printed
+
+
+def _small_word(doc: Doc, hit: LabelHit, starts: set[int], language: str) -> bool:
+    """A label of two or three letters read in small letters with a mark, no colon after it:
+    a word, not the label, when its marks are none of the label's ("Hạ kali máu" is no "HA"
+    for the blood pressure) or another word of a name follows ("Hà Văn Tuấn", "Mã Văn Lực"
+    under "Bác sĩ phụ trách")."""
+    text = hit.span.text
+    if len(hit.span) != 1 or len(_letters(hit.span)) > 3 or hit.span[-1]._.colon:
+        return False
+    if text.isupper() or text.isascii():  # "HA", and labels written so: "Sex", "Job"
+        return False
+    if _unprinted(text, language):
+        return True
+    after = hit.span.end
+    if after >= len(doc) or doc[after]._.line != hit.span[-1]._.line or after in starts:
+        return False
+    word = doc[after].text
+    return len(word) > 1 and word.isalpha() and word[0].isupper() and word[1:].islower()
+
+
+@lru_cache(maxsize=4)
+def _label_beginnings(language: str) -> dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]]:
+    """Each label's beginnings of two words or more, or of one long word ("Ngày/tháng/năm"
+    over "sinh") -> (field key, the whole label)."""
+    beginnings: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = {}
+    for key in load_lexicon(language).labels:
+        for variant in _variants(language, key):
+            for n in range(1 if len(variant[0]) >= 8 else 2, len(variant)):
+                beginnings.setdefault(variant[:n], []).append((key, variant))
+    return beginnings
+
+
+def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
+    """Labels that wrapped in a narrow table cell ("Thành phần dân" over "tộc", "Nghề
+    nghiệp hiện" over "tại:"): the first line's words begin a label, and the words right
+    under their first word end it. The span is the first line's part, where the value
+    stands beside it."""
+    beginnings = _label_beginnings(language)
+    found = set()
+    i = 0
+    while i < len(doc):
+        end = _line_end(doc, i)
+        folded = [fold(t.text) for t in doc[i:end]]
+        # a wrapped label ends anywhere on its line: at the line's end, its cell's, or where
+        # its value starts ("Thành phần dân Kinh" over "tộc:")
+        for a in range(i, end):
+            for b in range(a + 1, min(end, a + 8) + 1):
+                words = tuple(w for w in folded[a - i : b - i] if w)
+                for key, variant in beginnings.get(words, ()):
+                    if b < end and folded[b - i] == variant[len(words)]:
+                        continue  # the label goes on on its line: not wrapped
+                    tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
+                    if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
+                        found.add(Span(doc, a, b, label=key))
+                        # the label's end is no value's wrapped text
+                        doc.user_data.setdefault("label_tails", set()).update(t.i for t in tail)
+        i = end
+    return found
+
+
+def _band(doc: Doc, low: float, high: float) -> list[Token]:
+    """The words whose tops lie strictly between low and high (page pixels)."""
+    if "by_top" not in doc.user_data:
+        doc.user_data["by_top"] = sorted((t._.bbox[1], t.i) for t in doc)
+    by_top = doc.user_data["by_top"]
+    first = bisect.bisect_right(by_top, (low, len(doc)))
+    last = bisect.bisect_left(by_top, (high, -1))
+    return [doc[i] for _, i in by_top[first:last]]
+
+
+def _words_under(doc: Doc, span: Span) -> list[Token]:
+    """The words of the line right under the span, from its left edge."""
+    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in span))
+    bottom, x0 = max(t._.bbox[3] for t in span), span[0]._.bbox[0]
+    under = [
+        t
+        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
+        if x0 - height < t._.bbox[0] < span[-1]._.bbox[2]
+    ]
+    under.sort(key=lambda t: t._.bbox[0])
+    if not under or abs(under[0]._.bbox[0] - x0) > height:
+        return []
+    return [t for t in under if fold(t.text)]
+
+
+#: an ICD-10 code as printed after its label, its I maybe read as 1 ("Mã 163.9")
+_CODE_SHAPE = re.compile(r"^\(?[A-Z1][0-9]{2}(?:\.[0-9]{1,2})?\)?[.,;]?$")
+
+
+def _code_follows(doc: Doc, hit: LabelHit) -> bool:
+    """A short code label ("Mã") inside a line counts when a code follows it: "… không đặc
+    hiệu Mã 163.9"."""
+    after = hit.span.end
+    return (
+        hit.key == "encounter.discharge_icd10"
+        and after < len(doc)
+        and doc[after]._.line == hit.span[-1]._.line
+        and bool(_CODE_SHAPE.match(doc[after].text))
+    )
+
+
+def _in_heading(doc: Doc, span: Span) -> bool:
+    """One capitalised word between capitalised words of its line (words maybe read joined
+    by a hyphen: "BỆNH VIỆN-ĐA KHOA THÀNH PHỐ …")."""
+    if len(span) != 1 or not span.text.isupper() or span.start == 0 or span.end == len(doc):
+        return False
+    around = (doc[span.start - 1], doc[span.end])
+    return all(
+        t._.line == span[0]._.line and t.text.replace("-", "").isalpha() and t.text.isupper()
+        for t in around
+    )
+
+
+def _section_title(doc: Doc, hit: LabelHit) -> bool:
+    """A label in capitals after a section's Roman numeral ("IV. TÌNH TRẠNG RA VIỆN") titles
+    a section of fields, and is none of them."""
+    i = hit.span.start - 1
+    return (
+        i >= 0
+        and doc[i]._.line == hit.span[0]._.line
+        and bool(_SECTION.match(doc[i].text))
+        and all(t.text.isupper() for t in hit.span if t.text.isalpha())
+    )
+
+
+def _letters(span: Span) -> str:
+    return "".join(t.norm_ for t in span if not t.is_punct)
+
+
+_ENUMERATOR = re.compile(r"^\(?\d{1,2}[.)]$|^[IVX]{1,4}\.$")
+
+
+def _after_punct(doc: Doc, i: int) -> int:
+    while i < len(doc) and doc[i].is_punct:
+        i += 1
+    return i
+
+
+def _bare_abbreviation(hit: LabelHit) -> bool:
+    """A label of two or three capitals and no colon ("CN" for cân nặng): right after another
+    label it is that label's value ("Mã thẻ BHYT: CN 3 83 …", a card of group CN)."""
+    text = hit.span.text
+    return len(hit.span) == 1 and len(text) <= 3 and text.isupper() and not hit.span[-1]._.colon
+
+
+def _starts_card(doc: Doc, hit: LabelHit) -> bool:
+    """A bare abbreviation that begins a whole health-insurance number on its line is the
+    card's group, not a label: "DT 2 30 3081644350" under "Số BHYT" ("ĐT" is the phone's)."""
+    if not _bare_abbreviation(hit):
+        return False
+    parsed = parse_value(
+        "insurance_number", doc[hit.span.start : _line_end(doc, hit.span.start)].text
+    )
+    return parsed is not None and not parsed.checks_failed
+
+
+def _heads(doc: Doc, hit: LabelHit, starts: set[int]) -> bool:
+    """Another label, or the line's end, right after the label (past specks: a cell's rule
+    read as "l"): it has no value beside it."""
+    after = _after_punct(doc, hit.span.end)
+    while after < len(doc) and _speck(doc[after]) and doc[after]._.line == hit.span[-1]._.line:
+        after = _after_punct(doc, after + 1)
+    return after >= len(doc) or after in starts or doc[after]._.line != hit.span[-1]._.line
+
+
+def _speck(token: Token) -> bool:
+    """A stray letter or mark, no digit: a rule or a speck read as "l", "I", "—"."""
+    return sum(ch.isalnum() for ch in token.text) <= 1 and not any(
+        ch.isdigit() for ch in token.text
+    )
+
+
+def _field_number(doc: Doc, i: int) -> int | None:
+    """The number printed before a label ("16." in "16. Mạch"), if token ``i`` is one."""
+    m = re.fullmatch(r"\(?(\d{1,2})[.)]?", doc[i].text) if i >= 0 else None
+    return int(m.group(1)) if m else None
+
+
+def _next_number(doc: Doc, i: int, own: int | None) -> bool:
+    """Is token ``i``, ending a value, the next field's number rather than the value ("87." in
+    "16. Mạch: 87. 17. Nhiệt độ")? A Roman numeral always is (a section's); a number is when
+    it is the label's number plus one, or when words follow it on its line (the next label,
+    matched or not). A number ending its line is the value, its stop a leader's remnant."""
+    text = doc[i].text
+    if not _ENUMERATOR.match(text):
+        return False
+    if not text.lstrip("(")[0].isdigit():
+        return True
+    if own is not None and _field_number(doc, i) == own + 1:
+        return True
+    after = doc[i + 1] if i + 1 < len(doc) else None
+    return after is not None and after._.line == doc[i]._.line and after.text[0].isalpha()
+
+
+def starts_field(doc: Doc, hit: LabelHit) -> bool:
+    """Is this label really the start of another field, or words inside a value (the BP label
+    "huyết áp" inside the diagnosis "Tăng huyết áp")? A field starts after an enumerator
+    ("16."), after a wide gap, or ends in a colon."""
+    first, last = hit.span[0], hit.span[-1]
+    if last._.colon:
+        return True
+    if first.i == 0 or doc[first.i - 1]._.line != first._.line:
+        return True
+    i = first.i - 1
+    while i > 0 and _wall(doc[i]) and doc[i - 1]._.line == first._.line:
+        i -= 1  # punctuation, a cell's wall, a speck ("Ethnic origin ¢ Employment")
+    before = doc[i]
+    if _ENUMERATOR.match(before.text):
+        return True
+    if re.fullmatch(r"\d{1,2}", before.text) and (i == 0 or doc[i - 1]._.line != first._.line):
+        return True  # the field's number read apart from its dot: "9 . Tel"
+    if (before.is_punct or _wall(before)) and (i == 0 or doc[i - 1]._.line != first._.line):
+        return True  # only brackets, bullets or a box before it: "(Ký, ghi rõ họ tên)"
+    height = max(1, first._.bbox[3] - first._.bbox[1])
+    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
+
+
+def _gap_before(doc: Doc, span: Span) -> bool:
+    """A wide gap between the span and the word before it on its line: a new column."""
+    first = span[0]
+    if first.i == 0 or doc[first.i - 1]._.line != first._.line:
+        return False
+    before = doc[first.i - 1]
+    height = max(1, first._.bbox[3] - first._.bbox[1])
+    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
+
+
+def _doc_width(doc: Doc) -> int:
+    """Past the rightmost word of the page."""
+    return _right_margin(doc) + 1
+
+
+def _right_margin(doc: Doc) -> int:
+    if "right_margin" not in doc.user_data:
+        doc.user_data["right_margin"] = max((t._.bbox[2] for t in doc), default=0)
+    return int(doc.user_data["right_margin"])
+
+
+def _line_end(doc: Doc, i: int) -> int:
+    line = doc[i]._.line
+    while i < len(doc) and doc[i]._.line == line:
+        i += 1
+    return i
+
+
+def _wall(token: Token) -> bool:
+    """No letter or digit: a table's wall or a speck read as "|", "_", "°"."""
+    return not any(ch.isalnum() for ch in token.text)

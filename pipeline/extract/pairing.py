@@ -1,0 +1,335 @@
+"""Pair a label with its value on the page: beside it, wrapped on, in its cell, or in its column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.extract.labels import (
+    _SECTION,
+    LabelHit,
+    _band,
+    _doc_width,
+    _field_number,
+    _gap_before,
+    _is_heading,
+    _line_end,
+    _next_number,
+    _right_margin,
+    _variants,
+    _wall,
+    starts_field,
+)
+from pipeline.extract.lexicon import OTHER
+from pipeline.extract.parsing import parse_value
+from pipeline.extract.text import fold
+from schemas.catalogue import field_spec
+
+
+def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
+    """Free text that ran into the right margin continues on the next line, unless that line
+    starts another field or a section; up to another field printed after it on that line."""
+    for _ in range(2):
+        if end >= len(doc) or doc[end - 1]._.bbox[2] < 0.85 * _right_margin(doc):
+            break
+        next_end = _line_end(doc, end)
+        tails = doc.user_data.get("label_tails", set())
+        # a label's last word wrapped onto the end of the line ("Mã bệnh" over "ICD", in the
+        # next column) ends the text only there
+        inside = tails & set(range(end, next_end))
+        if inside and min(inside) == next_end - len(inside) > end:
+            next_end = min(inside)
+        elif inside or end in starts or _is_heading(doc[end:next_end]):
+            break
+        later = [i for i in range(end + 1, next_end) if i in starts]
+        if later:
+            return later[0]  # "học hoặc mô học 20. Mã bệnh: A16.2"
+        end = next_end
+    return end
+
+
+def _starts_after(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> dict[int, LabelHit]:
+    """The fields that start after this label, by their first token."""
+    return {
+        h.span.start: h
+        for h in hits
+        if h.span.start >= hit.span.end and starts_field(doc, h) and not _value_of(doc, hit, h)
+    }
+
+
+def _value_of(doc: Doc, hit: LabelHit, other: LabelHit) -> bool:
+    """Another label's words right after this label, alone to their line's end, that this
+    label's field knows as a value: "Công việc: | Bác sĩ" (not the physician's label)."""
+    between = doc[hit.span.end : other.span.start]
+    if any(not _wall(t) for t in between) or other.span[-1]._.colon:
+        return False
+    if other.span[0]._.line != hit.span[-1]._.line:
+        return False
+    ends = other.span.end == len(doc) or doc[other.span.end]._.line != other.span[-1]._.line
+    return ends and _knows(hit, other.span)
+
+
+def _knows(head: LabelHit, words: Span) -> bool:
+    """Whether the label's field knows these words as one of its terms."""
+    if head.key == OTHER:
+        return False
+    parsed = parse_value(field_spec(head.key).type, words.text)
+    return parsed is not None and "known_term" in parsed.checks_passed
+
+
+def _value_tokens(
+    doc: Doc,
+    hit: LabelHit,
+    hits: Sequence[LabelHit],
+    starts: dict[int, LabelHit],
+    wraps: str = "",
+    in_column: bool = False,
+) -> list[Span]:
+    """Candidate value spans, in the order they are tried: right of the label up to the next
+    field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
+    options (``wraps="options"``) on its line, then with the line it may have run onto — and,
+    when the label ends its line, in its column below (labels above their values); when only
+    specks or another label follow it, first under it (a table cell's head); with
+    ``in_column``, under a label in a row of heads, first right under it.
+    ``starts``: the fields that start after the label (``_starts_after``)."""
+    line = hit.span[-1]._.line
+    stop = hit.span.end
+    while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
+        stop += 1
+    start = hit.span.end
+    while start < stop and doc[start].is_punct:
+        start += 1
+    ends = [stop]
+    if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
+        wrapped = _wrapped_end(doc, stop, starts)
+        if wrapped != stop:
+            # free text runs on; a row of options is tried on its line first
+            ends = [wrapped] if wraps == "text" else [stop, wrapped]
+    spans = []
+    own = _field_number(doc, hit.span.start - 1)
+    for end in ends:
+        while end > start and (doc[end - 1].is_punct or _next_number(doc, end - 1, own)):
+            end -= 1  # the next field's number ("2.") is not part of this value
+        if end > start:
+            spans.append(doc[start:end])
+    if start == stop and stop < len(doc) and doc[stop]._.line != line:
+        if in_column and _heads_a_row(hit, hits):
+            # a row of column heads over a row of values ("Breathing rate  Body weight" over
+            # "16 breaths/min 42.5kg"): the value under the head comes first, found by position
+            spans.extend(_value_under(doc, hit, hits, starts))
+        spans.extend(_values_below(doc, hit, starts))
+    elif _thin(doc[start:stop]):
+        # nothing but specks beside the label, or another label: a table cell's head, its
+        # value under it
+        spans = _value_under(doc, hit, hits, starts) + spans
+    return spans
+
+
+def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
+    """Another label on the label's row: a table's row of column heads."""
+    top = min(t._.bbox[1] for t in hit.span)
+    bottom = max(t._.bbox[3] for t in hit.span)
+    return any(h is not hit and _same_row(h.span, top, bottom) for h in hits)
+
+
+def without_label(key: str, text: str) -> str:
+    """The text without the field's own label before it: a box re-read whole may take it in
+    when the value wrapped under it ("Chỗ ở hiện nay: 349 Nguyễn Thị Minh Khai, …")."""
+    words = text.split()
+    folded = tuple(fold(w) for w in words)
+    for language in ("vi", "en"):
+        for variant in _variants(language, key):
+            if folded[: len(variant)] == variant and len(words) > len(variant):
+                return " ".join(words[len(variant) :]).lstrip(":.- ")
+    return text
+
+
+def _is_label(key: str, words: Sequence[Token]) -> bool:
+    """Do these words spell one of the field's labels, in either language?"""
+    folded = tuple(w for w in (fold(t.text) for t in words) if w)
+    return any(folded in _variants(language, key) for language in ("vi", "en"))
+
+
+def _cell_continuation(
+    doc: Doc, hit: LabelHit, span: Span, starts: dict[int, LabelHit], to_margin: bool = False
+) -> Span | None:
+    """A value that wrapped inside its table cell: it stops at the next cell's label on its
+    line (or, with ``to_margin``, at the page's right edge) and goes on right under it, at
+    the cell's left edge ("Chẩn đoán chính: Viêm gan virus B mạn, không có | Mã ICD: B18.1"
+    over "đồng nhiễm virus delta"). The value must come near its cell's edge, and the next
+    line go on in lower case or digits."""
+    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
+    after = span.end
+    while after < len(doc) and doc[after]._.line == span[-1]._.line and _wall(doc[after]):
+        after += 1  # the cell's wall read as "|", "_"
+    if after < len(doc) and doc[after]._.line == span[-1]._.line:
+        if after not in starts and not _gap_before(doc, doc[after : after + 1]):
+            return None
+        right = doc[after]._.bbox[0]  # the next cell's label, or the next column's value
+    elif to_margin:
+        right = _doc_width(doc)  # the last cell of its row
+    else:
+        return None
+    room = right - span[-1]._.bbox[2]  # what was left of the cell's width after the value
+    if room <= 0:
+        return None
+    left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
+    bottom = max(t._.bbox[3] for t in span)
+    tails = doc.user_data.get("label_tails", set())  # "sinh:" under "Ngày, tháng, năm"
+    below = [
+        t
+        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
+        if left <= t._.bbox[0]
+        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
+        and t.i not in tails
+        and not _wall(t)  # a speck is no line's start
+    ]
+    if not below:
+        return None
+    top = min(below, key=lambda t: t._.bbox[1])
+    on_line = sorted(t.i for t in below if t._.line == top._.line)
+    start, end = on_line[0], on_line[-1] + 1
+    if doc[start]._.bbox[0] > span[0]._.bbox[0] + height:
+        return None  # not at the cell's left edge: another column's words
+    # the room reaches the next cell's label: it takes in the padding either side of the wall
+    if room > max(6 * height, doc[start]._.bbox[2] - doc[start]._.bbox[0] + 2 * height):
+        return None  # the value ended well short of its cell's edge: the next word fitted
+    before = doc[start - 1]
+    while before.i > 0 and _wall(before) and before._.line == doc[start]._.line:
+        before = doc[before.i - 1]
+    if before._.line == doc[start]._.line and doc[start]._.bbox[0] - before._.bbox[2] < 2 * height:
+        return None  # the words run on from further left: a line of its own, no wrap
+    cut = [i for i in range(start, end) if i in starts]
+    end = cut[0] if cut else end
+    first = doc[start].text.lstrip("(")[:1]
+    if start in starts or end == start or not (first.islower() or first.isdigit()):
+        return None  # a wrapped line goes on in lower case or digits: "không đặc hiệu",
+        # "08/11", "(sung huyết)"
+    return doc[start:end]
+
+
+def _thin(span: Span) -> bool:
+    """Specks, rules and stray letters, no value: "m 1 —" beside a label in a table cell."""
+    return sum(ch.isalnum() for ch in span.text) <= 2 and all(
+        sum(ch.isalnum() for ch in t.text) <= 1 for t in span
+    )
+
+
+def _same_row(span: Span, top: int, bottom: int) -> bool:
+    s_top, s_bottom = min(t._.bbox[1] for t in span), max(t._.bbox[3] for t in span)
+    overlap = min(bottom, s_bottom) - max(top, s_top)
+    return overlap > 0.5 * min(bottom - top, s_bottom - s_top)
+
+
+def _value_under(
+    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], starts: dict[int, LabelHit]
+) -> list[Span]:
+    """The value under a label that heads a table cell or a column ("Phái" over "Nữ", "Mạch"
+    over "88 lần/phút"): a row of print below the label, in its column, which runs from the
+    label's left edge to the next label on its row. Found by position, not by OCR line:
+    Tesseract often reads a row of column heads as several lines. A head that wrapped in its
+    column ("Huyết áp động" over "mạch") is passed over."""
+    top = min(t._.bbox[1] for t in hit.span)
+    bottom = max(t._.bbox[3] for t in hit.span)
+    height = max(1, bottom - top)
+    x0 = hit.span[0]._.bbox[0]
+    row = [h.span for h in hits if h is not hit and _same_row(h.span, top, bottom)]
+    right = min((s[0]._.bbox[0] for s in row if s[0]._.bbox[0] > x0), default=_doc_width(doc))
+    left = max([x0 - 2 * height] + [s[-1]._.bbox[2] for s in row if s[-1]._.bbox[2] <= x0])
+    head = [t for t in doc[hit.span.start : _line_end(doc, hit.span.start)] if t._.bbox[0] < right]
+    for row_number in range(2):
+        column = [
+            t
+            for t in _band(doc, bottom - 0.3 * height, bottom + 6 * height)
+            if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
+            and not t.is_punct
+            and t._.bbox[3] - t._.bbox[1] >= height / 3  # no speck read as "l"
+        ]
+        if not column:
+            break
+        first = min(column, key=lambda t: (t._.bbox[1], t._.bbox[0]))
+        on_line = [t.i for t in column if t._.line == first._.line]
+        start, end = min(on_line), max(on_line) + 1
+        bottom = max(doc[i]._.bbox[3] for i in on_line)
+        if row_number == 0 and _is_label(hit.key, [*head, *doc[start:end]]):
+            continue  # the head wrapped in its column: "Huyết áp động" over "mạch"
+        cut = [i for i in range(start, end) if i in starts]
+        end = cut[0] if cut else end  # another field's label: this cell's value ends there
+        if end == start or _SECTION.match(doc[start].text):  # "II. ENCOUNTER": a new section
+            return []
+        return [doc[start:end]]
+    return []
+
+
+def _values_below(
+    doc: Doc, hit: LabelHit, starts: dict[int, LabelHit], depth: int = 4
+) -> list[Span]:
+    """Under a label that ends its line, the value is in the label's column on one of the next
+    lines: under a signature heading ("BÁC SĨ ĐIỀU TRỊ") after the instruction "(Ký, ghi rõ họ
+    tên)", the signature's scrawl or a restated "Họ và tên:". Stops where another field or a
+    section ("II. ...") starts."""
+    spans = []
+    i = hit.span.end
+    for row in range(depth):
+        if i >= len(doc):
+            break
+        line_end = _line_end(doc, i)
+        if _SECTION.match(doc[i].text):
+            break
+        column = _column_below(doc[i:line_end], hit.span)
+        i = line_end
+        start = column.start
+        while start < column.end and _wall(doc[start]):
+            start += 1  # "- Họ và tên": a dash; "☒ HEAD OF DEPARTMENT": a box
+        restated = starts.get(start) if start < column.end else None
+        if restated is not None and restated.key == OTHER:
+            if _is_heading(doc[start : column.end]):
+                break  # another person's heading: "HEAD OF DEPARTMENT"
+            continue  # an instruction line
+        if restated is not None and row == 0 and _alone_under(restated, column, hit):
+            spans.append(doc[start : column.end])  # a value that is also a label's word:
+            continue  # "Doctor" under "Profession"
+        if restated is not None and restated.key != "patient.full_name":
+            break
+        if restated is not None:
+            start = restated.span.end
+        while start < column.end and doc[start].is_punct:
+            start += 1
+        end = start
+        while end < column.end and end not in starts:
+            end += 1
+        if end > start and not doc[start].text.startswith("("):
+            spans.append(doc[start:end])
+    return spans
+
+
+def _alone_under(label: LabelHit, column: Span, head: LabelHit) -> bool:
+    """A label's words without a colon, alone in their column right under a heading label: a
+    value when one word ("Doctor" under "Profession"), or words the heading's field knows
+    ("Bác sĩ" under "Công việc"). Other words are as often the next label: "Current address"
+    under "Doctor"."""
+    if label.span[-1]._.colon or label.span.end != column.end:
+        return False
+    return len(label.span) == 1 or _knows(head, label.span)
+
+
+def _column_below(span: Span, label: Span) -> Span:
+    """Of a line below that holds several columns (signatures side by side: "TRƯỞNG KHOA …
+    BÁC SĨ ĐIỀU TRỊ"), the column under the label."""
+    height = max(1, label[0]._.bbox[3] - label[0]._.bbox[1])
+    pieces, start = [], span.start
+    for t in span[1:]:
+        if t._.bbox[0] - t.doc[t.i - 1]._.bbox[2] > 2 * height:
+            pieces.append(span.doc[start : t.i])
+            start = t.i
+    pieces.append(span.doc[start : span.end])
+    if len(pieces) == 1:
+        return span
+    x0, x1 = label[0]._.bbox[0], label[-1]._.bbox[2]
+
+    def distance(piece: Span) -> float:
+        p0, p1 = piece[0]._.bbox[0], piece[-1]._.bbox[2]
+        return abs((p0 + p1) / 2 - (x0 + x1) / 2)
+
+    return min(pieces, key=distance)

@@ -1,0 +1,50 @@
+"""A field's value read from its text: the type's parser, then the spelling of its words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from pipeline.extract.spelling import misspelt_words, restack_marks
+from pipeline.extract.values import PARSERS, ParsedValue
+
+#: types read as Vietnamese words, whose marks must make real syllables
+_SPELLED_TYPES = {
+    "person_name",
+    "physician_name",
+    "place_or_title",
+    "address",
+    "department",
+    "occupation",
+    "diagnosis",
+    "text",
+    "ethnicity",
+}
+
+
+def parse_value(field_type: str, text: str) -> ParsedValue | None:
+    """A value of the type read from its text, with its checks, spelling included: every
+    reading of a field (the page's, a re-reading's, a second model's) is parsed here."""
+    parsed = PARSERS[field_type](text)
+    return None if parsed is None else _spelling(field_type, parsed)
+
+
+def _spelling(field_type: str, parsed: ParsedValue) -> ParsedValue:
+    """Marked words must be syllables; a word whose stacked marks OCR pulled apart ("Câù") is
+    put back together ("Cầu"), and a person checks (``marks_restacked``)."""
+    if field_type not in _SPELLED_TYPES or not isinstance(parsed.value, str):
+        return parsed
+    wrong = misspelt_words(parsed.value)
+    if wrong:
+        fixed = {w: restack_marks(w) for w in wrong}
+        if all(fixed.values()):
+            value = re.sub(
+                r"[^\W\d_]+", lambda m: fixed.get(m.group(0)) or m.group(0), parsed.value
+            )
+            return replace(
+                parsed, value=value, checks_failed=parsed.checks_failed + ("marks_restacked",)
+            )
+        return replace(parsed, checks_failed=parsed.checks_failed + ("vietnamese_spelling",))
+    if not parsed.value.isascii():
+        return replace(parsed, checks_passed=parsed.checks_passed + ("vietnamese_spelling",))
+    return parsed
