@@ -1,0 +1,195 @@
+"""ICD-10 code and diagnosis text parsers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from pipeline.extract.confusions import confusions
+from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
+from pipeline.extract.grammar import ParsedValue
+from pipeline.extract.text import nfc, single_spaces, strip_diacritics
+from pipeline.extract.vocabulary import (
+    CAPITAL_SHAPED,
+    VocabularyMatch,
+    correct_vietnamese_diagnosis,
+    cut_short,
+    edge_speck,
+    hook_misread,
+    is_known_code,
+    is_subdivided,
+    mostly_marked,
+    repair_code,
+    snap_english_title,
+)
+
+# A code stands alone (not inside "24/105/24"); a leading 1 or | is the letter I misread, a
+# leading 0, 5, 8, 2 or 6 the letter it looks like (O, S, B, Z, G) when that makes a real code.
+_ICD = re.compile(r"(?<![\w/.-])([A-Z1|\[0-9][0-9OIl]{2})(?:\s?[.,]\s?([0-9OIl]{1,2}))?(?![\w/-])")
+
+
+def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
+    """A code held against the ICD-10 list: as read; else the one real code a single OCR slip
+    makes of it, which a person confirms; else as read, failing the check."""
+    letter_from_digit = read_as.isdigit() and read_as != "1"
+    if letter_from_digit and "." not in code:
+        return None  # "Giường 234": a bare number, not Z34
+    if is_known_code(code):
+        failed: tuple[str, ...] = ("letter_from_digit",) if letter_from_digit else ()
+        failed += ("code_complete",) if is_subdivided(code) else ()
+        if read_as in ("1", "|") and is_known_code("J" + code[1:]):
+            failed += ("letter_read_exactly",)  # a "1" is an I or a J: I20.9 and J20.9 are real
+        return ParsedValue(code, ("format", "known_code"), failed)
+    repaired = repair_code(code, read_as)
+    if repaired:
+        return ParsedValue(repaired, ("format", "known_code"), ("code_read_exactly",))
+    if letter_from_digit:
+        return None  # a number, not a code
+    return ParsedValue(code, ("format",), ("known_code",))
+
+
+_CODE_LETTER_SYMBOLS = confusions().code_letter_symbols
+
+
+def parse_icd10(text: str) -> ParsedValue | None:
+    original = text
+    text = re.sub(r"(?<!\w)l(?=\s?\d{2})", "I", nfc(text))  # "l 48.9": an I, not an L
+    text = re.sub(r"(?<=\d)\.{2,}(?=\s?\d)", ".", text)  # "A09..9"
+    text = re.sub(r"^\](?=\d{2})", "J", text.strip())  # "]44.1": the J read as a bracket
+    parsed = _parse_icd10(text.upper().translate(_CODE_LETTER_SYMBOLS))
+    if parsed and re.search(r"(?:^|\s)[€$£\]]\s?\d", original):  # a letter read as a symbol
+        return replace(parsed, checks_failed=parsed.checks_failed + ("letter_from_symbol",))
+    return parsed
+
+
+def _parse_icd10(upper: str) -> ParsedValue | None:
+    for m in _ICD.finditer(upper.replace("(", " ").replace(")", " ")):
+        first = m.group(1)[0]
+        letter = first.translate(_LETTER_LOOKALIKES)
+        code = letter + as_digits(m.group(1)[1:])
+        if m.group(2):
+            code += "." + as_digits(m.group(2))
+        if re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", code):
+            parsed = _known_icd10(code, read_as=first)
+            if parsed:
+                return parsed
+    # A code in character boxes reads "K 9 2 | 2", "KI5lI6 . 7", "NÑ 1 8. 5": one cell per
+    # character, the dot implied, the cells' walls read as "|", "I", "l" or any mark between
+    # them, its letter maybe twice (an "O" is a zero).
+    boxed = re.match(
+        r"[^A-Z0-9]*([A-Z])\1?((?:(?:[^A-Z0-9]|[IL])*[\dO]){2,4})", strip_diacritics(upper)
+    )
+    if boxed:
+        digits = re.sub(r"\D", "", boxed.group(2).replace("O", "0"))
+        code = boxed.group(1) + digits[:2] + ("." + digits[2:] if len(digits) > 2 else "")
+        parsed = _known_icd10(code, read_as=code[0])
+        if parsed:
+            return replace(parsed, checks_failed=parsed.checks_failed + ("boxed_code",))
+    return None
+
+
+# What follows a diagnosis on its line: the code's label and the code ("16.Mã A90",
+# "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item number printed before that label.
+_CODE_TAIL = re.compile(
+    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*\b(?:mã\s*(?:\S?icd)?|ma\s*(?:\S?icd)?|icd"
+    r"|\S*\s?code(?=\s*:?\s*[A-Z]\d))(?![^\W\d_])[^)]*\)?\s*$",
+    re.IGNORECASE,
+)
+
+
+#: what ends a diagnosis's line but is none of it: a field's number (10-49), a token of no
+#: letter or digit, a lone marked or small letter (a wall read as "l")
+_DIAGNOSIS_TAIL = re.compile(r"[1-4]\d[.,]?|[^\w]+|[^\W\d_A-Z]", re.UNICODE)
+
+
+def parse_diagnosis(text: str) -> ParsedValue | None:
+    """Diagnosis text as printed, without a trailing code or leaders; words OCR misread put
+    right against the diagnosis vocabulary (ICD-10 titles in English, common wording in
+    Vietnamese). Short tokens at its edges (a wall read as "l", the next cell's edge as
+    "SO") are dropped where the rest is a known diagnosis and the whole is not."""
+    cleaned = _diagnosis_text(text)
+    parsed = _diagnosis(cleaned)
+    if parsed is None or _KNOWN_DIAGNOSIS & set(parsed.checks_passed):
+        return parsed
+    words = cleaned.split()
+    for lead, tail in _EDGE_CUTS:
+        edges = words[:lead] + words[len(words) - tail :]
+        if lead + tail >= len(words) or not all(edge_speck(w) for w in edges):
+            continue
+        cut = _diagnosis(_diagnosis_text(" ".join(words[lead : len(words) - tail])))
+        if cut is not None and _KNOWN_DIAGNOSIS & set(cut.checks_passed):
+            return cut
+    return parsed
+
+
+_KNOWN_DIAGNOSIS = {"known_terms", "known_title"}
+#: words dropped at the start and at the end, fewest first
+_EDGE_CUTS = sorted(((a, b) for a in range(6) for b in range(4) if a + b), key=sum)
+
+#: the code's label and the code inside a diagnosis that wrapped in its cell, the code beside
+#: its first line ("… đồng nhiễm virus Mãbệnh B18.1 delta"), and a wrapped label's last word
+#: ("… tuần hoàn ICD ngoại vi")
+_CODE_INSIDE = re.compile(
+    r"\s(?:(?:mã|ma)\s*(?:bệnh|benh)?\s*(?:icd\S*)?|icd\S*)\s*:?\s*[A-Z]\d{2}(?:\.\d{1,2})?(?=\s)"
+    r"|\s(?-i:ICD)(?:-?(?:10|I0))?(?=\s+(?!code)[a-zà-ỹđ])",
+    re.IGNORECASE,
+)
+
+
+def _diagnosis_text(text: str) -> str:
+    """The diagnosis's line without a code after it or inside it, leaders, a tick box or
+    specks at its end."""
+    cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
+    cleaned = re.sub(r"[☒☑☐■□]", " ", cleaned)  # a tick box the text runs over
+    cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
+    cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
+    words = cleaned.split()
+    while words and _DIAGNOSIS_TAIL.fullmatch(words[-1]):
+        words.pop()  # the next field's number, a speck or a stray mark: "… venom 19", "… delta Ũ"
+    return _wall_bracket_off(single_spaces(" ".join(words).strip(" .,:;-_/|‹›„“”\"'`~¡!¿?«»")))
+
+
+def _wall_bracket_off(text: str) -> str:
+    """A cell's wall read as a bracket glued to the value's edge, with no bracket to match it:
+    "[Đẻ mổ lấy thai, không đặc hiệu"."""
+    if text.startswith("[") and "]" not in text:
+        return text[1:].lstrip()
+    if text.endswith("]") and "[" not in text:
+        return text[:-1].rstrip()
+    return text
+
+
+def _diagnosis(cleaned: str) -> ParsedValue | None:
+    if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
+        return None
+    if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
+        # specks read between words: "Bệnh.thương hàn", "không đề`cập", "[Dengue,cổ điển]",
+        # "Đau. bụng" (no title stops before a small letter)
+        specks = re.sub(r"[`´'’]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned)
+        specks = re.sub(r"(?<=[^\W\d_]{2})\.(?=\s(\w))", _stop_before_small, specks)
+        cleaned = single_spaces(specks)
+        if cleaned[:1] in CAPITAL_SHAPED:  # its first capital read small: "xuất huyết …"
+            cleaned = cleaned[0].upper() + cleaned[1:]
+        parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
+        if "known_terms" not in parsed.checks_passed and hook_misread(parsed.value):
+            parsed = replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_marks",))
+    else:
+        parsed = _held_against(snap_english_title(cleaned), "known_title")
+    if cut_short(str(parsed.value)):  # the rest of the title on a line not read with it
+        return replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_cut_short",))
+    return parsed
+
+
+def _stop_before_small(m: re.Match[str]) -> str:
+    return "" if m.group(1).islower() else m.group(0)
+
+
+def _held_against(match: VocabularyMatch, check: str, unknown_fails: bool = False) -> ParsedValue:
+    """A value held against a vocabulary: ``check`` passed when it is known (as read, or once
+    its OCR slips were put right); failed, where ``unknown_fails``, when it is not.
+
+    A correction is not flagged as a failed check: a failed check makes the extractor prefer
+    another reading of the field that passes its checks, often a piece of the same text."""
+    passed = ("has_text", check) if match.known else ("has_text",)
+    failed = (check,) if unknown_fails and not match.known else ()
+    return ParsedValue(match.value, passed, failed)

@@ -1,0 +1,275 @@
+"""Sex, treatment outcome and vital-sign parsers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from pipeline.extract.dates import as_digits
+from pipeline.extract.grammar import ParsedValue, wording_pattern
+from pipeline.extract.identifiers import as_digits_in_numbers
+from pipeline.extract.terms import _WALL_BEFORE_CAPITAL
+from pipeline.extract.text import fold, nfc, strip_diacritics
+
+_MALE, _FEMALE = {"nam", "male", "m"}, {"nu", "female", "f"}
+_TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
+_BOXED_TICK = re.compile(r"[\[\](){}|/li1]*[xv][\[\](){}|/li1]*")
+_GLUED_TICK = re.compile(r"([\[\](){}|/li1]*[xv][\[\](){}|/li1]*)(nam|nu|male|female)")
+#: an empty box's walls read glued to its option: "INam", "MINam"
+_GLUED_BOX = re.compile(r"[\[\](){}|/li1m]{1,2}(nam|nu|male|female)")
+#: the option's number written in its box, the walls read as letters: "1", "[2]", "1j", "|1|"
+_BOXED_CODE = re.compile(r"[\[\](|lij!]*([12])[\[\])|lij!]*")
+#: "Nữ" with its marks read as extra letters ("Nứử" -> "nuu")
+_GARBLED_FEMALE = re.compile(r"nu{1,2}")
+
+
+def parse_sex(text: str) -> ParsedValue | None:
+    """``Nam`` / ``Nữ`` written out; or both printed as options with the chosen one marked:
+    a code after them (``1. Nam 2. Nữ [1]``) or a tick before one (``☒ Nam ☐ Nữ``)."""
+    words = []
+    for token in re.split(r"[\s.:;,]+", nfc(text)):
+        word = "x" if token in _TICKS else fold(token)
+        word = re.sub(r"^\d+(?=[a-z]{2})", "", word)  # "1Nam" -> "nam"
+        glued = _GLUED_TICK.fullmatch(word)
+        if glued:  # a tick and its box read glued to the option: "XMale", "lXINữ"
+            words.extend(["x", glued.group(2)])
+        elif _BOXED_TICK.fullmatch(word):
+            words.append("x")  # "lXI": the box's walls read as letters around the tick
+        elif box := _GLUED_BOX.fullmatch(word):
+            words.append(box.group(1))
+        elif word:
+            words.append(word)
+    male = [i for i, w in enumerate(words) if w in _MALE]
+    female = [i for i, w in enumerate(words) if w in _FEMALE or _GARBLED_FEMALE.fullmatch(w)]
+    # One option alone is the answer, unless other marks beside it may be the other option
+    # garbled ("Nam lXlNũ"): then a person looks.
+    others = () if len(words) == 1 else ("single_option",)
+    if male and not female:
+        return ParsedValue("male", ("known_value",), others)
+    if female and not male:
+        return ParsedValue("female", ("known_value",), others)
+    if not (male and female):
+        return None
+    after = words[max(male[0], female[0]) + 1 :]
+    codes = [m.group(1) for m in map(_BOXED_CODE.fullmatch, after) if m]
+    if len(codes) == 1:
+        return ParsedValue("male" if codes[0] == "1" else "female", ("option_code",))
+    ticked = [
+        sex
+        for idx, sex in ((male[0], "male"), (female[0], "female"))
+        if idx > 0 and words[idx - 1] in _TICKS
+    ]
+    if len(ticked) == 1:
+        return ParsedValue(ticked[0], ("option_ticked",))
+    return None
+
+
+# --- outcome ----------------------------------------------------------------------------------
+
+# Folded wordings, spaces optional (OCR drops them in tick-box rows: "Nặnghơn").
+_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "recovered": ("khoi", "khoi benh", "recovered", "cured", "recovery"),
+    "improved": ("do giam", "do", "giam", "do, giam", "improved", "improving", "better"),
+    "unchanged": ("khong thay doi", "khong doi", "unchanged", "no change", "not changed"),
+    "worse": ("nang hon", "nang them", "worse", "worsened", "deteriorated"),
+    "deceased": ("tu vong", "chet", "deceased", "died", "death", "dead", "expired"),
+}
+# The Ministry's order (KET_QUA_DTRI 1-5), used for a code after an unnumbered list.
+_OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
+
+
+_OUTCOME_RE = wording_pattern(_OUTCOMES, r"[\s,]*")
+#: a tick, also as OCR reads a check mark's stroke ("/Recovered", "\\Improved")
+_TICK_CHARS = set("x☒☑✓✔✗✘⊠■/\\")
+
+
+def parse_outcome(text: str) -> ParsedValue | None:
+    """The outcome written out, or ticked (``☒ Khỏi ☐ Đỡ``), or coded after a numbered list
+    (``1. Khỏi 2. Đỡ, giảm … 5. Tử vong  2``)."""
+    folded = strip_diacritics(_WALL_BEFORE_CAPITAL.sub("", nfc(text))).lower()
+    # "[xilmproved": the I read as an l, in a row of options; a person confirms the reading
+    misread = re.sub(r"l(?=mprov)", "i", folded)
+    parsed = _outcome_in(misread)
+    if parsed and misread != folded and parsed.value == "improved":
+        return replace(parsed, checks_failed=parsed.checks_failed + ("outcome_read_exactly",))
+    return parsed
+
+
+def _outcome_in(folded: str) -> ParsedValue | None:
+    found: list[tuple[int, int, str]] = []  # (start, end, outcome), one per printed option
+    for m in _OUTCOME_RE.finditer(folded):
+        outcome = (m.lastgroup or "").rsplit("_", 1)[0]
+        if found and found[-1][2] == outcome and m.start() - found[-1][1] <= 2:
+            continue  # "Đỡ, giảm" is one option
+        found.append((m.start(), m.end(), outcome))
+    options = list(dict.fromkeys(o for _, _, o in found))
+    if not options:
+        return _garbled_outcome(folded)
+    if len(options) == 1:
+        return ParsedValue(options[0], ("known_value",))
+    ticked = []
+    previous_end = 0
+    for start, end, outcome in found:
+        gap = folded[previous_end:start]
+        mark = re.sub(r"[\s.,:;()\[\]0-9]", "", gap)
+        slash_between = mark in ("/", "\\") and previous_end > 0 and not re.search(r"\s[/\\]", gap)
+        ticked_mark = mark and len(mark) <= 4 and mark[0] in _TICK_CHARS or mark[-1:] in _TICK_CHARS
+        if ticked_mark and not slash_between:  # "Khỏi/Đỡ" is two options, no tick
+            ticked.append(outcome)
+        previous_end = end
+    ticked = list(dict.fromkeys(ticked))
+    if len(ticked) == 1:
+        return ParsedValue(ticked[0], ("option_ticked",))
+    after = folded[found[-1][1] :]
+    found_codes = list(re.finditer(r"(?<![\d.])[1-5](?![\d.])", after))
+    codes = [m.group(0) for m in found_codes]
+    # the code ends the options' text; a digit with words after it is in what follows them
+    # ("Ngày 18 tháng 3 năm 2006")
+    if len(codes) == 1 and not re.search(r"[a-z]{2}", after[found_codes[0].end() :]):
+        numbered = {}
+        for start, _, outcome in found:
+            number = re.search(r"([1-7])\s*[.)]?\s*$", folded[max(0, start - 4) : start])
+            if number:
+                numbered[number.group(1)] = outcome
+        chosen = numbered.get(codes[0]) or _OUTCOME_ORDER[int(codes[0]) - 1]
+        return ParsedValue(chosen, ("option_code",))
+    return None
+
+
+def _garbled_outcome(folded: str) -> ParsedValue | None:
+    """An outcome written out with one letter misread ("Tử vomg", "Recovercd"): one wording
+    of five letters or more, one letter off; or with a letter read twice ("Khỏổi"); a person
+    confirms it."""
+    from rapidfuzz.distance import Levenshtein
+
+    words = re.findall(r"[a-z]+", folded)
+    near = set()
+    for outcome, wordings in _OUTCOMES.items():
+        for wording in wordings:
+            size, compact = len(wording.split()), wording.replace(" ", "").replace(",", "")
+            for i in range(len(words) - size + 1):
+                read = "".join(words[i : i + size])
+                if _once(read) == _once(compact) != read or (
+                    len(compact) >= 5 and Levenshtein.distance(read, compact, score_cutoff=1) <= 1
+                ):
+                    near.add(outcome)
+    if len(near) != 1:
+        return None
+    return ParsedValue(near.pop(), (), ("outcome_read_exactly",))
+
+
+def _once(word: str) -> str:
+    """Each letter once where OCR read it twice: "khooi" -> "khoi"."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+# --- vital signs ------------------------------------------------------------------------------
+
+_DECIMAL = re.compile(r"(?<![\d/])(\d{1,3})(?:\s?[.,]\s?(\d{1,2}))?(?![\d/])")
+
+
+def _plain_number(whole: str, fraction: str | None) -> str:
+    """``37``, ``37.5``: no trailing zeros, a dot for the decimal comma."""
+    fraction = (fraction or "").rstrip("0")
+    return f"{int(whole)}.{fraction}" if fraction else str(int(whole))
+
+
+def _in_range(
+    value: str,
+    low: float,
+    high: float,
+    checks: tuple[str, ...] = (),
+    usual: tuple[float, float] | None = None,
+) -> ParsedValue:
+    """``plausible_range`` passed or failed; a possible value outside the ``usual`` range of
+    an inpatient's admission also fails ``unusual_value``: such values are rare on charts and
+    are what a misread digit makes (a pulse of 109 read as 199), so a person confirms them."""
+    number = float(value)
+    ok = low <= number <= high
+    failed = () if ok else ("plausible_range",)
+    if ok and usual is not None and not usual[0] <= number <= usual[1]:
+        failed = ("unusual_value",)
+    return ParsedValue(value, checks + (("plausible_range",) if ok else ()), failed)
+
+
+def _whole_number(
+    text: str, low: int, high: int, usual: tuple[float, float] | None = None
+) -> ParsedValue | None:
+    # not a decimal's fraction, but after a speck ("—.20"); not another sign's ("51 kg")
+    m = re.search(
+        r"(?<![\d/])(?<!\d[.,])(\d{1,3})(?![\d/]|[.,]\d|\s?(?:kg|mmHg|°))",
+        as_digits_in_numbers(nfc(text)),
+    )
+    return _in_range(str(int(m.group(1))), low, high, usual=usual) if m else None
+
+
+def parse_pulse(text: str) -> ParsedValue | None:
+    return _whole_number(text, 30, 250, usual=(40, 180))  # a newborn's runs to 180
+
+
+def parse_respiratory_rate(text: str) -> ParsedValue | None:
+    return _whole_number(text, 5, 80, usual=(8, 60))
+
+
+def parse_temperature(text: str) -> ParsedValue | None:
+    """°C with a decimal comma or point; a Fahrenheit reading is converted."""
+    clean = as_digits_in_numbers(nfc(text))
+    m = _DECIMAL.search(clean)
+    if not m:
+        return None
+    whole, fraction = m.group(1), m.group(2)
+    if re.search(r"°?\s*F\b", clean[m.end() : m.end() + 4]) and 90 <= int(whole) <= 110:
+        celsius = (float(f"{whole}.{fraction or 0}") - 32) * 5 / 9
+        celsius_text = _plain_number(*f"{celsius:.1f}".split("."))
+        return _in_range(celsius_text, 34, 43, ("fahrenheit",), usual=(35, 41.5))
+    after = clean[m.end() : m.end() + 3]
+    if fraction is None and (slip := re.match(r"\s?[.,]\s?([^\W\d_°CcđĐdF])", after)):
+        # the decimal read as a letter ("39. B", "37. K§"): a lookalike's digit, or none
+        digit = as_digits(slip.group(1))
+        parsed = _in_range(_plain_number(whole, digit if digit.isdigit() else None), 34, 43)
+        slipped = "digits_repaired" if digit.isdigit() else "decimal_point"
+        return replace(parsed, checks_failed=parsed.checks_failed + (slipped,))
+    if fraction is None and len(whole) == 3 and 340 <= int(whole) <= 430:
+        # "374": the decimal point was lost; the reading is likely 37.4 but a person decides.
+        return ParsedValue(_plain_number(whole[:2], whole[2]), (), ("decimal_point",))
+    return _in_range(_plain_number(whole, fraction), 34, 43, usual=(35, 41.5))
+
+
+#: a decimal point read as a colon ("63:5 kg"): the number as meant, for a person to confirm
+_COLON_DECIMAL = re.compile(r"(?<![\d/:])(\d{1,3})\s?[:;]\s?(\d)(?![\d/:])")
+
+
+def parse_weight(text: str) -> ParsedValue | None:
+    clean = as_digits_in_numbers(nfc(text))
+    if colon := _COLON_DECIMAL.search(clean):
+        parsed = _in_range(_plain_number(colon.group(1), colon.group(2)), 0.5, 300)
+        return replace(parsed, checks_failed=parsed.checks_failed + ("digits_repaired",))
+    m = _DECIMAL.search(clean)
+    if not m:
+        return None
+    return _in_range(_plain_number(m.group(1), m.group(2)), 0.5, 300)
+
+
+def parse_blood_pressure(text: str) -> ParsedValue | None:
+    """``SYS/DIA`` in mmHg, both in physiological ranges and systolic above diastolic. A
+    reading by cuff is written to the nearest 5 mmHg (``rounded_reading``): an 8 or 9 where
+    a 0 was printed is the commonest slip, and both models make it."""
+    digits = as_digits_in_numbers(nfc(text))
+    m = re.search(r"(?<!\d)(\d{2,3})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)", digits)
+    if not m:
+        return None
+    sys_, dia = int(m.group(1)), int(m.group(2))
+    value = f"{sys_}/{dia}"
+    ok = 50 <= sys_ <= 280 and 20 <= dia <= 180 and sys_ > dia
+    split = re.search(r"(?<![\d.,])(\d) (\d{2})\s*[/\\|⁄]\s*(\d{2,3})(?!\d)", digits)
+    if not ok and split:  # the systolic's first digit read apart: "1 60/85"
+        joined = parse_blood_pressure(f"{split[1]}{split[2]}/{split[3]}")
+        if joined is not None and "plausible_range" in joined.checks_passed:
+            return replace(joined, checks_failed=joined.checks_failed + ("digits_repaired",))
+    if not ok:
+        return ParsedValue(value, (), ("plausible_range",))
+    # as _in_range's usual ranges; and a pulse pressure (systolic less diastolic) seldom seen:
+    # "205/70" is "105/70" with a digit misread
+    usual = 70 <= sys_ <= 230 and 30 <= dia <= 140 and 15 <= sys_ - dia <= 120
+    passed = ("plausible_range",) + (("rounded_reading",) if sys_ % 5 == dia % 5 == 0 else ())
+    return ParsedValue(value, passed, () if usual else ("unusual_value",))
