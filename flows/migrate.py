@@ -12,13 +12,17 @@ document ids); settings and credentials are built from the environment where the
 from __future__ import annotations
 
 import queue
-from typing import Any
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.chart import check_scratch_space
 from pipeline.claims import (
@@ -55,9 +59,10 @@ def _settings(language: str | None) -> Settings:
 # Both tasks retry only what may pass (network, a database restarting), and never cache.
 # The delays add up to about four minutes: an object store or database restarted, or failed
 # over, within that is ridden out; past it the document stays queued for the next run.
+_DELAYS = [2, 5, 10, 20, 30, 60, 60, 60]
 _RETRIES: dict[str, Any] = {
-    "retries": 8,
-    "retry_delay_seconds": [2, 5, 10, 20, 30, 60, 60, 60],
+    "retries": len(_DELAYS),
+    "retry_delay_seconds": _DELAYS,
     "retry_jitter_factor": 0.2,
     "retry_condition_fn": _retry_if_transient,
     "cache_policy": NO_CACHE,
@@ -117,6 +122,23 @@ def _start_helper_runs(
     return count
 
 
+T = TypeVar("T")
+
+
+def _patiently(call: Callable[[], T]) -> T:
+    """The run's own database calls (claims, releases, the summary) ride out a database
+    restart or failover as the tasks do: transient errors are tried again after the same
+    delays."""
+    for delay in _DELAYS:
+        try:
+            return call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            time.sleep(delay)
+    return call()
+
+
 def _work_through(
     source_uri: str, batch_id: int, settings: Settings, slots: int, language: str | None
 ) -> dict[str, int]:
@@ -133,15 +155,18 @@ def _work_through(
         try:
             while True:
                 if not running:
-                    release_dead_here(sessions, batch_id)
-                free = slots - len(running)
-                for doc_id in claim(
-                    sessions, batch_id, owner, free, settings.lease_seconds, given_up
-                ):
+                    _patiently(partial(release_dead_here, sessions, batch_id))
+                free, lease = slots - len(running), settings.lease_seconds
+                claimed = _patiently(
+                    partial(claim, sessions, batch_id, owner, free, lease, given_up)
+                )
+                for doc_id in claimed:
                     future = migrate_document_task.submit(source_uri, doc_id, owner, language)
                     running[future] = doc_id
                     future.add_done_callback(done.put)
-                if not running and not outstanding(sessions, batch_id, given_up):
+                if not running and not _patiently(
+                    partial(outstanding, sessions, batch_id, given_up)
+                ):
                     break
                 try:
                     finished = done.get(timeout=poll)
@@ -151,16 +176,21 @@ def _work_through(
                 try:
                     state = finished.result()
                 except ScratchFull:
-                    release(sessions, [doc_id], owner)
+                    _patiently(partial(release, sessions, [doc_id], owner))
                     raise  # no room to work: the run stops, every unfinished document queued
                 except Exception:
-                    release(sessions, [doc_id], owner)
+                    _patiently(partial(release, sessions, [doc_id], owner))
                     given_up.add(doc_id)
                     state = "unfinished"
                 counts[state] = counts.get(state, 0) + 1
         finally:  # interrupted: what is still ours goes back at once
-            release(sessions, list(running.values()), owner)
+            _patiently(partial(release, sessions, list(running.values()), owner))
     return counts
+
+
+def _batch_id(sessions: sessionmaker[Session], batch: str) -> int:
+    with sessions() as session:
+        return find_batch(session, batch).id
 
 
 @flow(
@@ -188,12 +218,11 @@ def migrate_batch(
     open_database(settings.database_url)  # migrate the schema once, before the workers start
     sessions = sessions_for(settings.database_url)
     listed = list_and_register(source_uri, batch, language) if discover else {}
-    with sessions() as session:
-        batch_id = find_batch(session, batch).id
+    batch_id = _patiently(partial(_batch_id, sessions, batch))
     helpers = _start_helper_runs(parallel_runs - 1, source_uri, batch, language, documents_at_once)
     slots = documents_at_once if documents_at_once > 0 else settings.workers
     counts = _work_through(source_uri, batch_id, settings, slots, language)
-    status = batch_status(sessions, batch)
+    status = _patiently(partial(batch_status, sessions, batch))
     create_markdown_artifact(
         key="batch-summary",
         markdown=status_markdown(status)
