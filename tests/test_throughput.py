@@ -130,8 +130,12 @@ def test_a_300_page_pdf_is_read_in_bounded_memory(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", _LONG_CHART, str(long_pdf), str(tmp_path / "w")],
         # a clean environment: what the suite's other tests left in it does not count
-        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
-             "OMP_THREAD_LIMIT": "1", "PYTHONPATH": os.getcwd()},  # fmt: skip
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/root"),
+            "OMP_THREAD_LIMIT": "1",
+            "PYTHONPATH": os.getcwd(),
+        },  # fmt: skip
         capture_output=True,
         text=True,
         check=True,
