@@ -24,6 +24,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline import timing
 from pipeline.chart import check_scratch_space
 from pipeline.claims import (
     LeaseKeeper,
@@ -223,11 +224,13 @@ def migrate_batch(
     slots = documents_at_once if documents_at_once > 0 else settings.workers
     counts = _work_through(source_uri, batch_id, settings, slots, language)
     status = _patiently(partial(batch_status, sessions, batch))
+    peak = round(timing.peak_memory_mib())
     create_markdown_artifact(
         key="batch-summary",
         markdown=status_markdown(status)
         + "\n| this run | count |\n|---|---|\n"
-        + "".join(f"| {k} | {v} |\n" for k, v in sorted({**listed, **counts}.items())),
+        + "".join(f"| {k} | {v} |\n" for k, v in sorted({**listed, **counts}.items()))
+        + f"| peak memory of this run's process (MiB) | {peak} |\n",
         description="Documents by state, and what this run did (counts only, no patient data)",
     )
     return {
@@ -236,4 +239,5 @@ def migrate_batch(
         "unfinished": counts.get("unfinished", 0),
         "listed": listed,
         "helper_runs": helpers,
+        "peak_memory_mib": peak,
     }

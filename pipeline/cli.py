@@ -129,6 +129,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.report import status_text
 
     print(status_text(result["status"]))
+    print(f"peak memory of this run: {result['peak_memory_mib']} MiB")
     if result["unfinished"]:
         raise MigrateError(
             f"{result['unfinished']} documents could not be fetched from the source "

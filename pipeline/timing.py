@@ -12,11 +12,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 _LOCK = threading.Lock()
 _SECONDS: dict[str, float] = {}
 _CPU: dict[str, float] = {}
 _CALLS: dict[str, int] = {}
+
+
+def peak_memory_mib() -> float:
+    """This process's own peak resident memory. Not ``ru_maxrss``: Linux carries that over
+    ``exec`` from the parent that started the process, so a small child of a big test
+    runner or shell reports the parent's peak; ``VmHWM`` belongs to this process alone."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cpu_seconds() -> float:

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import os
-import resource
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,7 +166,7 @@ def run(
         return done
 
     done = cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", BATCH)
-    max_rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    max_rss_mib = float(re.search(r"peak memory of this run: (\d+) MiB", done.stdout)[1])
     cli("export", "--batch", BATCH, "--output", str(tmp / "bad.jsonl"))
     status = json.loads(cli("status", "--batch", BATCH, "--format", "json").stdout)
     records = {r["document"]: r for r in read_jsonl(tmp / "bad.jsonl")}
