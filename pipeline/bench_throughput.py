@@ -11,13 +11,14 @@ machine they are as noisy as its load.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from pipeline.timing import peak_in
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
@@ -44,7 +45,7 @@ def _run(scans: Path, work: Path, batch: str, workers: int) -> tuple[float, floa
         if done.returncode:
             raise SystemExit(f"emr-migrate run failed with exit code {done.returncode}")
         # the run reports its own peak (VmHWM): a child's ru_maxrss starts at its parent's
-        return elapsed, float(re.search(r"peak memory of this run: (\d+) MiB", done.stdout)[1])
+        return elapsed, peak_in(done.stdout)
     finally:
         s3.stop()
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
+from pipeline import __version__, timing
 from pipeline.config import Settings, settings_from_env
 from pipeline.errors import ExitCode, MigrateError, frames_only
 
@@ -129,7 +129,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.report import status_text
 
     print(status_text(result["status"]))
-    print(f"peak memory of this run: {result['peak_memory_mib']} MiB")
+    print(timing.peak_line(result["peak_memory_mib"]))
     if result["unfinished"]:
         raise MigrateError(
             f"{result['unfinished']} documents could not be fetched from the source "

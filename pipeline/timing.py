@@ -7,6 +7,7 @@ print" counts in both), so the table's rows do not add up to the total by design
 
 from __future__ import annotations
 
+import re
 import resource
 import threading
 import time
@@ -31,6 +32,19 @@ def peak_memory_mib() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_line(mib: float) -> str:
+    """What `emr-migrate run` prints last of its summary; ``peak_in`` reads it back."""
+    return f"peak memory of this run: {round(mib)} MiB"
+
+
+def peak_in(output: str) -> float:
+    """The peak a run printed (benchmarks and tests read a run's own figure this way)."""
+    found = re.search(r"peak memory of this run: (\d+) MiB", output)
+    if found is None:
+        raise ValueError("the run printed no peak memory line")
+    return float(found[1])
 
 
 def cpu_seconds() -> float:

@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pipeline.evaluation import read_jsonl, score
 from pipeline.ingest.local_s3 import LocalS3Server
 from pipeline.ingest.sources import make_minio_client
 from pipeline.synthetic import generate_charts
+from pipeline.timing import peak_in
 from tests import bad_scans
 from tests.batch import CLI
 
@@ -166,7 +166,7 @@ def run(
         return done
 
     done = cli("run", f"s3://{BUCKET}/{PREFIX}", "--batch", BATCH)
-    max_rss_mib = float(re.search(r"peak memory of this run: (\d+) MiB", done.stdout)[1])
+    max_rss_mib = peak_in(done.stdout)
     cli("export", "--batch", BATCH, "--output", str(tmp / "bad.jsonl"))
     status = json.loads(cli("status", "--batch", BATCH, "--format", "json").stdout)
     records = {r["document"]: r for r in read_jsonl(tmp / "bad.jsonl")}
