@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from spacy.tokens import Doc, Token
 
-from pipeline.extract.fields import LabelHit, LabelledPage, starts_field
+from pipeline.extract.fields import LabelledPage, starts_field
+from pipeline.extract.quoted import DIAGNOSIS, code_candidates, listed_tokens
 from pipeline.extract.values import as_digits, parse_medication
 from pipeline.extract.vocabulary import is_known_code
 from pipeline.models import FieldCandidate, union_bbox
@@ -101,26 +103,6 @@ def _code(token: Token, first_of_segment: bool) -> tuple[str, bool] | None:
     return code, misread
 
 
-def _listed_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Token]:
-    """The words after the label to the next field on its line, and the lines that continue
-    it (a wrapped line starts in lower case, or the line before ended on a separator)."""
-    starts = {h.span.start for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)}
-    tokens: list[Token] = []
-    i, line = hit.span.end, hit.span[-1]._.line
-    while i < len(doc) and i not in starts:
-        token = doc[i]
-        if token._.line != line:
-            first = token.text.lstrip("(")
-            previous = tokens[-1].text if tokens else ""
-            wrapped = bool(first[:1].islower()) or previous.endswith((",", ";"))
-            if not wrapped:
-                break
-            line = token._.line
-        tokens.append(token)
-        i += 1
-    return tokens
-
-
 def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     found: list[FieldCandidate] = []
     seen: set[str] = set()
@@ -130,7 +112,7 @@ def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             if hit.key != "secondary_icd10":
                 continue
             first_of_segment = True
-            for token in _listed_tokens(doc, hit, hits):
+            for token in listed_tokens(doc, hit, hits):
                 read = _code(token, first_of_segment)
                 first_of_segment = token.text.endswith((";", ",")) or token.text in {"-", "–"}
                 if read is None or read[0] in seen:
@@ -153,4 +135,14 @@ def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                         + (() if known else ("known_code",)),
                     )
                 )
+    # the other codes the principal diagnosis's text quotes (``quoted.py``)
+    for page in pages:
+        for hit in page.hits:
+            if hit.key != DIAGNOSIS:
+                continue
+            for c in code_candidates(page.doc, page.number, hit, page.hits)[1]:
+                if c.value in seen:
+                    continue
+                seen.add(str(c.value))
+                found.append(replace(c, key=list_item_key("secondary_icd10", len(found) + 1)))
     return found
