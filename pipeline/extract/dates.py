@@ -67,7 +67,7 @@ def _fold_value(text: str) -> str:
 
 #: digits OCR reads for a worn or dotted 0 and for a 1: "18/92/2009", "10/70/2006", "2618",
 #: "10/41/1980"
-_DIGIT_SLIPS = {"9": "0", "8": "0", "6": "0", "7": "1", "4": "1"}
+_DIGIT_SLIPS = {chr(k): v for k, v in confusions().date_digit_for.items()}
 
 
 def _slipped(digits: str, low: int, high: int) -> list[str]:

@@ -50,15 +50,21 @@ def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
 
 
 _CODE_LETTER_SYMBOLS = confusions().code_letter_symbols
+_AT_START = confusions().code_letter_at_start
+#: a character of the confusions table read for a code's letter, where a code starts: not
+#: after a word's letter or digit, before the code's two digits
+_LETTER_AT_START = re.compile(
+    "(?<!\\w)([" + re.escape("".join(map(chr, _AT_START))) + "])(?=\\s?\\d{2})"
+)
+_SYMBOL = re.compile("(?:^|\\s)[" + re.escape("".join(map(chr, _CODE_LETTER_SYMBOLS))) + "]\\s?\\d")
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
-    original = text
-    text = re.sub(r"(?<!\w)l(?=\s?\d{2})", "I", nfc(text))  # "l 48.9": an I, not an L
-    text = re.sub(r"(?<=\d)\.{2,}(?=\s?\d)", ".", text)  # "A09..9"
-    text = re.sub(r"^\](?=\d{2})", "J", text.strip())  # "]44.1": the J read as a bracket
+    original = nfc(text).strip()
+    lettered = _LETTER_AT_START.sub(lambda m: m.group(1).translate(_AT_START), original)
+    text = re.sub(r"(?<=\d)\.{2,}(?=\s?\d)", ".", lettered)  # a leader's dots: "A09..9"
     parsed = _parse_icd10(text.upper().translate(_CODE_LETTER_SYMBOLS))
-    if parsed and re.search(r"(?:^|\s)[€$£\]]\s?\d", original):  # a letter read as a symbol
+    if parsed and (lettered != original or _SYMBOL.search(original)):  # a letter as a symbol
         return replace(parsed, checks_failed=parsed.checks_failed + ("letter_from_symbol",))
     return parsed
 
@@ -113,12 +119,15 @@ def _alnum(text: str) -> int:
     return sum(ch.isalnum() for ch in text)
 
 
-def _code_in(word: str) -> ParsedValue | None:
+def code_in_word(word: str, known_only: bool = True) -> ParsedValue | None:
+    """The code a word holds, read by the code grammar, when it is the whole word (brackets,
+    the dagger-asterisk system's marks and punctuation aside); with ``known_only``, only a
+    code in the list."""
     core = word.lstrip(_OPENING).rstrip(_AFTER)
     if not core or not core[0].isalnum():
         return None
     parsed = parse_icd10(core)
-    if parsed is None or "known_code" not in parsed.checks_passed:
+    if parsed is None or (known_only and "known_code" not in parsed.checks_passed):
         return None
     if "boxed_code" in parsed.checks_failed:
         return None  # running text, not a code's cells
@@ -156,7 +165,7 @@ def quoted_codes(words: Sequence[str]) -> list[Quoted]:
         if not (bracketed or _slot(words, i)):
             continue
         follows = words[i + 1] if i + 1 < len(words) else ""
-        parsed = _code_in(word)
+        parsed = code_in_word(word)
         if parsed is None:
             continue
         start = i - 1 if i > 0 and words[i - 1] in _OPENING else i
