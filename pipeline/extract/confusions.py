@@ -84,8 +84,15 @@ def parse_confusions(data: Any) -> Confusions:
     if not all(len(w) == 1 for w in walls):
         raise ValueError("confusions table: box_walls must be single characters")
     return Confusions(
-        **maps,
-        **slips,
+        digit_for=maps["digit_for"],
+        code_letter_for=maps["code_letter_for"],
+        code_letter_symbols=maps["code_letter_symbols"],
+        code_letter_at_start=maps["code_letter_at_start"],
+        word_letter_for=maps["word_letter_for"],
+        separator_for=maps["separator_for"],
+        date_digit_for=maps["date_digit_for"],
+        code_letter_slips=slips["code_letter_slips"],
+        code_digit_slips=slips["code_digit_slips"],
         digit_lookalikes=frozenset(data["digit_for"]) | frozenset(walls),
         label_letter_groups=tuple(data["label_letter_groups"]),
     )

@@ -22,6 +22,7 @@ from pipeline.extract.labels import (
     find_labels,
 )
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
+from pipeline.extract.measures import OPTIONS
 from pipeline.extract.pairing import (
     _cell_continuation,
     _starts_after,
@@ -259,9 +260,12 @@ def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     return replace(c, rule=c.rule + ":unread")
 
 
-#: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female"),
-#: with "Nữ" also as OCR reads its marks ("Nứử" -> "nuu")
-_SEX_OPTIONS = ({"nam"}, {"nu", "nuu"}), ({"male"}, {"female"})
+#: a sex's options, folded, each language's pair as charts print them ("1. Nam 2. Nữ",
+#: "☒ Male ☐ Female"; ``vocabularies/options.json``), words of one letter left out
+_SEX_OPTIONS = tuple(
+    tuple({w for w in pair[value] if len(w) > 1} for value in ("male", "female"))
+    for pair in OPTIONS["sex"].values()
+)
 #: how loosely a value found by its options alone, its label lost, counts as labelled
 _OPTIONS_ONLY = 0.5
 
