@@ -23,7 +23,7 @@ from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, sec
 from pipeline.ingest.pages import detect_media_type
 from pipeline.models import BoxReader, ChartReading, OcrPage, PageImage, RawScan, ScanRef
 from pipeline.ocr.boxes import ImageBoxReader, StoredBoxReader
-from pipeline.ocr.engine import TESSERACT_LANGUAGES, check_tesseract
+from pipeline.ocr.engine import SECOND_OPINION_MODEL, TESSERACT_LANGUAGES, check_tesseract
 from pipeline.ocr.reader import JPEG_QUALITY, jpeg_path, read_scan
 from pipeline.ocr.tree import DocumentTree, Engine, PageTree
 from pipeline.review.calibration import Calibration, load_calibration
@@ -55,7 +55,6 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         ocr_pages,
         boxes if settings.reread else None,
         load_calibration(settings.calibration),
-        settings.ocr_timeout,
     )
     tree = document_tree(raw.sha256, language, ocr_pages, images, boxes, settings)
     return replace(reading, page_images=tuple(images), ocr=tree)
@@ -67,7 +66,6 @@ def extract_chart(
     ocr_pages: Sequence[OcrPage],
     boxes: BoxReader | None,
     calibration: Calibration | None,
-    timeout: float = 120.0,
 ) -> ChartReading:
     """Fields, lists and routing from a chart's OCR: the same whether the pages were just read
     or come from stored trees (``replay_chart``). ``boxes``: the reader of field boxes (None:
@@ -87,11 +85,11 @@ def extract_chart(
         secondary_codes = find_secondary_codes(labelled)
     if boxes is not None:  # doubtful values read again from their boxes
         with stage("field re-reads"):
-            candidates = reread_fields(candidates, boxes, language, timeout)
+            candidates = reread_fields(candidates, boxes, language)
             if language == "en":
-                candidates = restore_vietnamese_marks(candidates, boxes, timeout)
+                candidates = restore_vietnamese_marks(candidates, boxes)
         with stage("second opinions"):
-            candidates = second_opinion(candidates, boxes, timeout)
+            candidates = second_opinion(candidates, boxes, SECOND_OPINION_MODEL)
     # then held against each other as kept, and against the other values the page offered
     candidates = mark_ambiguous(cross_check(candidates), cross_check)
     return ChartReading(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from pipeline.models import RoutedField
+from pipeline.models import ChartReading, RoutedField
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "vaipe"
 #: a found drug name is the labelled one when they are this alike (0-100, case and marks folded)
@@ -53,13 +53,28 @@ def _drug_name(label: str) -> str:
     return " ".join(words)
 
 
-#: an ICD-10 code as a label's text quotes it; an O among its digits is the zero
-_LABELLED_CODE = re.compile(r"\b([A-Z])([0-9O]{2}(?:\.[0-9O]{1,2})?)\b")
+#: an ICD-10 code as a label's text quotes it; an O among its digits is the zero. Not the ends
+#: of a range inside a title ("Hội chứng mạch máu não (I60-I67)"), which codes no diagnosis
+_LABELLED_CODE = re.compile(
+    r"(?<![-\w])([A-Z])([0-9O]{2}(?:\.[0-9O]{1,2})?)\b(?!\s?-\s?[A-Z]?[0-9])"
+)
+#: the labels' own misreading of a code's letter ("T10" for I10, as the README warns): a code
+#: read with the one letter where the label has the other is counted as the labelled code
+_LABEL_LETTER_SLIPS = ({"I", "T"},)
 
 
 def codes_in_text(text: str) -> list[str]:
     """The codes a labelled diagnosis quotes (the labels' own misreadings, "T10", stay)."""
     return [m.group(1) + m.group(2).replace("O", "0") for m in _LABELLED_CODE.finditer(text)]
+
+
+def code_matches(read: str, labelled: str) -> bool:
+    """The read code is the labelled one, or differs only by the labels' letter slip."""
+    if read == labelled:
+        return True
+    return read[1:] == labelled[1:] and any(
+        {read[0], labelled[0]} == g for g in _LABEL_LETTER_SLIPS
+    )
 
 
 def read_labels(csv_path: Path) -> Labels:
@@ -90,7 +105,12 @@ class Score:
     diagnoses_auto: int = 0
     diagnoses_auto_wrong: int = 0
     codes_labelled: int = 0
-    codes_found: int = 0
+    codes_found: int = 0  # labelled codes read exactly
+    codes_found_tolerant: int = 0  # and those read where the label slipped a letter ("T10")
+    codes_read: int = 0  # codes the pipeline read (principal and secondary)
+    codes_read_labelled: int = 0  # of which the label quotes (tolerantly)
+    codes_auto: int = 0
+    codes_auto_unlabelled: int = 0  # auto-accepted codes the label does not quote
     seconds: float = 0.0
 
     def add(
@@ -100,6 +120,7 @@ class Score:
         diagnosis: str,
         codes: set[str],
         diagnosis_auto: bool = False,
+        codes_auto: frozenset[str] = frozenset(),
     ) -> None:
         self.images += 1
         names = [str(m.get("name") or "") for m in medications]
@@ -121,6 +142,15 @@ class Score:
             self.diagnoses_auto_wrong += diagnosis_auto and not right
         self.codes_labelled += len(labels.codes)
         self.codes_found += sum(c in codes for c in labels.codes)
+        self.codes_found_tolerant += sum(
+            any(code_matches(r, c) for r in codes) for c in labels.codes
+        )
+        for code in codes:
+            labelled = any(code_matches(code, c) for c in labels.codes)
+            self.codes_read += 1
+            self.codes_read_labelled += labelled
+            self.codes_auto += code in codes_auto
+            self.codes_auto_unlabelled += code in codes_auto and not labelled
 
 
 def _pct(part: int, whole: int) -> str:
@@ -147,6 +177,15 @@ def score_table(score: Score) -> str:
          _pct(score.diagnoses_auto_wrong, score.diagnoses_auto)),
         ("ICD-10 codes of the diagnoses read", f"{score.codes_found}/{score.codes_labelled}",
          _pct(score.codes_found, score.codes_labelled)),
+        ("  the label's letter slip tolerated",
+         f"{score.codes_found_tolerant}/{score.codes_labelled}",
+         _pct(score.codes_found_tolerant, score.codes_labelled)),
+        ("codes read that the label quotes", f"{score.codes_read_labelled}/{score.codes_read}",
+         _pct(score.codes_read_labelled, score.codes_read)),
+        ("codes auto-accepted", f"{score.codes_auto}/{score.codes_read}",
+         _pct(score.codes_auto, score.codes_read)),
+        ("  of which the label does not quote", f"{score.codes_auto_unlabelled}/{score.codes_auto}",
+         _pct(score.codes_auto_unlabelled, score.codes_auto)),
         ("seconds per prescription", f"{score.seconds / max(score.images, 1):.2f}", ""),
     ]  # fmt: skip
     return "\n".join(f"{name:<40} {count:>10} {share}" for name, count, share in rows)
@@ -156,42 +195,62 @@ def _values(fields: Iterable[RoutedField], wanted: Callable[[str], bool]) -> lis
     return [str(r.candidate.value) for r in fields if wanted(r.candidate.key) and r.candidate.value]
 
 
-def evaluate(root: Path, limit: int | None = None) -> Score:
-    """Read every labelled image under ``root`` through the pipeline and score it."""
-    from pipeline.chart import identify, read_chart
+def _read(image: Path, root: Path, trees: Path | None) -> ChartReading:
+    """One image read through the pipeline; with ``trees``, its OCR tree kept there on the
+    first read and replayed from there afterwards (extraction and routing run again, the
+    engine does not)."""
+    from pipeline.chart import identify, read_chart, replay_chart
     from pipeline.config import settings_from_env
     from pipeline.ingest.sources import copy_local
     from pipeline.models import ScanRef
+    from pipeline.ocr.tree import DocumentTree, read_gzip_json, write_gzip_json
+    from pipeline.review.calibration import load_calibration
 
     settings = settings_from_env()
+    stored = trees / f"{image.stem}.json.gz" if trees else None
+    if stored is not None and stored.is_file():
+        tree = DocumentTree.from_dict(read_gzip_json(stored))
+        return replay_chart(tree, load_calibration(settings.calibration))
+    with tempfile.TemporaryDirectory(prefix="emr-real-") as tmp:
+        local = Path(tmp) / image.name
+        sha = copy_local(image, local, settings.max_scan_bytes)
+        raw = identify(ScanRef(str(root), image.name, local.stat().st_size), local, sha)
+        reading = read_chart(raw, settings, Path(tmp) / "pages")
+    if stored is not None and reading.ocr is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        write_gzip_json(stored, reading.ocr.to_dict())
+    return reading
+
+
+def evaluate(root: Path, limit: int | None = None, trees: Path | None = None) -> Score:
+    """Read every labelled image under ``root`` through the pipeline and score it."""
     score = Score()
     images = sorted((root / "images").glob("*.png"))[:limit]
     for image in images:
         labels = read_labels(root / "labels" / (image.stem + ".csv"))
-        with tempfile.TemporaryDirectory(prefix="emr-real-") as tmp:
-            local = Path(tmp) / image.name
-            sha = copy_local(image, local, settings.max_scan_bytes)
-            started = time.monotonic()
-            reading = read_chart(
-                identify(ScanRef(str(root), image.name, local.stat().st_size), local, sha),
-                settings,
-                Path(tmp) / "pages",
-            )
-            score.seconds += time.monotonic() - started
+        started = time.monotonic()
+        reading = _read(image, root, trees)
+        score.seconds += time.monotonic() - started
         medications = [
             {**json.loads(str(r.candidate.value)), "decision": str(r.decision)}
             for r in reading.medications
             if r.candidate.value
         ]
         diagnosis = " ".join(_values(reading.fields, lambda k: k.endswith("_diagnosis")))
-        codes = _values(
-            reading.fields + reading.secondary_icd10,
-            lambda k: k == "encounter.discharge_icd10" or k.startswith("secondary_icd10"),
-        )
+        coded = [
+            r
+            for r in reading.fields + reading.secondary_icd10
+            if r.candidate.value
+            and (r.key == "encounter.discharge_icd10" or r.key.startswith("secondary_icd10"))
+        ]
         auto = any(
             r.key.endswith("_diagnosis") and r.decision == "auto_accepted" for r in reading.fields
         )
-        score.add(labels, medications, diagnosis, set(codes), auto)
+        codes_auto = frozenset(
+            str(r.candidate.value) for r in coded if r.decision == "auto_accepted"
+        )
+        codes = {str(r.candidate.value) for r in coded}
+        score.add(labels, medications, diagnosis, codes, auto, codes_auto)
     return score
 
 
@@ -199,10 +258,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.realdata", description=__doc__)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="the vaipe folder")
     parser.add_argument("--limit", type=int, default=None, help="read only the first N images")
+    parser.add_argument(
+        "--trees",
+        type=Path,
+        default=None,
+        help="a scratch folder outside the repository: each image's OCR tree is kept there on "
+        "its first read and replayed after (extraction only, seconds)",
+    )
     args = parser.parse_args()
     if not (args.root / "images").is_dir():
         raise SystemExit(f"no real prescriptions at {args.root}: pass --root")
-    print(score_table(evaluate(args.root, args.limit)))
+    print(score_table(evaluate(args.root, args.limit, args.trees)))
 
 
 if __name__ == "__main__":

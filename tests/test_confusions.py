@@ -30,6 +30,9 @@ def test_the_shipped_table_loads() -> None:
         ({"separator_for": ["/"]}, "one character"),
         ({"box_walls": ["[]"]}, "single characters"),
         ({"label_letter_groups": "ceo"}, "list of strings"),
+        ({"code_digit_slips": {"0": ""}}, "to some"),
+        ({"code_letter_slips": ["I"]}, "to some"),
+        ({"code_letter_at_start": {"]": "JJ"}}, "one character"),
     ],
 )
 def test_the_loader_refuses_what_it_would_ignore(change: dict[str, Any], message: str) -> None:
@@ -48,3 +51,15 @@ def test_the_extractor_reads_through_the_table() -> None:
     assert as_digits("1O5") == "105"
     parsed = parse_icd10("€22.0")
     assert parsed is not None and parsed.value == "C22.0"
+
+
+def test_a_codes_letter_read_where_a_code_starts_comes_from_the_table() -> None:
+    table = confusions()
+    for read, letter in [("]", "J"), ("l", "I")]:
+        assert read.translate(table.code_letter_at_start) == letter
+        parsed = parse_icd10(f"{read}44.1")
+        assert parsed is not None and parsed.value == f"{letter}44.1"
+        assert "letter_from_symbol" in parsed.checks_failed  # a person confirms the letter
+    # elsewhere the same characters are walls and words' letters, not a code's letter
+    parsed = parse_icd10("[J44.1] lipid 12")
+    assert parsed is not None and parsed.value == "J44.1" and not parsed.checks_failed

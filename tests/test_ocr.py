@@ -262,13 +262,14 @@ def test_leaders_and_boxes_are_erased_but_the_values_stay(tmp_path: Path) -> Non
 def test_an_english_chart_keeps_the_marks_of_a_vietnamese_name(tmp_path: Path) -> None:
     from pipeline.extract.fields import extract_fields, label_pages
     from pipeline.extract.reread import restore_vietnamese_marks
+    from pipeline.ocr.boxes import ImageBoxReader
 
     pixels = clean_page(render(["Patient name: TRẦN NHẬT THẮNG", "Sex: Male"])).pixels
     image = save(pixels, tmp_path / "en.png")
     language, images, pages = read_pages([image], "en", 60)
     name = next(c for c in extract_fields(label_pages(pages, "en")) if c.key == "patient.full_name")
     assert name.value and name.value.isascii()  # the English model cannot see the marks
-    restored = restore_vietnamese_marks([name], images, 60)[0]
+    restored = restore_vietnamese_marks([name], ImageBoxReader(images, 60))[0]
     assert restored.value == "TRẦN NHẬT THẮNG" and restored.rule.endswith("reread:vie")
 
 

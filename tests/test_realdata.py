@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.realdata import DEFAULT_ROOT, Labels, Score, codes_in_text, evaluate, name_matches
+from pipeline.realdata import (
+    DEFAULT_ROOT,
+    Labels,
+    Score,
+    code_matches,
+    codes_in_text,
+    evaluate,
+    name_matches,
+)
 
 pytestmark = pytest.mark.tesseract
 
@@ -17,6 +25,8 @@ def test_labels_are_matched_tolerantly() -> None:
     assert name_matches("Hoạt huyết dưỡng não", "HOẠT HUYẾT DƯỠNG NÃO 150mg+20mg")
     assert not name_matches("Paracetamol", "NOVOXIM-500 0,5g")
     assert codes_in_text("(LO8.0) Viêm da có mủ; (G46*) Hội chứng") == ["L08.0", "G46"]
+    assert codes_in_text("T10 - Tăng huyết áp; bệnh mạch não (I60-I67)") == ["T10"]  # no range
+    assert code_matches("I10", "T10") and not code_matches("J10", "I10")
 
 
 def test_a_wrong_auto_accepted_entry_is_counted() -> None:

@@ -17,9 +17,10 @@ from pipeline.extract.reread import (
     restore_vietnamese_marks,
     second_opinion,
 )
-from pipeline.models import BBox, FieldCandidate, PageImage
+from pipeline.models import BBox, BoxReader, FieldCandidate, PageImage
 from pipeline.ocr import engine
-from pipeline.ocr.boxes import unbox_cells
+from pipeline.ocr.boxes import ImageBoxReader, unbox_cells
+from pipeline.ocr.engine import SECOND_OPINION_MODEL
 from pipeline.ocr.lines import read_line
 from pipeline.review.routing import candidate_score
 
@@ -49,6 +50,11 @@ def chart_page(
     return PageImage(1, path, img.width, img.height, 300), boxes
 
 
+def boxes_of(page: PageImage) -> BoxReader:
+    """OCR's reader of the page's field boxes, as the chart hands it to extraction."""
+    return ImageBoxReader([page], 30)
+
+
 def candidate(key: str, value: str, box: BBox, confidence: float, **checks: tuple[str, ...]):
     return FieldCandidate(
         key, value, value, 1, box, confidence, 1.0, "label:test", checks.get("passed", ()),
@@ -64,7 +70,7 @@ def test_a_name_read_again_in_capitals_loses_the_doubt_on_its_case(tmp_path: Pat
         "patient.full_name", "VÕ NGỌC HIỀN", box, 0.8,
         passed=("letters_only", "known_surname"), failed=("in_capitals",),
     )  # fmt: skip
-    (kept,) = reread_fields([first], [page], "vi", 30)
+    (kept,) = reread_fields([first], boxes_of(page), "vi")
     assert kept.value == "VÕ NGỌC HIỀN" and "reread_agrees" in kept.checks_passed
     assert kept.checks_failed == ()
 
@@ -103,7 +109,7 @@ def test_a_misread_id_is_corrected_and_a_right_one_kept(tmp_path: Path) -> None:
         passed=("length", "cccd_century_sex"), failed=("cccd_province",),
     )  # fmt: skip
     right = candidate("patient.birth_date", "2003-11-05", date_box, 0.8, passed=("real_date",))
-    fixed, kept = reread_fields([misread, right], [page], "vi", 30)
+    fixed, kept = reread_fields([misread, right], boxes_of(page), "vi")
     assert fixed.value == CCCD and not fixed.checks_failed
     assert fixed.rule == "label:test+reread:digits" and fixed.ocr_confidence > 0.8
     # two readings that agree: the value stands, and the agreement counts for it
@@ -115,7 +121,7 @@ def test_a_name_garbled_past_parsing_is_read_again_from_its_box(tmp_path: Path) 
     page, (box,) = chart_page(tmp_path, [("Họ và tên:", "NGUYỄN THỊ TRÂM")])
     # the page reading gave "74 CAM NGAN"-like print no name parses from: no value, its box
     garbled = replace(candidate("patient.full_name", "", box, 0.0), value=None)
-    (read,) = reread_fields([garbled], [page], "vi", 30)
+    (read,) = reread_fields([garbled], boxes_of(page), "vi")
     assert read.value == "NGUYỄN THỊ TRÂM" and read.rule == "label:test+reread:line"
 
 
@@ -126,11 +132,11 @@ def test_readings_that_disagree_go_to_a_person_unless_the_chart_decides(tmp_path
         "patient.national_id", "079203004512", box, 0.85,
         passed=("length", "cccd_province", "cccd_century_sex"),
     )  # fmt: skip
-    (alone,) = reread_fields([doubtful], [page], "vi", 30)
+    (alone,) = reread_fields([doubtful], boxes_of(page), "vi")
     assert alone.value == "079203004512" and alone.checks_failed == ("reread_disagrees",)
     # the chart's sex says which reading is right (the century-and-sex digit 3 is a woman's)
     sex = candidate("patient.sex", "female", sex_box, 0.99, passed=("known_value",))
-    corrected, _ = cross_check(reread_fields([doubtful, sex], [page], "vi", 30))
+    corrected, _ = cross_check(reread_fields([doubtful, sex], boxes_of(page), "vi"))
     assert corrected.value == CCCD and "cccd_matches_sex" in corrected.checks_passed
 
 
@@ -141,7 +147,7 @@ def test_codes_read_with_an_i_and_with_a_j_go_to_a_person(tmp_path: Path) -> Non
     first = candidate(
         "encounter.discharge_icd10", "I20.0", box, 0.35, passed=("format", "known_code")
     )
-    (kept,) = reread_fields([first], [page], "vi", 30)
+    (kept,) = reread_fields([first], boxes_of(page), "vi")
     assert kept.value == "I20.0" and kept.checks_failed == ("reread_disagrees",)
 
 
@@ -152,7 +158,7 @@ def test_a_code_whose_1_is_read_again_as_another_letter_goes_to_a_person(tmp_pat
         "encounter.discharge_icd10", "I20.0", box, 0.43,
         passed=("format", "known_code"), failed=("letter_read_exactly",),
     )  # fmt: skip
-    (kept,) = reread_fields([first], [page], "vi", 30)
+    (kept,) = reread_fields([first], boxes_of(page), "vi")
     assert kept.value == "I20.0" and "reread_disagrees" in kept.checks_failed
 
 
@@ -170,23 +176,23 @@ def test_an_english_chart_takes_only_the_marks_of_vietnamese_text(tmp_path: Path
         candidate("patient.address", "Thon Thuong, xa Xuan Phu, huyen Son Duong", bare, 0.7),
         candidate("encounter.department", "Infectious Diseases", english, 0.9),
     ]
-    restored = restore_vietnamese_marks(read_in_english, [page], 30)
+    restored = restore_vietnamese_marks(read_in_english, boxes_of(page))
     assert restored[0].value == "Thôn Trung, xã An Bình, huyện Đông Anh"
     assert restored[0].rule.endswith("+reread:vie")
     assert [c.value for c in restored[1:]] == [c.value for c in read_in_english[1:]]
     # a bare reading of marked print cannot be right: with other letters than the marked
     # reading's, it takes the marked reading's, for a person to confirm
     wrong = replace(read_in_english[0], value="Thon Trung, xa An Binh, huyen Dong Ang")
-    fixed = restore_vietnamese_marks([wrong], [page], 30)[0]
+    fixed = restore_vietnamese_marks([wrong], boxes_of(page))[0]
     assert fixed.value == "Thôn Trung, xã An Bình, huyện Đông Anh"
     assert "letters_from_second_reading" in fixed.checks_failed
     # a bare name is not: on bare capitals the Vietnamese model makes marks up
     name = candidate("patient.full_name", "THON TRUNG XA AN BINH HUYEN DONG ANG", marked, 0.7)
-    assert restore_vietnamese_marks([name], [page], 30)[0].value == name.value
+    assert restore_vietnamese_marks([name], boxes_of(page))[0].value == name.value
     # a reading the English model garbled (digits for marked letters, marks no syllable has)
     # takes the Vietnamese reading's letters, for a person to confirm
     garbled = replace(read_in_english[0], value="Th6n Trung, x4 An Binh, huyén Dong Anh")
-    fixed = restore_vietnamese_marks([garbled], [page], 30)[0]
+    fixed = restore_vietnamese_marks([garbled], boxes_of(page))[0]
     assert fixed.value == "Thôn Trung, xã An Bình, huyện Đông Anh"
     assert "letters_from_second_reading" in fixed.checks_failed
 
@@ -198,15 +204,15 @@ def test_a_garbled_name_on_an_english_chart_takes_the_vietnamese_reading(tmp_pat
     )
     # "Phing" is no syllable: the English model garbled a marked letter; "Linh" takes no mark
     garbled = candidate("encounter.attending_physician", "Phing Thi Linh", box, 0.75)
-    fixed = restore_vietnamese_marks([garbled], [page], 30)[0]
+    fixed = restore_vietnamese_marks([garbled], boxes_of(page))[0]
     assert fixed.value == "Phùng Thị Linh"
     assert "letters_from_second_reading" in fixed.checks_failed
     # capitals printed bare, read right, stay bare: no ink above or below them is a mark (the
     # Vietnamese model reads "PHÙNG THỊ LINH" there); marked capitals get their marks
     bare = candidate("patient.full_name", "PHUNG THI LINH", bare_box, 0.9)
-    assert restore_vietnamese_marks([bare], [page], 30)[0].value == "PHUNG THI LINH"
+    assert restore_vietnamese_marks([bare], boxes_of(page))[0].value == "PHUNG THI LINH"
     marked = candidate("patient.full_name", "PHAM THI LUA", marked_box, 0.9)
-    assert restore_vietnamese_marks([marked], [page], 30)[0].value == "PHẠM THỊ LỤA"
+    assert restore_vietnamese_marks([marked], boxes_of(page))[0].value == "PHẠM THỊ LỤA"
 
 
 def test_a_second_model_vouches_only_for_what_it_reads_too(tmp_path: Path) -> None:
@@ -224,10 +230,11 @@ def test_a_second_model_vouches_only_for_what_it_reads_too(tmp_path: Path) -> No
         replace(read[2], value="120/60"),  # a dotted zero read as 6
         replace(read[2], value=None),  # nothing read: nothing to vouch for
     ]
-    agreed = second_opinion(read, [page], 30)
+    agreed = second_opinion(read, boxes_of(page), SECOND_OPINION_MODEL)
     assert all(c.checks_passed == ("second_model_agrees",) for c in agreed)
     assert all(candidate_score(a) > candidate_score(c) for a, c in zip(agreed, read, strict=True))
-    assert [c.checks_passed for c in second_opinion(misread, [page], 30)] == [()] * 4
+    disagreed = second_opinion(misread, boxes_of(page), SECOND_OPINION_MODEL)
+    assert [c.checks_passed for c in disagreed] == [()] * 4
 
 
 def test_a_card_number_in_character_cells_is_read_out_of_its_cells(tmp_path: Path) -> None:
@@ -252,13 +259,13 @@ def test_a_card_number_in_character_cells_is_read_out_of_its_cells(tmp_path: Pat
         passed=("format",),
     )  # fmt: skip
     misread = replace(misread, raw_text="GB 4 8 4 |5|2|5|2|0|10|0|9|7|3|5|")
-    (fixed,) = reread_fields([misread], [page], "vi", 30)
+    (fixed,) = reread_fields([misread], boxes_of(page), "vi")
     assert fixed.value == "GB4845252009735"  # the 15 characters a card holds, no walls
     # the page reading garbled it past parsing: the box's reading is the value
     unread = replace(
         misread, value=None, raw_text="GB 4 8 4 ISI2I5I2I0I0I9I7I3I5I", checks_passed=()
     )
-    (found,) = reread_fields([unread], [page], "vi", 30)
+    (found,) = reread_fields([unread], boxes_of(page), "vi")
     assert found.value == "GB4845252009735" and found.rule.endswith("+reread:digits")
     # characters without cells are left as they are
     plain = np.full((60, 400), 255, np.uint8)
@@ -279,10 +286,10 @@ def test_a_temperature_misread_beside_its_unit_is_read_again_by_the_english_mode
         candidate("vitals.temperature", "3", box, 0.77, failed=("plausible_range",)),
         raw_text="3/°C",
     )
-    (fixed,) = reread_fields([misread], [page], "vi", 30)
+    (fixed,) = reread_fields([misread], boxes_of(page), "vi")
     assert fixed.value == "37" and fixed.rule == "label:test+reread:black:en"
     # garbled past parsing, the value kept its box (``fields.BOXED_TYPES``) for this reading
-    (found,) = reread_fields([replace(misread, value=None, checks_failed=())], [page], "vi", 30)
+    (found,) = reread_fields([replace(misread, value=None, checks_failed=())], boxes_of(page), "vi")
     assert found.value == "37"
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from pipeline.extract.values import (
     parse_blood_pressure,
+    parse_date,
+    parse_datetime,
     parse_diagnosis,
     parse_ethnicity,
     parse_medication,
@@ -390,3 +392,12 @@ def test_outcome_ticks_as_ocr_reads_them(text: str, expected: str | None) -> Non
 
     parsed = parse_outcome(text)
     assert (parsed.value if parsed else None) == expected
+
+
+def test_a_time_run_into_its_date_does_not_make_a_year_of_it() -> None:
+    # the space between "06:34" and "24/03/2003" lost: "3424/03/20" reads as a date too, of a
+    # year no chart holds; the date a chart can hold is the one read
+    parsed = parse_datetime("06:3424/03/2003")
+    assert parsed is not None and parsed.value == "2003-03-24T06:34"
+    alone = parse_date("3424/03/20")  # with no other reading, it is kept and doubted
+    assert alone is not None and "plausible_year" in alone.checks_failed

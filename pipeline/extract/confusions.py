@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 TABLE = Path(__file__).with_name("confusions.json")
-_MAPS = ("digit_for", "code_letter_for", "code_letter_symbols", "word_letter_for", "separator_for")
+_MAPS = (
+    "digit_for",
+    "code_letter_for",
+    "code_letter_symbols",
+    "code_letter_at_start",
+    "word_letter_for",
+    "separator_for",
+    "date_digit_for",
+)
+#: one character to the several it may stand for
+_SLIPS = ("code_letter_slips", "code_digit_slips")
 _SETS = ("box_walls", "label_letter_groups")
 
 
@@ -24,8 +34,15 @@ class Confusions:
     code_letter_for: dict[int, str]
     #: symbols read for a code's letter ("€22.0" is C22.0), put right anywhere in a code's text
     code_letter_symbols: dict[int, str]
+    #: characters read for a code's letter where a code starts ("]44.1", "l 48.9"), only there
+    code_letter_at_start: dict[int, str]
     word_letter_for: dict[int, str]
     separator_for: dict[int, str]
+    #: a digit read for a worn 0 or a 1 in a date's number out of range ("18/92/2009")
+    date_digit_for: dict[int, str]
+    #: what each character of a code may have been printed as (one slip away)
+    code_letter_slips: dict[str, str]
+    code_digit_slips: dict[str, str]
     #: what OCR reads in place of a digit or a box's wall: a reading made only of these and a
     #: number's characters is a number printed alone
     digit_lookalikes: frozenset[str]
@@ -36,8 +53,8 @@ class Confusions:
 def parse_confusions(data: Any) -> Confusions:
     if not isinstance(data, dict):
         raise ValueError("the confusions table must be a JSON object")
-    unknown = set(data) - {"description", *_MAPS, *_SETS}
-    missing = {*_MAPS, *_SETS} - set(data)
+    unknown = set(data) - {"description", *_MAPS, *_SLIPS, *_SETS}
+    missing = {*_MAPS, *_SLIPS, *_SETS} - set(data)
     if unknown or missing:
         raise ValueError(
             f"confusions table: unknown sections {sorted(unknown)}, missing {sorted(missing)}"
@@ -51,6 +68,15 @@ def parse_confusions(data: Any) -> Confusions:
         ):
             raise ValueError(f"confusions table: {name} must map one character to one")
         maps[name] = str.maketrans(section)
+    slips: dict[str, dict[str, str]] = {}
+    for name in _SLIPS:
+        section = data[name]
+        if not isinstance(section, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) == 1 and v
+            for k, v in section.items()
+        ):
+            raise ValueError(f"confusions table: {name} must map one character to some")
+        slips[name] = dict(section)
     for name in _SETS:
         if not isinstance(data[name], list) or not all(isinstance(x, str) for x in data[name]):
             raise ValueError(f"confusions table: {name} must be a list of strings")
@@ -58,7 +84,15 @@ def parse_confusions(data: Any) -> Confusions:
     if not all(len(w) == 1 for w in walls):
         raise ValueError("confusions table: box_walls must be single characters")
     return Confusions(
-        **maps,
+        digit_for=maps["digit_for"],
+        code_letter_for=maps["code_letter_for"],
+        code_letter_symbols=maps["code_letter_symbols"],
+        code_letter_at_start=maps["code_letter_at_start"],
+        word_letter_for=maps["word_letter_for"],
+        separator_for=maps["separator_for"],
+        date_digit_for=maps["date_digit_for"],
+        code_letter_slips=slips["code_letter_slips"],
+        code_digit_slips=slips["code_digit_slips"],
         digit_lookalikes=frozenset(data["digit_for"]) | frozenset(walls),
         label_letter_groups=tuple(data["label_letter_groups"]),
     )

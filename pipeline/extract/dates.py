@@ -67,7 +67,7 @@ def _fold_value(text: str) -> str:
 
 #: digits OCR reads for a worn or dotted 0 and for a 1: "18/92/2009", "10/70/2006", "2618",
 #: "10/41/1980"
-_DIGIT_SLIPS = {"9": "0", "8": "0", "6": "0", "7": "1", "4": "1"}
+_DIGIT_SLIPS = {chr(k): v for k, v in confusions().date_digit_for.items()}
 
 
 def _slipped(digits: str, low: int, high: int) -> list[str]:
@@ -137,7 +137,9 @@ def find_date(text: str) -> tuple[date, tuple[int, int], bool] | None:
                 found.append((m.start(), d, m.span(), True))
     if not found:
         return None
-    _, first, span, repaired = min(found, key=lambda f: (f[3], f[0]))
+    # a date read as printed first, then one of a year a chart can hold (a time run into the
+    # date, "06:3424/03/2003", reads as the year 3424 too), then the first
+    _, first, span, repaired = min(found, key=lambda f: (f[3], not 1900 <= f[1].year <= 2030, f[0]))
     return first, span, repaired
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
@@ -49,15 +50,21 @@ def _known_icd10(code: str, read_as: str) -> ParsedValue | None:
 
 
 _CODE_LETTER_SYMBOLS = confusions().code_letter_symbols
+_AT_START = confusions().code_letter_at_start
+#: a character of the confusions table read for a code's letter, where a code starts: not
+#: after a word's letter or digit, before the code's two digits
+_LETTER_AT_START = re.compile(
+    "(?<!\\w)([" + re.escape("".join(map(chr, _AT_START))) + "])(?=\\s?\\d{2})"
+)
+_SYMBOL = re.compile("(?:^|\\s)[" + re.escape("".join(map(chr, _CODE_LETTER_SYMBOLS))) + "]\\s?\\d")
 
 
 def parse_icd10(text: str) -> ParsedValue | None:
-    original = text
-    text = re.sub(r"(?<!\w)l(?=\s?\d{2})", "I", nfc(text))  # "l 48.9": an I, not an L
-    text = re.sub(r"(?<=\d)\.{2,}(?=\s?\d)", ".", text)  # "A09..9"
-    text = re.sub(r"^\](?=\d{2})", "J", text.strip())  # "]44.1": the J read as a bracket
+    original = nfc(text).strip()
+    lettered = _LETTER_AT_START.sub(lambda m: m.group(1).translate(_AT_START), original)
+    text = re.sub(r"(?<=\d)\.{2,}(?=\s?\d)", ".", lettered)  # a leader's dots: "A09..9"
     parsed = _parse_icd10(text.upper().translate(_CODE_LETTER_SYMBOLS))
-    if parsed and re.search(r"(?:^|\s)[€$£\]]\s?\d", original):  # a letter read as a symbol
+    if parsed and (lettered != original or _SYMBOL.search(original)):  # a letter as a symbol
         return replace(parsed, checks_failed=parsed.checks_failed + ("letter_from_symbol",))
     return parsed
 
@@ -86,6 +93,99 @@ def _parse_icd10(upper: str) -> ParsedValue | None:
         if parsed:
             return replace(parsed, checks_failed=parsed.checks_failed + ("boxed_code",))
     return None
+
+
+# Codes quoted inside a diagnosis's text ("I10 - Tăng huyết áp; (E78) Rối loạn ..."): a word
+# where the text puts a code (in brackets, or where a segment starts, before a dash), read by
+# the code grammar and kept only when it is a known code and the whole word.
+_OPENING, _CLOSING = "([", ")]"
+#: what may follow a code in its word: the dagger-asterisk system's marks (read "*", "?",
+#: "%", "†"), and punctuation
+_AFTER = "*†?%+;,.:" + _CLOSING
+#: a word after a code that says the diagnosis's words follow
+SEPARATORS = {"-", "–", "—", ":"}
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A code quoted in a diagnosis: its words ``start`` to ``end`` (exclusive), as read."""
+
+    start: int
+    end: int
+    parsed: ParsedValue
+
+
+def _alnum(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
+def code_in_word(word: str, known_only: bool = True) -> ParsedValue | None:
+    """The code a word holds, read by the code grammar, when it is the whole word (brackets,
+    the dagger-asterisk system's marks and punctuation aside); with ``known_only``, only a
+    code in the list."""
+    core = word.lstrip(_OPENING).rstrip(_AFTER)
+    if not core or not core[0].isalnum():
+        return None
+    parsed = parse_icd10(core)
+    if parsed is None or (known_only and "known_code" not in parsed.checks_passed):
+        return None
+    if "boxed_code" in parsed.checks_failed:
+        return None  # running text, not a code's cells
+    if _alnum(parsed.value) != _alnum(core):
+        return None  # the code is a piece of the word: a range, a dose, a date
+    return parsed
+
+
+def _slot(words: Sequence[str], i: int) -> bool:
+    """Whether word ``i`` stands where a code is printed before its diagnosis: at the start of
+    the text or of a segment, followed by a dash or colon."""
+    previous = words[i - 1] if i else ""
+    segment = i == 0 or previous.endswith(";") or previous in _OPENING
+    follows = words[i + 1] if i + 1 < len(words) else ""
+    return segment and (follows in SEPARATORS or words[i][-1:] in ("-", ":"))
+
+
+def principal_and_others(words: Sequence[str]) -> tuple[Quoted | None, list[Quoted]]:
+    """The principal diagnosis's code and the others. The principal's is the code in the first
+    diagnosis (before the first ";" or the next code): none when that diagnosis quotes none, or
+    its code's place at the start of the text holds a word that is no code ("H0 - ...")."""
+    codes = quoted_codes(words)
+    first_end = next((i for i, w in enumerate(words) if w.endswith(";")), len(words))
+    if not codes or (codes[0].start > 0 and _slot(words, 0)) or codes[0].start > first_end:
+        return None, codes
+    return codes[0], codes[1:]
+
+
+def quoted_codes(words: Sequence[str]) -> list[Quoted]:
+    """The codes a diagnosis's words quote, in order."""
+    found: list[Quoted] = []
+    for i, word in enumerate(words):
+        opened = word[:1] in _OPENING or (i > 0 and words[i - 1] in _OPENING)
+        bracketed = opened or any(ch in word for ch in _CLOSING)
+        if not (bracketed or _slot(words, i)):
+            continue
+        follows = words[i + 1] if i + 1 < len(words) else ""
+        parsed = code_in_word(word)
+        if parsed is None:
+            continue
+        start = i - 1 if i > 0 and words[i - 1] in _OPENING else i
+        end = i + 2 if follows in SEPARATORS else i + 1
+        found.append(Quoted(start, end, parsed))
+    return found
+
+
+def without_codes(words: Sequence[str]) -> list[str]:
+    """The diagnosis's words without the codes it quotes; a code between two diagnoses
+    leaves the ";" that parts them."""
+    kept: list[str] = []
+    at = 0
+    for q in quoted_codes(words):
+        kept += words[at : q.start]
+        if kept and q.start > 0 and not kept[-1].endswith((";", ",")):
+            kept[-1] += ";"
+        at = q.end
+    kept += words[at:]
+    return kept
 
 
 # What follows a diagnosis on its line: the code's label and the code ("16.Mã A90",
@@ -140,6 +240,7 @@ def _diagnosis_text(text: str) -> str:
     """The diagnosis's line without a code after it or inside it, leaders, a tick box or
     specks at its end."""
     cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
+    cleaned = " ".join(without_codes(cleaned.split()))
     cleaned = re.sub(r"[☒☑☐■□]", " ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)

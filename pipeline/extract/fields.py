@@ -22,6 +22,7 @@ from pipeline.extract.labels import (
     find_labels,
 )
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
+from pipeline.extract.measures import OPTIONS
 from pipeline.extract.pairing import (
     _cell_continuation,
     _starts_after,
@@ -31,6 +32,7 @@ from pipeline.extract.pairing import (
 )
 from pipeline.extract.pairing import without_label as without_label  # reread.py's, tests'
 from pipeline.extract.parsing import parse_value
+from pipeline.extract.quoted import DIAGNOSIS, PRINCIPAL, code_candidates
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import ParsedValue
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
@@ -183,6 +185,8 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     for key in _UNITS:
         if key in specs and key not in found:
             found.update(_by_unit(pages, specs[key]))
+    if PRINCIPAL in specs and PRINCIPAL not in found:
+        found.update(_quoted_principal(pages))
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
@@ -256,9 +260,12 @@ def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     return replace(c, rule=c.rule + ":unread")
 
 
-#: a sex's options, folded, as every chart prints them ("1. Nam 2. Nữ", "☒ Male ☐ Female"),
-#: with "Nữ" also as OCR reads its marks ("Nứử" -> "nuu")
-_SEX_OPTIONS = ({"nam"}, {"nu", "nuu"}), ({"male"}, {"female"})
+#: a sex's options, folded, each language's pair as charts print them ("1. Nam 2. Nữ",
+#: "☒ Male ☐ Female"; ``vocabularies/options.json``), words of one letter left out
+_SEX_OPTIONS = tuple(
+    tuple({w for w in pair[value] if len(w) > 1} for value in ("male", "female"))
+    for pair in OPTIONS["sex"].values()
+)
 #: how loosely a value found by its options alone, its label lost, counts as labelled
 _OPTIONS_ONLY = 0.5
 
@@ -371,6 +378,22 @@ def _by_unit(
     if len({c.value for c in found}) != 1:
         return {}
     return {spec.key: [(found[0], False)]}
+
+
+def _quoted_principal(
+    pages: Sequence[LabelledPage],
+) -> dict[str, list[tuple[FieldCandidate, bool]]]:
+    """The chart's code, where no label of its own gives one, as the first code its principal
+    diagnosis quotes ("I10 - Tăng huyết áp; (E78) ..."): one candidate per diagnosis label,
+    so that two diagnoses quoting different codes are a choice the page did not make."""
+    quoted = [
+        (principal, False)
+        for page in pages
+        for hit in page.hits
+        if hit.key == DIAGNOSIS
+        and (principal := code_candidates(page.doc, page.number, hit, page.hits)[0])
+    ]
+    return {PRINCIPAL: quoted} if quoted else {}
 
 
 #: a name elsewhere that fails only these is still a clean reading of a name

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from spacy.tokens import Doc, Token
 
-from pipeline.extract.fields import LabelHit, LabelledPage, starts_field
-from pipeline.extract.values import as_digits, parse_medication
-from pipeline.extract.vocabulary import is_known_code
+from pipeline.extract.diagnoses import code_in_word
+from pipeline.extract.fields import LabelledPage, starts_field
+from pipeline.extract.grammar import ParsedValue
+from pipeline.extract.quoted import DIAGNOSIS, code_candidates, listed_tokens
+from pipeline.extract.values import parse_medication
 from pipeline.models import FieldCandidate, union_bbox
 from schemas.catalogue import list_item_key
 
@@ -82,43 +85,19 @@ def find_medications(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     return found
 
 
-# A code as printed in a diagnosis line; a leading 1 or | is the letter I misread, 0 the O.
-_CODE = re.compile(r"^([A-TV-Z10|])([0-9OIl]{2})(?:[.,]([0-9OIl]{1,2}))?$")
-
-
-def _code(token: Token, first_of_segment: bool) -> tuple[str, bool] | None:
-    """The ICD-10 code a token holds, and whether a digit had to be read as its letter."""
+def _code(token: Token, first_of_segment: bool) -> ParsedValue | None:
+    """The ICD-10 code a listed word holds, by the code grammar; a code whose letter was read
+    as a digit or a wall only in brackets or where a segment starts (a bare number inside
+    the text, "typ 110", is no code)."""
     text = token.text
-    bracketed = text.startswith("(") or text.rstrip(";,.").endswith(")")
-    m = _CODE.match(text.strip("()[];,.:"))
-    if not m:
+    parsed = code_in_word(text, known_only=False)
+    if parsed is None:
         return None
-    letter, misread = m.group(1), m.group(1) in "10|"
+    bracketed = text.startswith("(") or text.rstrip(";,.").endswith(")")
+    misread = not text.lstrip("([")[:1].isalpha()
     if misread and not (bracketed or first_of_segment):
-        return None  # a bare number inside the text ("typ 110") is no code
-    letter = {"1": "I", "|": "I", "0": "O"}.get(letter, letter)
-    code = letter + as_digits(m.group(2)) + ("." + as_digits(m.group(3)) if m.group(3) else "")
-    return code, misread
-
-
-def _listed_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Token]:
-    """The words after the label to the next field on its line, and the lines that continue
-    it (a wrapped line starts in lower case, or the line before ended on a separator)."""
-    starts = {h.span.start for h in hits if h.span.start >= hit.span.end and starts_field(doc, h)}
-    tokens: list[Token] = []
-    i, line = hit.span.end, hit.span[-1]._.line
-    while i < len(doc) and i not in starts:
-        token = doc[i]
-        if token._.line != line:
-            first = token.text.lstrip("(")
-            previous = tokens[-1].text if tokens else ""
-            wrapped = bool(first[:1].islower()) or previous.endswith((",", ";"))
-            if not wrapped:
-                break
-            line = token._.line
-        tokens.append(token)
-        i += 1
-    return tokens
+        return None
+    return parsed
 
 
 def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
@@ -130,14 +109,13 @@ def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             if hit.key != "secondary_icd10":
                 continue
             first_of_segment = True
-            for token in _listed_tokens(doc, hit, hits):
+            for token in listed_tokens(doc, hit, hits):
                 read = _code(token, first_of_segment)
                 first_of_segment = token.text.endswith((";", ",")) or token.text in {"-", "–"}
-                if read is None or read[0] in seen:
+                if read is None or read.value in seen:
                     continue
-                code, misread = read
+                code = read.value
                 seen.add(code)
-                known = is_known_code(code)
                 found.append(
                     FieldCandidate(
                         key=list_item_key("secondary_icd10", len(found) + 1),
@@ -148,9 +126,18 @@ def find_secondary_codes(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                         ocr_confidence=round(token._.conf, 4),
                         label_score=hit.score,
                         rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
-                        checks_passed=("format", "known_code") if known else ("format",),
-                        checks_failed=(("letter_from_digit",) if misread else ())
-                        + (() if known else ("known_code",)),
+                        checks_passed=read.checks_passed,
+                        checks_failed=read.checks_failed,
                     )
                 )
+    # the other codes the principal diagnosis's text quotes (``quoted.py``)
+    for page in pages:
+        for hit in page.hits:
+            if hit.key != DIAGNOSIS:
+                continue
+            for c in code_candidates(page.doc, page.number, hit, page.hits)[1]:
+                if c.value in seen:
+                    continue
+                seen.add(str(c.value))
+                found.append(replace(c, key=list_item_key("secondary_icd10", len(found) + 1)))
     return found

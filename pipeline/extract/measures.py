@@ -10,17 +10,21 @@ from pipeline.extract.grammar import ParsedValue, wording_pattern
 from pipeline.extract.identifiers import as_digits_in_numbers
 from pipeline.extract.terms import _WALL_BEFORE_CAPITAL
 from pipeline.extract.text import fold, nfc, strip_diacritics
+from pipeline.extract.vocabdata import _data
 
-_MALE, _FEMALE = {"nam", "male", "m"}, {"nu", "female", "f"}
+#: the options as charts print them, by language (``vocabularies/options.json``)
+OPTIONS = _data("options")
+_MALE = frozenset(w for pair in OPTIONS["sex"].values() for w in pair["male"])
+_FEMALE = frozenset(w for pair in OPTIONS["sex"].values() for w in pair["female"])
+#: the options' words that can be read glued to a tick or a box (not a lone "m" or "f")
+_SEX_WORDS = "|".join(sorted((w for w in _MALE | _FEMALE if len(w) > 1), key=len, reverse=True))
 _TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
 _BOXED_TICK = re.compile(r"[\[\](){}|/li1]*[xv][\[\](){}|/li1]*")
-_GLUED_TICK = re.compile(r"([\[\](){}|/li1]*[xv][\[\](){}|/li1]*)(nam|nu|male|female)")
+_GLUED_TICK = re.compile(rf"([\[\](){{}}|/li1]*[xv][\[\](){{}}|/li1]*)({_SEX_WORDS})")
 #: an empty box's walls read glued to its option: "INam", "MINam"
-_GLUED_BOX = re.compile(r"[\[\](){}|/li1m]{1,2}(nam|nu|male|female)")
+_GLUED_BOX = re.compile(rf"[\[\](){{}}|/li1m]{{1,2}}({_SEX_WORDS})")
 #: the option's number written in its box, the walls read as letters: "1", "[2]", "1j", "|1|"
 _BOXED_CODE = re.compile(r"[\[\](|lij!]*([12])[\[\])|lij!]*")
-#: "Nữ" with its marks read as extra letters ("Nứử" -> "nuu")
-_GARBLED_FEMALE = re.compile(r"nu{1,2}")
 
 
 def parse_sex(text: str) -> ParsedValue | None:
@@ -40,7 +44,7 @@ def parse_sex(text: str) -> ParsedValue | None:
         elif word:
             words.append(word)
     male = [i for i, w in enumerate(words) if w in _MALE]
-    female = [i for i, w in enumerate(words) if w in _FEMALE or _GARBLED_FEMALE.fullmatch(w)]
+    female = [i for i, w in enumerate(words) if w in _FEMALE]
     # One option alone is the answer, unless other marks beside it may be the other option
     # garbled ("Nam lXlNũ"): then a person looks.
     others = () if len(words) == 1 else ("single_option",)
@@ -67,13 +71,19 @@ def parse_sex(text: str) -> ParsedValue | None:
 # --- outcome ----------------------------------------------------------------------------------
 
 # Folded wordings, spaces optional (OCR drops them in tick-box rows: "Nặnghơn").
-_OUTCOMES: dict[str, tuple[str, ...]] = {
-    "recovered": ("khoi", "khoi benh", "recovered", "cured", "recovery"),
-    "improved": ("do giam", "do", "giam", "do, giam", "improved", "improving", "better"),
-    "unchanged": ("khong thay doi", "khong doi", "unchanged", "no change", "not changed"),
-    "worse": ("nang hon", "nang them", "worse", "worsened", "deteriorated"),
-    "deceased": ("tu vong", "chet", "deceased", "died", "death", "dead", "expired"),
-}
+_OUTCOMES: dict[str, tuple[str, ...]] = {v: tuple(ws) for v, ws in OPTIONS["outcome"].items()}
+#: readings OCR makes of an option's print, each for its wording ("lmproved": the I read as l)
+_AS_READ: dict[str, str] = OPTIONS["outcome_as_read"]
+_AS_READ_RE = wording_pattern({f"r{i}": (r,) for i, r in enumerate(_AS_READ)}, r"[\s,]*")
+_OUTCOME_OF = {w: v for v, ws in _OUTCOMES.items() for w in ws}
+#: the pattern's group of each reading (``r<i>_0``) and the wording it stands for
+_READ_FOR = {f"r{i}_0": wording for i, wording in enumerate(_AS_READ.values())}
+
+
+def _as_read(m: re.Match[str]) -> str:
+    return _READ_FOR[m.lastgroup or ""]
+
+
 # The Ministry's order (KET_QUA_DTRI 1-5), used for a code after an unnumbered list.
 _OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
 
@@ -87,10 +97,11 @@ def parse_outcome(text: str) -> ParsedValue | None:
     """The outcome written out, or ticked (``☒ Khỏi ☐ Đỡ``), or coded after a numbered list
     (``1. Khỏi 2. Đỡ, giảm … 5. Tử vong  2``)."""
     folded = strip_diacritics(_WALL_BEFORE_CAPITAL.sub("", nfc(text))).lower()
-    # "[xilmproved": the I read as an l, in a row of options; a person confirms the reading
-    misread = re.sub(r"l(?=mprov)", "i", folded)
+    # an option as OCR reads it ("[xilmproved"), read as its wording; a person confirms it
+    misread = _AS_READ_RE.sub(_as_read, folded)
+    meant = {_OUTCOME_OF[_as_read(m)] for m in _AS_READ_RE.finditer(folded)}
     parsed = _outcome_in(misread)
-    if parsed and misread != folded and parsed.value == "improved":
+    if parsed and misread != folded and parsed.value in meant:
         return replace(parsed, checks_failed=parsed.checks_failed + ("outcome_read_exactly",))
     return parsed
 

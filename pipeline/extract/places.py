@@ -8,6 +8,47 @@ from functools import lru_cache
 from pipeline.extract.text import fold, has_marks, strip_diacritics
 from pipeline.extract.vocabdata import VocabularyMatch, _data, _key, match_case, same_spelling
 
+# --- the words that open an address's parts (``vocabularies/address_units.json``) -----------
+
+_UNIT_DATA = _data("address_units")
+#: every unit word, lower case with its marks, longest first ("thị xã" before "xã")
+UNIT_NAMES: tuple[str, ...] = tuple(
+    sorted((u["name"] for u in _UNIT_DATA["units"]), key=len, reverse=True)
+)
+#: their abbreviations as charts print them ("TP", "P", "Q")
+UNIT_ABBREVIATIONS: tuple[str, ...] = tuple(
+    sorted((u["abbreviation"] for u in _UNIT_DATA["units"] if "abbreviation" in u), key=len,
+           reverse=True)
+)  # fmt: skip
+
+
+def _same_letters(ch: str) -> str:
+    """A character class of the letters that fold to ``ch``'s: its marks aside."""
+    base = fold(ch)
+    return "[" + "".join(sorted(c for c in _LETTERS if fold(c) == base)) + "]" if base else ch
+
+
+#: Vietnamese letters, small and capital, marked and bare
+_LETTERS = "".join(
+    c for c in map(chr, [*range(0x41, 0x7B), *range(0xC0, 0x250), *range(0x1EA0, 0x1EFA)])
+    if c.isalpha() and len(fold(c)) == 1
+)  # fmt: skip
+
+
+def unit_words(marks_aside: bool = False) -> str:
+    """An alternation of the unit words; with ``marks_aside``, each as read with any marks or
+    none ("huyên", "thi xa": a mark OCR lost or an English chart's bare print)."""
+    if not marks_aside:
+        return "|".join(re.escape(u) for u in UNIT_NAMES)
+    return "|".join(
+        "".join(r"\s" if ch == " " else _same_letters(ch) for ch in u) for u in UNIT_NAMES
+    )
+
+
+def unit_abbreviations() -> str:
+    return "|".join(re.escape(a) for a in UNIT_ABBREVIATIONS)
+
+
 # --- provinces ---------------------------------------------------------------------------------
 
 
@@ -74,7 +115,11 @@ def _province_spans(body: str, tokens: list[re.Match[str]]) -> list[tuple[int, i
 #: the words that open a part of a Vietnamese address, each with its one spelling: OCR of
 #: stacked marks drops a tone ("Sô 12", "thành phô", "Quân 1", "huyên")
 _ADDRESS_UNITS = {
-    fold(u): u for u in ("Số", "thành phố", "thị xã", "thị trấn", "phường", "quận", "huyện", "tỉnh")
+    fold(u): u
+    for u in (
+        _UNIT_DATA["house_number"],
+        *(u["name"] for u in _UNIT_DATA["units"] if u["respelled"]),
+    )
 }
 
 
@@ -156,8 +201,8 @@ def given_name(word: str) -> str:
 
 #: what opens a part of an address before its name: a house number, or a unit's word
 _PART_LEAD = re.compile(
-    r"^\s*(?:(?:Số\s+)?\d+[A-Za-z]?(?:/\d+)?\s+|(?:thành phố|thị xã|thị trấn|phường|quận|"
-    r"huyện|xã|thôn|ấp|TP\.?|[PQHX]\.)\s*)?",
+    rf"^\s*(?:(?:{_UNIT_DATA['house_number']}\s+)?\d+[A-Za-z]?(?:/\d+)?\s+"
+    rf"|(?:{unit_words()}|(?:{unit_abbreviations()})\.)\s*)?",
     re.IGNORECASE,
 )
 

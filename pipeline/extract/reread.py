@@ -43,9 +43,7 @@ from pipeline.extract.spelling import could_be_syllable, misspelt_words
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import COMMON_SURNAMES
 from pipeline.extract.vocabulary import bare_given_name
-from pipeline.models import BoxReader, FieldCandidate, LineReading, PageImage
-from pipeline.ocr.boxes import box_reader
-from pipeline.ocr.engine import SECOND_OPINION_MODEL
+from pipeline.models import BoxReader, FieldCandidate, LineReading
 from schemas.catalogue import field_spec
 
 #: a value read with less confidence than this (or that failed a check) is read again
@@ -194,13 +192,12 @@ def needs_reread(c: FieldCandidate) -> bool:
 
 def reread_fields(
     candidates: Sequence[FieldCandidate],
-    pages: Sequence[PageImage] | BoxReader,
+    boxes: BoxReader,
     language: str,
-    timeout: float,
 ) -> list[FieldCandidate]:
-    """Each doubtful value read again from its box; the better reading kept. Run before
-    ``cross_check``, which it uses to compare readings and which must see the kept ones."""
-    boxes = box_reader(pages, timeout)
+    """Each doubtful value read again from its box by ``boxes`` (OCR's reader, handed in by
+    the caller); the better reading kept. Run before ``cross_check``, which it uses to compare
+    readings and which must see the kept ones."""
     chart = list(candidates)
     # a value the chart's other fields deny is as doubtful as one failing its own checks
     denied = {c.key for c in cross_check(chart) if c.checks_failed}
@@ -323,11 +320,10 @@ def _aligned(text: str, value: str) -> str:
 
 
 def restore_vietnamese_marks(
-    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | BoxReader, timeout: float
+    candidates: Sequence[FieldCandidate], boxes: BoxReader
 ) -> list[FieldCandidate]:
     """On an English chart, the marks of Vietnamese names and addresses, read with the
     Vietnamese model from their boxes."""
-    boxes = box_reader(pages, timeout)
     out = []
     for c in candidates:
         field_type = field_spec(c.key).type
@@ -362,19 +358,17 @@ def restore_vietnamese_marks(
 
 
 def second_opinion(
-    candidates: Sequence[FieldCandidate], pages: Sequence[PageImage] | BoxReader, timeout: float
+    candidates: Sequence[FieldCandidate], boxes: BoxReader, model: str
 ) -> list[FieldCandidate]:
-    """Each value's box read by the second model; the value gains ``second_model_agrees``
-    when that reading parses to the same value."""
-    boxes = box_reader(pages, timeout)
+    """Each value's box read by ``model``, a second, independently trained one (OCR names
+    it); the value gains ``second_model_agrees`` when that reading parses to the same value."""
     out = []
     for c in candidates:
         field_type = field_spec(c.key).type
         whitelist = _whitelist(field_type, _value_text(c, field_type))
         line = None
         if c.value:
-            line = boxes.read(c.page, c.bbox, SECOND_OPINION_MODEL, whitelist=whitelist,
-                              extend=bool(whitelist))  # fmt: skip
+            line = boxes.read(c.page, c.bbox, model, whitelist=whitelist, extend=bool(whitelist))
         if line is not None:
             parsed = parse_value(field_type, line.text) if line.text else None
             if parsed is not None and parsed.value == c.value:

@@ -6,6 +6,7 @@ import re
 
 from pipeline.extract.diagnoses import _held_against, _wall_bracket_off
 from pipeline.extract.grammar import ParsedValue
+from pipeline.extract.places import UNIT_NAMES, unit_abbreviations, unit_words
 from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabulary import (
     address_units,
@@ -53,7 +54,7 @@ def parse_address(text: str) -> ParsedValue | None:
     if parsed is None:
         return None
     # a unit's abbreviation with a colon or a comma for its stop: "P: Minh Khai", "P, Minh Khai"
-    value = re.sub(r"\b(P|Q|X|H|T|TP)[:,](?=\s)", r"\1.", parsed.value)
+    value = _ABBREVIATION_STOP.sub(r"\1.", parsed.value)
     # a comma read as a stop before the next part: "Thôn Đông. xã Hưng Đạo"
     value = _UNIT_SPECK.sub(lambda m: m.group(1) + " " if m.group(1) else "", value)
     value = _STOP_FOR_COMMA.sub(",", value)
@@ -89,10 +90,11 @@ def parse_address(text: str) -> ParsedValue | None:
 
 #: the words that open an address's parts, marked and bare (English charts)
 _UNIT_OPENING = re.compile(
-    r"(?:(?<=,)|(?<=\s))(thị xã|thị trấn|thành phố|xã|phường|quận|huyện|tỉnh|TP|thi xa|thi tran"
-    r"|thanh pho|xa|phuong|quan|huyen|tinh)(?=\s)",
+    rf"(?:(?<=,)|(?<=\s))({unit_words(marks_aside=True)}|{unit_abbreviations()})(?=\s)",
     re.IGNORECASE,
 )
+#: a unit's abbreviation with a colon or a comma for its stop: "P: Minh Khai", "P, Minh Khai"
+_ABBREVIATION_STOP = re.compile(rf"\b({unit_abbreviations()})[:,](?=\s)")
 
 
 def _lost_commas(value: str) -> str:
@@ -117,17 +119,15 @@ def _small_capital(before: str, after: str) -> bool:
 
 
 _STOP_FOR_COMMA = re.compile(
-    r"(?<=\w)[.)](?=\s+(?:xã|phường|quận|quân|huyện|huyên|thị xã|thị trấn|thành phố|tỉnh|TP)"
-    r"\.?\s)"
+    rf"(?<=\w)[.)](?=\s+(?:{unit_words(marks_aside=True)}|{unit_abbreviations()})\.?\s)"
 )
 #: a speck between a unit's word and its name ("xã.An Bình"), or inside the name ("Phủ: Lý")
-_UNIT_SPECK = re.compile(
-    r"\b(xã|phường|quận|huyện|tỉnh)[.:](?=[^\W\d_])|(?<=[^\W\d_]):(?=\s[A-ZĐ])"
-)
+_UNIT_SPECK = re.compile(rf"\b({unit_words()})[.:](?=[^\W\d_])|(?<=[^\W\d_]):(?=\s[A-ZĐ])")
 #: a comma between two letters, no space after it, that starts no unit ("Nguyễn,Trãi", not
 #: "Thôn 4,xã"): a speck read between the words of a name
 _GLUED_COMMA = re.compile(
-    r"(?<=[^\W\d_]),(?=[^\W\d_])(?!(?:xã|phường|quận|huyện|thị|thành|tỉnh|ấp|thôn|TP|P\.|Q\.)\b)"
+    rf"(?<=[^\W\d_]),(?=[^\W\d_])(?!(?:{unit_words()}|{unit_abbreviations()})\b"
+    rf"|(?:{'|'.join(u.split()[0] for u in UNIT_NAMES if ' ' in u)})\b)"
 )
 #: where another field starts inside a line of free text: its number ("7, CCCD", "5. Nghề")
 _NEXT_FIELD = re.compile(r"\s+\d{1,2}\s?[.,]\s+(?=[^\W\d_])")

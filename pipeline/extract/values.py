@@ -71,7 +71,6 @@ from pipeline.extract.measures import (  # noqa: F401
     _COLON_DECIMAL,
     _DECIMAL,
     _FEMALE,
-    _GARBLED_FEMALE,
     _GLUED_BOX,
     _GLUED_TICK,
     _MALE,

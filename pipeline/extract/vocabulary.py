@@ -75,15 +75,8 @@ def is_subdivided(code: str) -> bool:
 
 
 # One character read for another: what each character of a code may really have been.
-_LETTER_SLIPS = {
-    "I": "JLT", "J": "I", "L": "I", "T": "I", "O": "DQCG", "D": "OB", "Q": "OG", "C": "GOE",
-    "G": "CO", "B": "ERD", "E": "FBC", "F": "EP", "P": "FR", "R": "BPK", "M": "NH", "N": "MH",
-    "H": "NMK", "K": "XR", "X": "K", "U": "VO", "V": "UY", "Y": "V", "W": "V",
-}  # fmt: skip
-_DIGIT_SLIPS = {
-    "0": "869", "1": "74", "2": "7", "3": "859", "4": "91", "5": "638", "6": "850", "7": "12",
-    "8": "3609", "9": "804",
-}  # fmt: skip
+_LETTER_SLIPS = confusions().code_letter_slips
+_DIGIT_SLIPS = confusions().code_digit_slips
 
 
 def repair_code(code: str, letter_read_as: str = "") -> str | None:

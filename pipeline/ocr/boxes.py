@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.models import BBox, BoxReader, LineReading, PageImage
+from pipeline.models import BBox, LineReading, PageImage
 from pipeline.ocr.furniture import frame_sides
 from pipeline.ocr.lines import read_line
 from pipeline.ocr.tree import BoxMarks, BoxReading, DocumentTree
@@ -225,12 +225,3 @@ class StoredBoxReader:
             self.misses += 1
             return True
         return found
-
-
-def box_reader(pages: Sequence[PageImage] | BoxReader, timeout: float) -> BoxReader:
-    """A reader of the given pages' images, or the reader given."""
-    if isinstance(pages, ImageBoxReader | StoredBoxReader):
-        return pages
-    if isinstance(pages, Sequence):
-        return ImageBoxReader(pages, timeout)
-    return pages
