@@ -42,7 +42,10 @@ from schemas.tables import (
 
 LEASE = timedelta(minutes=10)
 FIELD_MODE_ITEMS = 20
-CLAIM_ATTEMPTS = 5
+#: a chart picked as another reviewer's claim of it commits gives nothing (the pick read the
+#: chart before that commit): pick again. Every reviewer asks for the same next chart, and the
+#: pick reads all open items, so under load a few in a row can be lost; each costs one query.
+CLAIM_ATTEMPTS = 20
 ACTIONS = ("confirm", "correct", "missing", "skip")
 # SQLite has one writer at a time; in one server process a lock keeps claims from colliding.
 _sqlite_claims = threading.Lock()
@@ -291,7 +294,6 @@ def claim_next(
     if held:
         return held
     token = str(uuid.uuid4())
-    # a chart picked just as another reviewer's claim of it committed gives nothing: pick again
     for _ in range(CLAIM_ATTEMPTS):
         if session.get_bind().dialect.name == "sqlite":
             with _sqlite_claims:
