@@ -73,7 +73,7 @@ bench-accuracy-grid: install
 	$(VENV)/bin/python -m pipeline.bench accuracy --charts 60 --seed 4242 --design grid
 
 bench-review: install
-	$(VENV)/bin/python -m pipeline.bench review
+	$(VENV)/bin/python -m pipeline.bench_review
 
 bench-load: install
 	$(VENV)/bin/python -m pipeline.bench load

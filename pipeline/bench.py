@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -223,32 +224,21 @@ def _load_archive(url: str, charts: list[ArchiveChart]) -> tuple[float, tuple[in
 
 
 def load(people: int, seed: int, pg_admin_url: str) -> None:
-    import uuid
-
     import psycopg
 
+    from pipeline.scratchdb import scratch_postgres
     from pipeline.synthetic.archive import make_archive
 
     charts = make_archive(seed, people=people)
-    targets: list[tuple[str, str, str | None]] = []
-    with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp:
-        targets.append(("sqlite", f"sqlite:///{tmp}/emr.db", None))
-        name = f"emr_bench_{uuid.uuid4().hex[:8]}"
+    print(f"archive: {len(charts)} charts of {people}+ people (seed {seed})")
+    with tempfile.TemporaryDirectory(prefix="emr-bench-") as tmp, ExitStack() as stack:
+        targets = [("sqlite", f"sqlite:///{tmp}/emr.db")]
         try:
-            with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            base = pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-            targets.append(("postgresql", f"{base}/{name}", name))
+            targets.append(("postgresql", stack.enter_context(scratch_postgres(pg_admin_url))))
         except psycopg.OperationalError:
             print("PostgreSQL not reachable: SQLite only")
-        print(f"archive: {len(charts)} charts of {people}+ people (seed {seed})")
-        for label, url, pg_name in targets:
-            try:
-                elapsed, (tp, fp, fn), questions = _load_archive(url, charts)
-            finally:
-                if pg_name:
-                    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        for label, url in targets:
+            elapsed, (tp, fp, fn), questions = _load_archive(url, charts)
             print(f"{label:10s} load: {len(charts) / elapsed:7.1f} charts/s "
                   f"({elapsed:.1f} s, one transaction per chart)")  # fmt: skip
         precision = tp / (tp + fp) if tp + fp else 1.0

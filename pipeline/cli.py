@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline import __version__, timing
 from pipeline.config import Settings, settings_from_env
-from pipeline.errors import ExitCode, MigrateError, frames_only
+from pipeline.errors import BadArguments, ExitCode, MigrateError, frames_only
 
 log = logging.getLogger("pipeline")
 
@@ -316,19 +316,16 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 # --- review desk and people ------------------------------------------------------------------
 
 
-def serve_review_desk(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
+def serve_review_desk(settings: Settings, host: str, port: int, workers: int | None = None) -> None:
+    from pipeline.review.serve import serve
 
-    from pipeline.review.app import create_app
-    from schemas.database import open_database
-
-    app = create_app(open_database(settings.database_url))
-    print(f"review desk and dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    serve(settings.database_url, host, port, workers)
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
-    serve_review_desk(settings, args.host, args.port)
+    if args.server_workers is not None and args.server_workers < 1:
+        raise BadArguments("--workers must be at least 1")
+    serve_review_desk(settings, args.host, args.port, args.server_workers)
     return ExitCode.OK
 
 
@@ -551,6 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_review)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        dest="server_workers",
+        metavar="N",
+        help="server processes (default: one per core, at most 4, on PostgreSQL; 1 on SQLite)",
+    )
 
     users = sub.add_parser(
         "users",

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -168,6 +169,17 @@ class ReviewItem(Base):
     """A field waiting for a person. Claimed with a lease; decided once."""
 
     __tablename__ = "review_items"
+    #: the open items by chart, with their lease (migration 0010: the claim query reads it)
+    __table_args__ = (
+        Index(
+            "ix_review_items_open",
+            "document_id",
+            "claimed_by",
+            "lease_expires_at",
+            postgresql_where=sql_text("state = 'open'"),
+            sqlite_where=sql_text("state = 'open'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="CASCADE"), unique=True)
     document_id: Mapped[int] = mapped_column(
@@ -230,6 +242,7 @@ class AuditEvent(Base):
     Migration 0007_audit_append_only adds triggers so the database refuses UPDATE and DELETE."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_username_action", "username", "action"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     username: Mapped[str] = mapped_column(String(100), index=True)

@@ -7,14 +7,13 @@ are session-wide so the whole suite stays within minutes on two cores.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from pipeline.ingest.local_s3 import LocalS3Server
+from pipeline.scratchdb import scratch_postgres
 from tests.batch import Batch, migrate_synthetic_batch
 
 PG_ADMIN_URL = os.environ.get("EMR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -43,15 +42,8 @@ def prefect_api() -> Iterator[str]:
 
 
 def _pg_database() -> Iterator[str]:
-    name = f"emr_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres(PG_ADMIN_URL, "emr_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -113,8 +113,10 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
 def session_login(session: Session, token: str | None) -> Login | None:
     if not token:
         return None
+    # every request asks: four columns, no ORM objects (the login lives in the database, so
+    # every server process sees a login, a logout or a disabled user at once)
     row = session.execute(
-        select(WebSession, User)
+        select(User.id, User.username, User.role, WebSession.csrf_token)
         .join(User, User.id == WebSession.user_id)
         .where(
             WebSession.token_hash == _digest(token), WebSession.expires_at > utcnow(), User.active
@@ -122,8 +124,7 @@ def session_login(session: Session, token: str | None) -> Login | None:
     ).first()
     if row is None:
         return None
-    web, user = row
-    return Login(user.id, user.username, user.role, web.csrf_token)
+    return Login(row.id, row.username, row.role, row.csrf_token)
 
 
 def logout(session: Session, token: str | None) -> None:

@@ -1,10 +1,12 @@
 """The review queue: claim items with a lease, decide them, load a chart when its last is done.
 
-Two reviewers never get the same item: candidates are locked with ``FOR UPDATE SKIP LOCKED``
-on PostgreSQL, and the claim itself is a conditional UPDATE (only still-free items change
-hands) that SQLite serialises. Expired leases simply count as free again. What a reviewer
-skipped goes behind everything they have not skipped (least recently skipped first, from the
-audit trail); charts escalated to a lead leave the reviewers' queue and come first for leads.
+Two reviewers never get the same item: the claim is a conditional UPDATE (only still-free
+items change hands; PostgreSQL re-checks a row another transaction just changed, SQLite
+serialises writers). The chart being handed out is locked ``FOR NO KEY UPDATE SKIP LOCKED`` on
+PostgreSQL, so reviewers asking at the same moment are handed different charts at once.
+Expired leases simply count as free again. What a reviewer skipped goes behind everything they
+have not skipped (least recently skipped first, from the audit trail); charts escalated to a
+lead leave the reviewers' queue and come first for leads.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ from schemas.tables import (
 
 LEASE = timedelta(minutes=10)
 FIELD_MODE_ITEMS = 20
+#: a chart picked as another reviewer's claim of it commits gives nothing (the pick read the
+#: chart before that commit): pick again. Every reviewer asks for the same next chart, and the
+#: pick reads all open items, so under load a few in a row can be lost; each costs one query.
+CLAIM_ATTEMPTS = 20
 ACTIONS = ("confirm", "correct", "missing", "skip")
 # SQLite has one writer at a time; in one server process a lock keeps claims from colliding.
 _sqlite_claims = threading.Lock()
@@ -138,70 +144,133 @@ def _items(session: Session, where: Any, lang: str = "en") -> list[ClaimedItem]:
     ]
 
 
-def _candidates(
-    session: Session, username: str, lead: bool, mode: str, field: str | None, now: Any
-) -> list[int]:
-    """Escalated charts first for a lead (and never for a reviewer); then what this reviewer
-    has not skipped before what they skipped (least recently first); then the oldest batch,
-    the charts closest to complete, the oldest item."""
-    open_left = (
-        select(ReviewItem.document_id, func.count().label("left"))
-        .where(ReviewItem.state == "open")
-        .group_by(ReviewItem.document_id)
+def _skips(username: str, ref: Any) -> Any:
+    """This reviewer's skips, one row per skipped chart (or item): when they last skipped it."""
+    return (
+        select(ref.label("ref"), func.max(AuditEvent.id).label("last"))
+        .where(AuditEvent.username == username, AuditEvent.action == "skip")
+        .group_by(ref)
         .subquery()
     )
-    # one pass over this reviewer's skips and the open escalations, joined (not a subquery
-    # per candidate row: the queue's answer time is what reviewers wait on)
-    skipped_ref = AuditEvent.item_id if mode == "field" else AuditEvent.document_id
-    skips = (
-        select(skipped_ref.label("ref"), func.max(AuditEvent.id).label("last"))
-        .where(AuditEvent.action == "skip", AuditEvent.username == username)
-        .group_by(skipped_ref)
-        .subquery()
-    )
-    escalations = (
+
+
+def _open_escalations() -> Any:
+    return (
         select(Escalation.document_id)
         .where(Escalation.resolved_at.is_(None))
         .group_by(Escalation.document_id)
         .subquery()
     )
-    skipped_on = ReviewItem.id if mode == "field" else ReviewItem.document_id
+
+
+def _next_chart(username: str, lead: bool, now: Any, postgresql: bool) -> Any:
+    """SQL: the id of the chart to hand out next, locked (skipping charts another reviewer is
+    being handed at this moment). Escalated charts first for a lead (never for a reviewer);
+    then what this reviewer has not skipped before what they skipped (least recently first);
+    then the oldest batch, the chart closest to complete, the oldest chart. One pass over the
+    open items, grouped by chart (not a row per item: the answer time is what reviewers wait
+    on)."""
+    charts = (
+        select(
+            ReviewItem.document_id,
+            func.count().label("left"),
+            func.max(case((_free(now), 1), else_=0)).label("free"),
+        )
+        .where(ReviewItem.state == "open")
+        .group_by(ReviewItem.document_id)
+        .subquery()
+    )
+    skips = _skips(username, AuditEvent.document_id)
+    escalations = _open_escalations()
     escalated = escalations.c.document_id.is_not(None)
     query = (
-        select(ReviewItem.id, ReviewItem.document_id)
-        .join(Document, Document.id == ReviewItem.document_id)
+        select(Document.id)
+        .join(charts, charts.c.document_id == Document.id)
         .join(Batch, Batch.id == Document.batch_id)
-        .join(open_left, open_left.c.document_id == ReviewItem.document_id)
-        .outerjoin(skips, skips.c.ref == skipped_on)
-        .outerjoin(escalations, escalations.c.document_id == ReviewItem.document_id)
-        .where(_free(now))
+        .outerjoin(skips, skips.c.ref == Document.id)
+        .outerjoin(escalations, escalations.c.document_id == Document.id)
+        .where(charts.c.free == 1)
         .order_by(
             *([case((escalated, 0), else_=1)] if lead else []),
             func.coalesce(skips.c.last, 0),
             Batch.created_at,
             Batch.id,
-            open_left.c.left,
-            ReviewItem.document_id,
-            ReviewItem.id,
+            charts.c.left,
+            Document.id,
         )
+        .limit(1)
     )
     if not lead:
         query = query.where(~escalated)
-    if mode == "field":
-        query = (
-            query.join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
-            .where(field_filter(field))
-            .limit(FIELD_MODE_ITEMS)
+    if postgresql:
+        # FOR NO KEY UPDATE: rows that point at the chart (audit, events) can still be added
+        query = query.with_for_update(skip_locked=True, key_share=True, of=Document)
+    return query
+
+
+def _next_fields(username: str, lead: bool, field: str | None, now: Any, postgresql: bool) -> Any:
+    """SQL: the ids of the next items of one field (field mode), locked, in the order of
+    ``_next_chart`` with skips counted per item."""
+    left = (
+        select(ReviewItem.document_id, func.count().label("left"))
+        .where(ReviewItem.state == "open")
+        .group_by(ReviewItem.document_id)
+        .subquery()
+    )
+    skips = _skips(username, AuditEvent.item_id)
+    escalations = _open_escalations()
+    escalated = escalations.c.document_id.is_not(None)
+    query = (
+        select(ReviewItem.id)
+        .join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
+        .join(Document, Document.id == ReviewItem.document_id)
+        .join(Batch, Batch.id == Document.batch_id)
+        .join(left, left.c.document_id == ReviewItem.document_id)
+        .outerjoin(skips, skips.c.ref == ReviewItem.id)
+        .outerjoin(escalations, escalations.c.document_id == ReviewItem.document_id)
+        .where(_free(now), field_filter(field))
+        .order_by(
+            *([case((escalated, 0), else_=1)] if lead else []),
+            func.coalesce(skips.c.last, 0),
+            Batch.created_at,
+            Batch.id,
+            left.c.left,
+            ReviewItem.document_id,
+            ReviewItem.id,
         )
-    else:
-        query = query.limit(200)
-    if session.get_bind().dialect.name == "postgresql":
+        .limit(FIELD_MODE_ITEMS)
+    )
+    if not lead:
+        query = query.where(~escalated)
+    if postgresql:
         query = query.with_for_update(skip_locked=True, of=ReviewItem)
-    rows = session.execute(query).all()
-    if mode == "document" and rows:
-        first_doc = rows[0].document_id
-        return [r.id for r in rows if r.document_id == first_doc]
-    return [r.id for r in rows]
+    return query
+
+
+def _claim(
+    session: Session, username: str, lead: bool, mode: str, field: str | None, token: str
+) -> int | None:
+    """Claim the next chart's free items (or a field's next items) with ``token``; how many
+    were claimed, None when nothing is left to hand out. The UPDATE changes only the items
+    still free when it runs: two reviewers never get one item."""
+    now = utcnow()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if mode == "document":
+        chart = session.scalar(_next_chart(username, lead, now, postgresql))
+        if chart is None:
+            return None
+        which = ReviewItem.document_id == chart
+    else:
+        which = ReviewItem.id.in_(_next_fields(username, lead, field, now, postgresql))
+    claimed = session.execute(
+        update(ReviewItem)
+        .where(which, _free(now))
+        .values(claimed_by=username, lease_expires_at=now + LEASE, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    count = int(claimed.rowcount)  # type: ignore[attr-defined]
+    return None if mode == "field" and count == 0 else count
 
 
 def claim_next(
@@ -224,24 +293,17 @@ def claim_next(
     )
     if held:
         return held
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        _sqlite_claims.acquire()
-    try:
-        ids = _candidates(session, username, lead, mode, field, now)
-        if not ids:
+    token = str(uuid.uuid4())
+    for _ in range(CLAIM_ATTEMPTS):
+        if session.get_bind().dialect.name == "sqlite":
+            with _sqlite_claims:
+                claimed = _claim(session, username, lead, mode, field, token)
+        else:
+            claimed = _claim(session, username, lead, mode, field, token)
+        if claimed is None:
             return []
-        token = str(uuid.uuid4())
-        session.execute(
-            update(ReviewItem)
-            .where(ReviewItem.id.in_(ids), _free(now))
-            .values(claimed_by=username, lease_expires_at=now + LEASE, claim_token=token)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-    finally:
-        if sqlite:
-            _sqlite_claims.release()
+        if claimed:
+            break
     return _items(session, ReviewItem.claim_token == token, lang)
 
 
@@ -268,13 +330,16 @@ def decide(
     if action not in ACTIONS:
         raise Refused(reason("bad_action", lang))
     now = utcnow()
-    item = session.scalars(
-        select(ReviewItem).where(ReviewItem.id == item_id, _mine(username, now)).with_for_update()
+    row = session.execute(
+        select(ReviewItem, ExtractedField, Document)
+        .join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
+        .join(Document, Document.id == ReviewItem.document_id)
+        .where(ReviewItem.id == item_id, _mine(username, now))
+        .with_for_update(of=ReviewItem)
     ).first()
-    if item is None:
+    if row is None:
         raise NotYours
-    field = session.get_one(ExtractedField, item.field_id)
-    doc = session.get_one(Document, item.document_id)
+    item, field, doc = row
     before = field.value
     if action == "skip":
         item.claimed_by = item.lease_expires_at = item.claim_token = None
