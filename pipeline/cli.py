@@ -276,8 +276,10 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             for i, design in enumerate(designs):
                 count = args.synthetic // len(designs) + (i < args.synthetic % len(designs))
                 generate_charts(scans, truth, count=count, seed=args.seed + i, design=design)
-            local = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'calibrate.db'}")
+            local = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'calibrate.db'}",
+                            second_opinions="all")  # fmt: skip
             os.environ["EMR_DATABASE_URL"] = local.database_url  # the flow's tasks read it
+            os.environ["EMR_SECOND_OPINIONS"] = "all"  # every piece of evidence, to fit on
             run_batch(local, str(scans), "calibration")
             with open_database(local.database_url)() as session:
                 samples = samples_from_truth(session, "calibration", truth)
