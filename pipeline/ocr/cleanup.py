@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.ocr.components import components
 from pipeline.ocr.furniture import remove_furniture
 from pipeline.timing import stage
 
@@ -34,7 +35,7 @@ def _ink_mask(small: np.ndarray) -> np.ndarray:
     of a page edge is one straight band that outweighs every line of text (a band along the
     top held the skew of a 1.6° page at 0°)."""
     _, mask = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats = components(mask)
     h, w = mask.shape
     x, y, bw, bh = (stats[:, i] for i in range(4))
     at_edge = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
