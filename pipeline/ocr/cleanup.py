@@ -107,14 +107,14 @@ def whiten_paper(grey: np.ndarray) -> np.ndarray:
     ("37.3 °C" read "Set, seed @" in a cell); a hard black-and-white page loses the grey
     edges it reads glyphs by. The paper is the page's commonest grey and the greys around
     it: every pixel down to where they thin out (under 1% of the commonest) becomes 255."""
-    counts = np.bincount(grey.ravel(), minlength=256)
+    counts = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()  # np.bincount's, faster
     paper = int(counts.argmax())
     level = paper
     while level > 0 and counts[level - 1] >= 0.01 * counts[paper]:
         level -= 1
-    out = grey.copy()
-    out[grey >= level] = 255
-    return out
+    # 255 from ``level`` up, OR-ed in: the rest keeps its grey (two passes, no mask array)
+    _, paper_white = cv2.threshold(grey, level - 1, 255, cv2.THRESH_BINARY)
+    return cv2.bitwise_or(grey, paper_white)
 
 
 def upscale(grey: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
