@@ -276,3 +276,27 @@ def test_second_opinions_only_where_they_can_change_the_routing() -> None:
             asked[every] += boxes.second_model_reads
         assert routed[False] == routed[True], chart.name
     assert 0 < asked[False] < asked[True] / 2
+
+
+def test_a_live_run_asking_fewer_second_opinions_replays_without_misses(tmp_path: Path) -> None:
+    """A chart read with the default settings (the second model asked only where it could
+    change the routing) replays from its stored tree with the same calibration to the same
+    fields, every box it asks for stored."""
+    from pipeline.chart import extract_chart, identify, read_chart
+    from pipeline.config import Settings
+    from pipeline.ocr.boxes import StoredBoxReader
+    from pipeline.review.calibration import load_calibration
+    from pipeline.synthetic import generate_charts
+
+    (truth,) = generate_charts(tmp_path / "scans", tmp_path / "truth", 1, 7300, formats=("png",))
+    path = tmp_path / "scans" / truth.document
+    raw = identify(ScanRef(str(path.parent), truth.document, path.stat().st_size), path, "x")
+    timing.reset()
+    live = read_chart(raw, Settings(), tmp_path / "pages")
+    assert live.ocr is not None and timing.calls("second opinions skipped") > 0
+    boxes = StoredBoxReader(live.ocr)
+    tree = live.ocr
+    again = extract_chart(tree.sha256, tree.language, tree.ocr_pages(), boxes,
+                          load_calibration(None))  # fmt: skip
+    assert boxes.misses == 0
+    assert again.fields == live.fields
