@@ -45,19 +45,11 @@ def _ink_mask(small: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _profile_score(
-    points: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], angle: float
-) -> float:
-    """How spiky the row profile of the ink is once turned by ``angle``: the ink's pixels
-    (``points``, their rows and columns) are moved to the rows the rotation about the middle
-    puts them on (as ``warpAffine`` would draw them, without drawing a whole image for each
-    angle tried) and counted per row."""
-    h, w = shape
-    ys, xs = points
-    t = np.deg2rad(angle)
-    sin, cos = np.sin(t), np.cos(t)
-    rows = np.rint(-sin * (xs - w / 2) + cos * (ys - h / 2) + h / 2).astype(np.int64)
-    profile = np.bincount(rows[(rows >= 0) & (rows < h)], minlength=h).astype(np.float64)
+def _profile_score(mask: np.ndarray, angle: float) -> float:
+    h, w = mask.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rotated = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    profile = rotated.sum(axis=1, dtype=np.float64)
     # Text lines aligned with the rows give a spiky profile: maximise its energy.
     return float(np.sum(np.diff(profile) ** 2))
 
@@ -69,12 +61,10 @@ def estimate_skew(grey: np.ndarray, max_degrees: float = 6.0) -> float:
     mask = _ink_mask(small)
     if cv2.countNonZero(mask) < 0.001 * mask.size:
         return 0.0  # a blank page has no skew to speak of
-    ys, xs = np.nonzero(mask)
-    points = (ys.astype(np.float64), xs.astype(np.float64))
     best, step = 0.0, 0.5
     candidates = np.arange(-max_degrees, max_degrees + 1e-9, step)
     for _ in range(3):
-        scores = [(_profile_score(points, mask.shape, float(a)), float(a)) for a in candidates]
+        scores = [(_profile_score(mask, float(a)), float(a)) for a in candidates]
         best = max(scores)[1]
         step /= 5
         candidates = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
