@@ -11,6 +11,7 @@ machine they are as noisy as its load.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,9 +24,16 @@ from pipeline.timing import peak_in
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
 
-def _run(scans: Path, work: Path, batch: str, workers: int) -> tuple[float, float]:
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (and theirs, waited for)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _run(scans: Path, work: Path, batch: str, workers: int) -> tuple[float, float, float]:
     """The whole `emr-migrate run` on the scans (uploaded to a local S3 endpoint first):
-    seconds, and the peak RSS of its process in MiB."""
+    seconds, the peak RSS of its process in MiB, and its CPU seconds (Prefect's server and
+    pdftoppm included)."""
     from pipeline.ingest.local_s3 import LocalS3Server, upload_folder
 
     work.mkdir(parents=True, exist_ok=True)
@@ -38,21 +46,21 @@ def _run(scans: Path, work: Path, batch: str, workers: int) -> tuple[float, floa
             "EMR_DATABASE_URL": f"sqlite:///{work / 'emr.db'}",
             "EMR_WORKDIR": str(work / "scratch"),
         }
-        started = time.monotonic()
+        started, cpu = time.monotonic(), _children_cpu()
         command = [*CLI, "run", f"s3://bench/{batch}", "--batch", batch, "--workers", str(workers)]
         done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, _children_cpu() - cpu
         if done.returncode:
             raise SystemExit(f"emr-migrate run failed with exit code {done.returncode}")
         # the run reports its own peak (VmHWM): a child's ru_maxrss starts at its parent's
-        return elapsed, peak_in(done.stdout)
+        return elapsed, peak_in(done.stdout), cpu
     finally:
         s3.stop()
 
 
-def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float]:
+def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float, float]:
     """Rasterise every page (not timed), then time plain `tesseract -l vie` on them, N at a
-    time, each single-threaded."""
+    time, each single-threaded: pages, seconds, CPU seconds."""
     import cv2
 
     from pipeline.ingest.pages import detect_media_type, iter_pages
@@ -72,10 +80,10 @@ def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float]:
         # pytesseract runs the `tesseract` command itself: the bare engine, as a user would
         pytesseract.image_to_data(str(path), lang="vie")
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(ocr, pages))
-    return len(pages), time.monotonic() - started
+    return len(pages), time.monotonic() - started, _children_cpu() - cpu
 
 
 def _accuracy_line(charts: int, seed: int, design: str) -> str:
@@ -97,9 +105,9 @@ def throughput(charts: int, seed: int, accuracy_charts: int) -> None:
         scans, work = Path(tmp) / "scans", Path(tmp) / "work"
         work.mkdir()
         generate_charts(scans, Path(tmp) / "truth", count=charts, seed=seed)
-        pages, bare = _bare_tesseract(scans, work, cores)
-        one, one_rss = _run(scans, work / "one", "one", 1)
-        many, many_rss = _run(scans, work / "many", "many", cores)
+        pages, bare, bare_cpu = _bare_tesseract(scans, work, cores)
+        one, one_rss, one_cpu = _run(scans, work / "one", "one", 1)
+        many, many_rss, many_cpu = _run(scans, work / "many", "many", cores)
     rate = lambda seconds: pages / seconds * 60  # noqa: E731
     print(f"charts: {charts} (seed {seed}), pages: {pages}, cores: {cores} "
           f"(machine load now {os.getloadavg()[0]:.1f}: shared, numbers as noisy)")  # fmt: skip
@@ -112,6 +120,10 @@ def throughput(charts: int, seed: int, accuracy_charts: int) -> None:
           f"= {rate(one):6.1f} pages/min, peak RSS {one_rss:5.0f} MiB")  # fmt: skip
     print(f"ratio run/bare: {bare / many:.2f} (target >= 0.85); "
           f"{cores} workers against 1: {one / many:.2f}x")  # fmt: skip
+    per_page = lambda cpu: cpu / max(pages, 1)  # noqa: E731
+    print(f"CPU s a page (the machine's load left out): bare {per_page(bare_cpu):.2f}, "
+          f"run {per_page(many_cpu):.2f} ({cores} workers), {per_page(one_cpu):.2f} (1 worker); "
+          f"ratio by CPU {bare_cpu / many_cpu:.2f}")  # fmt: skip
     if accuracy_charts:
         for design in ("form", "grid"):
             print(_accuracy_line(accuracy_charts, 4242, design))

@@ -21,14 +21,26 @@ from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_medications, find_secondary_codes
 from pipeline.extract.reread import reread_fields, restore_vietnamese_marks, second_opinion
 from pipeline.ingest.pages import detect_media_type
-from pipeline.models import BoxReader, ChartReading, OcrPage, PageImage, RawScan, ScanRef
+from pipeline.models import (
+    BoxReader,
+    ChartReading,
+    Decision,
+    FieldCandidate,
+    OcrPage,
+    PageImage,
+    RawScan,
+    ScanRef,
+)
 from pipeline.ocr.boxes import ImageBoxReader, StoredBoxReader
 from pipeline.ocr.engine import SECOND_OPINION_MODEL, TESSERACT_LANGUAGES, check_tesseract
 from pipeline.ocr.reader import JPEG_QUALITY, jpeg_path, read_scan
 from pipeline.ocr.tree import DocumentTree, Engine, PageTree
 from pipeline.review.calibration import Calibration, load_calibration
 from pipeline.review.routing import route_fields, route_list_entries
-from pipeline.timing import stage
+from pipeline.timing import count, stage
+
+#: the check the second model's agreement adds (``extract/reread.second_opinion``)
+SECOND_MODEL_AGREES = "second_model_agrees"
 
 
 def identify(ref: ScanRef, path: Path, sha256: str) -> RawScan:
@@ -55,6 +67,7 @@ def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading
         ocr_pages,
         boxes if settings.reread else None,
         load_calibration(settings.calibration),
+        every_opinion=settings.second_opinions == "all",
     )
     tree = document_tree(raw.sha256, language, ocr_pages, images, boxes, settings)
     return replace(reading, page_images=tuple(images), ocr=tree)
@@ -66,10 +79,13 @@ def extract_chart(
     ocr_pages: Sequence[OcrPage],
     boxes: BoxReader | None,
     calibration: Calibration | None,
+    every_opinion: bool = False,
 ) -> ChartReading:
     """Fields, lists and routing from a chart's OCR: the same whether the pages were just read
     or come from stored trees (``replay_chart``). ``boxes``: the reader of field boxes (None:
-    no re-reading)."""
+    no re-reading). The second model reads only the fields whose routing its agreement could
+    change (``deciding_fields``); every one with ``every_opinion`` or without a calibration
+    (to gather evidence for fitting one)."""
     with stage("spaCy labels, fields"), _SPACY:  # each page's Doc and labels, built once
         labelled = label_pages(ocr_pages, language)
         if not _timed_out(ocr_pages) and not any(p.hits for p in labelled):
@@ -89,7 +105,16 @@ def extract_chart(
             if language == "en":
                 candidates = restore_vietnamese_marks(candidates, boxes)
         with stage("second opinions"):
-            candidates = second_opinion(candidates, boxes, SECOND_OPINION_MODEL)
+            asked = (
+                range(len(candidates))
+                if every_opinion or calibration is None
+                else deciding_fields(candidates, calibration)
+            )
+            count("second opinions skipped", len(candidates) - len(asked))
+            opinions = second_opinion([candidates[i] for i in asked], boxes, SECOND_OPINION_MODEL)
+            candidates = list(candidates)
+            for i, c in zip(asked, opinions, strict=True):
+                candidates[i] = c
     # then held against each other as kept, and against the other values the page offered
     candidates = mark_ambiguous(cross_check(candidates), cross_check)
     return ChartReading(
@@ -100,6 +125,25 @@ def extract_chart(
         medications=route_list_entries(medications),
         secondary_icd10=route_list_entries(secondary_codes),
     )
+
+
+def _routed(candidates: Sequence[FieldCandidate], calibration: Calibration) -> list[Decision]:
+    final = mark_ambiguous(cross_check(list(candidates)), cross_check)
+    return [f.decision for f in route_fields(final, calibration)]
+
+
+def deciding_fields(candidates: Sequence[FieldCandidate], calibration: Calibration) -> list[int]:
+    """The fields whose routing the second model's agreement could change: those routed one
+    way without it and the other with it (all agreements at once: the weights of passed
+    checks keep their sign, so agreement can only raise a score). A value already accepted
+    without it, or one that stays below its threshold even with it (a failed check, a rival
+    value as plausible, too little else said for it), is not read by the second model."""
+    agreed = [
+        replace(c, checks_passed=(*c.checks_passed, SECOND_MODEL_AGREES)) if c.value else c
+        for c in candidates
+    ]
+    without, with_agreement = _routed(candidates, calibration), _routed(agreed, calibration)
+    return [i for i, (a, b) in enumerate(zip(without, with_agreement, strict=True)) if a != b]
 
 
 def _timed_out(pages: Sequence[OcrPage]) -> bool:

@@ -105,22 +105,26 @@ def run_batch(settings: Settings, source: str, batch: str) -> dict[str, Any]:
     from pipeline.ingest.sources import check_source, open_source
 
     check_source(open_source(source, settings))  # a wrong path fails at once, before Prefect
-    from pipeline.chart import check_scratch_space
-    from pipeline.ocr.engine import check_tesseract
-    from schemas.database import open_database
+    from flows.server import temporary_api
 
-    check_tesseract()  # fail before the first page, not halfway through
-    check_scratch_space(settings)
-    open_database(settings.database_url)
+    with temporary_api() as api_ready:  # Prefect's server starts while the rest is checked
+        from pipeline.chart import check_scratch_space
+        from pipeline.ocr.engine import check_tesseract
+        from schemas.database import open_database
 
-    from prefect.task_runners import ThreadPoolTaskRunner
+        check_tesseract()  # fail before the first page, not halfway through
+        check_scratch_space(settings)
+        open_database(settings.database_url)
 
-    from flows.migrate import migrate_batch
+        from prefect.task_runners import ThreadPoolTaskRunner
 
-    runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=settings.workers)
-    flow = migrate_batch.with_options(task_runner=runner)  # type: ignore[arg-type]
-    with Progress(settings, batch):
-        result: dict[str, Any] = flow(source, batch, settings.language)
+        from flows.migrate import migrate_batch
+
+        runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=settings.workers)
+        flow = migrate_batch.with_options(task_runner=runner)  # type: ignore[arg-type]
+        api_ready()
+        with Progress(settings, batch):
+            result: dict[str, Any] = flow(source, batch, settings.language)
     return result
 
 
@@ -276,8 +280,10 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             for i, design in enumerate(designs):
                 count = args.synthetic // len(designs) + (i < args.synthetic % len(designs))
                 generate_charts(scans, truth, count=count, seed=args.seed + i, design=design)
-            local = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'calibrate.db'}")
+            local = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'calibrate.db'}",
+                            second_opinions="all")  # fmt: skip
             os.environ["EMR_DATABASE_URL"] = local.database_url  # the flow's tasks read it
+            os.environ["EMR_SECOND_OPINIONS"] = "all"  # every piece of evidence, to fit on
             run_batch(local, str(scans), "calibration")
             with open_database(local.database_url)() as session:
                 samples = samples_from_truth(session, "calibration", truth)

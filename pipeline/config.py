@@ -46,6 +46,9 @@ class Settings:
     cleanup: bool = True
     #: targeted re-reading of doubtful values; off (EMR_REREAD=off) only to measure its gain
     reread: bool = True
+    #: fields the second model reads (EMR_SECOND_OPINIONS): "deciding", those whose routing
+    #: its agreement could change; "all", every value (to gather evidence for calibrating)
+    second_opinions: str = "deciding"
     #: free space the scratch folder must have before a run starts (EMR_MIN_SCRATCH_MIB)
     min_scratch_mib: int = 256
     #: share of auto-accepted fields sampled, blind, into review to measure precision
@@ -75,6 +78,13 @@ def _flag(value: str, name: str) -> bool:
     if v in {"0", "false", "no", "off"}:
         return False
     raise BadArguments(f"{name} must be true or false, not {value!r}")
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    v = value.strip().lower()
+    if v not in allowed:
+        raise BadArguments(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return v
 
 
 def _whole_number(value: str, name: str) -> int:
@@ -137,6 +147,9 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         calibration=Path(env["EMR_CALIBRATION"]) if env.get("EMR_CALIBRATION") else None,
         cleanup=_flag(env.get("EMR_CLEANUP", "on"), "EMR_CLEANUP"),
         reread=_flag(env.get("EMR_REREAD", "on"), "EMR_REREAD"),
+        second_opinions=_choice(
+            env.get("EMR_SECOND_OPINIONS", "deciding"), "EMR_SECOND_OPINIONS", ("deciding", "all")
+        ),
         min_scratch_mib=_whole_number(env.get("EMR_MIN_SCRATCH_MIB", "256"), "EMR_MIN_SCRATCH_MIB"),
         qa_share=_share(env.get("EMR_QA_SHARE", "0.02"), "EMR_QA_SHARE"),
         lease_seconds=_seconds(env.get("EMR_LEASE_SECONDS", "300"), "EMR_LEASE_SECONDS"),

@@ -118,7 +118,8 @@ def read_synthetic(
     """``charts`` synthetic charts of a design read by the real pipeline, stored in ``out``."""
     from pipeline.synthetic import generate_charts
 
-    settings = settings or Settings()
+    # every value read by the second model: the trees are replayed with other calibrations
+    settings = replace(settings or Settings(), second_opinions="all")
     stored = []
     with tempfile.TemporaryDirectory(prefix="emr-replay-") as tmp:
         scans, truth_dir = Path(tmp) / "scans", Path(tmp) / "truth"

@@ -231,3 +231,72 @@ def test_cleanup_is_switched_off_on_real_pages_it_reads_worse(tmp_path: Path) ->
     assert timing.calls("cleanup switched off") >= 1
     bare = [f1(i, "off") for i in images]
     assert sum(chosen) >= sum(bare) - 0.02 * len(images)
+
+
+class _CountingReader:
+    """The stored box readings of a chart, counting what the second model is asked to read."""
+
+    def __init__(self, tree: object) -> None:
+        from pipeline.ocr.boxes import StoredBoxReader
+
+        self.inner = StoredBoxReader(tree)  # type: ignore[arg-type]
+        self.second_model_reads = 0
+
+    def read(self, page, bbox, model, **how):  # type: ignore[no-untyped-def]
+        from pipeline.ocr.engine import SECOND_OPINION_MODEL
+
+        self.second_model_reads += model == SECOND_OPINION_MODEL
+        return self.inner.read(page, bbox, model, **how)
+
+    def marks_printed(self, page, bbox):  # type: ignore[no-untyped-def]
+        return self.inner.marks_printed(page, bbox)
+
+
+def test_second_opinions_only_where_they_can_change_the_routing() -> None:
+    """The regression corpus (stored OCR, every box read by the second model) routed with the
+    shipped calibration: asking the second model only about the fields its agreement could
+    move across their threshold gives every field the same value and decision, and asks it
+    about fewer fields."""
+    from pipeline.chart import extract_chart
+    from pipeline.replay import load_stored
+    from pipeline.review.calibration import load_calibration
+
+    calibration = load_calibration(None)
+    asked = {True: 0, False: 0}
+    charts = load_stored(Path(__file__).parent / "corpus")
+    assert charts
+    for chart in charts:
+        tree = chart.ocr
+        routed = {}
+        for every in (True, False):
+            boxes = _CountingReader(tree)
+            reading = extract_chart(tree.sha256, tree.language, tree.ocr_pages(), boxes,
+                                    calibration, every_opinion=every)  # fmt: skip
+            routed[every] = {f.key: (f.candidate.value, f.decision) for f in reading.fields}
+            asked[every] += boxes.second_model_reads
+        assert routed[False] == routed[True], chart.name
+    assert 0 < asked[False] < asked[True] / 2
+
+
+def test_a_live_run_asking_fewer_second_opinions_replays_without_misses(tmp_path: Path) -> None:
+    """A chart read with the default settings (the second model asked only where it could
+    change the routing) replays from its stored tree with the same calibration to the same
+    fields, every box it asks for stored."""
+    from pipeline.chart import extract_chart, identify, read_chart
+    from pipeline.config import Settings
+    from pipeline.ocr.boxes import StoredBoxReader
+    from pipeline.review.calibration import load_calibration
+    from pipeline.synthetic import generate_charts
+
+    (truth,) = generate_charts(tmp_path / "scans", tmp_path / "truth", 1, 7300, formats=("png",))
+    path = tmp_path / "scans" / truth.document
+    raw = identify(ScanRef(str(path.parent), truth.document, path.stat().st_size), path, "x")
+    timing.reset()
+    live = read_chart(raw, Settings(), tmp_path / "pages")
+    assert live.ocr is not None and timing.calls("second opinions skipped") > 0
+    boxes = StoredBoxReader(live.ocr)
+    tree = live.ocr
+    again = extract_chart(tree.sha256, tree.language, tree.ocr_pages(), boxes,
+                          load_calibration(None))  # fmt: skip
+    assert boxes.misses == 0
+    assert again.fields == live.fields

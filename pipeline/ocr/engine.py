@@ -46,8 +46,13 @@ _TSV_HEADER = (
 
 def limit_threads() -> None:
     """With OpenMP on 2 cores Tesseract runs 2.2x slower; one single-threaded engine per core
-    wins. Must be set before the library is first loaded (OpenMP reads it once)."""
+    wins. Must be set before the library is first loaded (OpenMP reads it once). OpenCV's
+    own thread pool is kept to one thread too: with a worker per core it only made the
+    workers' cleanup take turns (furniture removal 0.20 -> 0.13 CPU s a page single-threaded)."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def _has_languages(folder: str) -> bool:

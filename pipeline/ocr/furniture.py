@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.ocr.components import components
+
 
 def frame_sides(mine: np.ndarray, t: int) -> float:
     """How full the least full side of a component's box is, looking ``t`` px in from each
@@ -59,7 +61,7 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     erase = cv2.bitwise_or(horizontal, vertical)
 
     # Dotted leaders: small blobs that a horizontal closing joins into a long thin run.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats = components(ink)
     max_dot = max(2, int(9 * scale))
     areas, widths, heights = stats[:, cv2.CC_STAT_AREA], stats[:, cv2.CC_STAT_WIDTH], stats[:, 3]
     is_dot = (widths <= max_dot) & (heights <= max_dot) & (areas >= 1)
@@ -69,7 +71,7 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     joined = cv2.morphologyEx(
         dots, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1))
     )
-    n_runs, run_labels, run_stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    n_runs, run_labels, run_stats = components(joined)
     long_runs = (run_stats[:, cv2.CC_STAT_WIDTH] >= int(70 * scale)) & (
         run_stats[:, cv2.CC_STAT_HEIGHT] <= max_dot + 2
     )

@@ -15,6 +15,7 @@ from pipeline.config import Settings
 from pipeline.ingest.pages import RasterPage, iter_pages
 from pipeline.models import OcrPage, OcrWord, PageImage, RawScan
 from pipeline.ocr.cleanup import CleanPage, clean_page
+from pipeline.ocr.components import components
 from pipeline.ocr.engine import ocr_page, read_image
 from pipeline.ocr.orientation import upside_down
 from pipeline.ocr.recover import recover_missed_text
@@ -132,7 +133,7 @@ def small_print(grey: np.ndarray, dpi: int = 300) -> bool:
     letter-sized pieces of ink, at 300 dpi): phone captures of a page, where cleanup made for
     flatbed scans (deskew, rules erased) cost words on 16 of 20 real prescriptions."""
     ink = (grey < 128).astype(np.uint8)
-    found, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    found, _, stats = components(ink)
     w, h = stats[1:found, 2], stats[1:found, 3]
     letters = h[(h >= 4) & (w >= 2) & (w <= 3 * h) & (h <= 200)]
     return bool(letters.size) and float(np.median(letters)) * 300 / dpi < _SMALL_PRINT

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from pipeline.models import BBox, OcrPage, OcrWord, overlaps
+from pipeline.ocr.components import components
 from pipeline.ocr.lines import read_words
 
 #: how far around a read word its ink may reach (accents, leader dots touching it), px at 300 dpi
@@ -71,7 +72,7 @@ def _print_pieces(
     times as long as high), and blocks of ink too tall to be one line."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (40, 5))
     joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    count, _, stats = components(joined)
     pieces, tall = [], []
     for x, y, w, h, _area in stats[1:count]:
         box = (int(x), int(y), int(x + w), int(y + h))

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from pipeline.models import BBox, OcrPage, OcrWord, overlaps
+from pipeline.ocr.components import components
 from pipeline.ocr.furniture import frame_sides
 
 TICK = "☒"
@@ -29,7 +30,7 @@ _TICK_START = set("xX☒☑✓✔✗✘⊠■[(|")
 def ticked_boxes(grey: np.ndarray) -> list[BBox]:
     """Square frames of a tick box's size with ink inside."""
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats = components(ink)
     boxes = []
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i, :4])
