@@ -63,3 +63,16 @@ def test_a_codes_letter_read_where_a_code_starts_comes_from_the_table() -> None:
     # elsewhere the same characters are walls and words' letters, not a code's letter
     parsed = parse_icd10("[J44.1] lipid 12")
     assert parsed is not None and parsed.value == "J44.1" and not parsed.checks_failed
+
+
+def test_identifiers_read_a_numbers_lookalikes_from_the_table() -> None:
+    from pipeline.extract.confusions import read_for
+    from pipeline.extract.identifiers import as_digits_in_numbers, parse_national_id
+
+    zero = read_for(confusions().digit_for, "0")
+    assert set(zero) == {ch for ch, d in _table()["digit_for"].items() if d == "0"}
+    assert read_for(confusions().digit_for, "0", upper=True).isupper()
+    for ch in zero:  # every character the table reads for 0, between digits
+        assert as_digits_in_numbers(f"09{ch}2") == "0902"
+    parsed = parse_national_id("0790851234" + "5" + zero[-1])
+    assert parsed is not None and parsed.value == "079085123450"

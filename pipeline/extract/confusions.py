@@ -98,6 +98,14 @@ def parse_confusions(data: Any) -> Confusions:
     )
 
 
+def read_for(section: dict[int, str], printed: str, upper: bool = False) -> str:
+    """The characters a section reads for any of ``printed`` ("0" in ``digit_for``: "OoDQ"),
+    in the table's order; with ``upper``, only its capitals (a text already upper-cased)."""
+    return "".join(
+        chr(k) for k, v in section.items() if v in printed and (chr(k).isupper() or not upper)
+    )
+
+
 @lru_cache(maxsize=1)
 def confusions() -> Confusions:
     return parse_confusions(json.loads(TABLE.read_text(encoding="utf-8")))
