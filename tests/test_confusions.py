@@ -29,6 +29,8 @@ def test_the_shipped_table_loads() -> None:
         ({"digit_for": {"OO": "0"}}, "one character"),
         ({"separator_for": ["/"]}, "one character"),
         ({"box_walls": ["[]"]}, "single characters"),
+        ({"tick_letters": ["xl"]}, "single characters"),
+        ({"wall_letters": "li"}, "list of strings"),
         ({"label_letter_groups": "ceo"}, "list of strings"),
         ({"code_digit_slips": {"0": ""}}, "to some"),
         ({"code_letter_slips": ["I"]}, "to some"),
@@ -76,3 +78,13 @@ def test_identifiers_read_a_numbers_lookalikes_from_the_table() -> None:
         assert as_digits_in_numbers(f"09{ch}2") == "0902"
     parsed = parse_national_id("0790851234" + "5" + zero[-1])
     assert parsed is not None and parsed.value == "079085123450"
+
+
+def test_a_tick_read_glued_to_its_option_comes_from_the_table() -> None:
+    from pipeline.extract.grammar import wording_pattern
+
+    pattern = wording_pattern({"recovered": ["khoi"]}, r"\s*")
+    for tick in confusions().tick_letters:
+        for wall in ("", *confusions().wall_letters):
+            assert pattern.search(f"{tick}{wall}khoi"), (tick, wall)
+    assert not pattern.search("bkhoi") and not pattern.search("xbkhoi")
