@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from pipeline.extract.codelabels import alternation, label_words
 from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
 from pipeline.extract.grammar import ParsedValue
@@ -188,11 +189,19 @@ def without_codes(words: Sequence[str]) -> list[str]:
     return kept
 
 
-# What follows a diagnosis on its line: the code's label and the code ("16.Mã A90",
-# "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item number printed before that label.
+# What follows a diagnosis on its line (codelabels: the lexicons' labels of the ICD-10 field):
+# a code's label and the code ("16.Mã A90", "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item
+# number printed before that label, or the label alone at the line's end (its code in the next
+# cell), but not a label's word followed by other words ("Nghiện ma túy"); a label's word in
+# capitals, wrapped to the line's end ("… delta ICD"); a label's last word and its code, its
+# first words misread as no word ("Oo ‘rep code B08.4").
+_ICD_TYPES = frozenset({"icd10"})
 _CODE_TAIL = re.compile(
-    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*\b(?:mã\s*(?:\S?icd)?|ma\s*(?:\S?icd)?|icd"
-    r"|\S*\s?code(?=\s*:?\s*[A-Z]\d))(?![^\W\d_])[^)]*\)?\s*$",
+    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*(?:"
+    r"\b(?:" + alternation(types=_ICD_TYPES) + r")(?![^\W\d_])(?:[^)]*\d[^)]*|[\W_]*)"
+    r"|\s(?-i:" + label_words(_ICD_TYPES, acronyms=True) + r")(?![^\W\d_])[\W_]*"
+    r"|\S*[^\w\s]\S*\s?(?:" + label_words(_ICD_TYPES, last=True) + r")(?=\s*:?\s*[A-Z]\d)[^)]*"
+    r")\)?\s*$",
     re.IGNORECASE,
 )
 
@@ -230,8 +239,9 @@ _EDGE_CUTS = sorted(((a, b) for a in range(6) for b in range(4) if a + b), key=s
 #: its first line ("… đồng nhiễm virus Mãbệnh B18.1 delta"), and a wrapped label's last word
 #: ("… tuần hoàn ICD ngoại vi")
 _CODE_INSIDE = re.compile(
-    r"\s(?:(?:mã|ma)\s*(?:bệnh|benh)?\s*(?:icd\S*)?|icd\S*)\s*:?\s*[A-Z]\d{2}(?:\.\d{1,2})?(?=\s)"
-    r"|\s(?-i:ICD)(?:-?(?:10|I0))?(?=\s+(?!code)[a-zà-ỹđ])",
+    r"\s(?:" + alternation(types=_ICD_TYPES) + r")\S*?\s*:?\s*[A-Z]\d{2}(?:\.\d{1,2})?(?=\s)"
+    r"|\s(?-i:" + label_words(_ICD_TYPES, acronyms=True) + ")"
+    r"(?=\s+(?!(?:" + label_words(_ICD_TYPES) + r")(?![^\W\d_]))[a-zà-ỹđ])",
     re.IGNORECASE,
 )
 
