@@ -88,3 +88,13 @@ def test_a_tick_read_glued_to_its_option_comes_from_the_table() -> None:
         for wall in ("", *confusions().wall_letters):
             assert pattern.search(f"{tick}{wall}khoi"), (tick, wall)
     assert not pattern.search("bkhoi") and not pattern.search("xbkhoi")
+
+
+def test_a_ticks_box_read_as_letters_comes_from_the_table() -> None:
+    from pipeline.extract.measures import parse_sex
+
+    table = confusions()
+    for tick in table.tick_letters:
+        for wall in table.wall_letters:
+            parsed = parse_sex(f"{wall}{tick.upper()}{wall}Nữ ☐ Nam")
+            assert parsed is not None and parsed.value == "female", (tick, wall)
