@@ -28,7 +28,8 @@ _GLUED_TICK = re.compile(f"({_BOXED})({_SEX_WORDS})")
 #: an empty box's walls read glued to its option: "INam", "MINam"
 _GLUED_BOX = re.compile(f"[{_WALLS}m]{{1,2}}({_SEX_WORDS})")
 #: the option's number written in its box, the walls read as letters: "1", "[2]", "1j", "|1|"
-_BOXED_CODE = re.compile(r"[\[\](|lij!]*([12])[\[\])|lij!]*")
+_CODE_WALLS = re.escape("".join(w for w in confusions().wall_letters if not w.isdigit()))
+_BOXED_CODE = re.compile(f"[{_CODE_WALLS}]*([12])[{_CODE_WALLS}]*")
 
 
 def parse_sex(text: str) -> ParsedValue | None:
