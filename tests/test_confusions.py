@@ -98,3 +98,14 @@ def test_a_ticks_box_read_as_letters_comes_from_the_table() -> None:
         for wall in table.wall_letters:
             parsed = parse_sex(f"{wall}{tick.upper()}{wall}Nữ ☐ Nam")
             assert parsed is not None and parsed.value == "female", (tick, wall)
+
+
+def test_a_tick_mark_and_an_empty_box_are_data() -> None:
+    from pipeline.extract.diagnoses import _diagnosis_text
+    from pipeline.extract.measures import OPTIONS, parse_outcome
+
+    for mark in OPTIONS["tick_marks"]:
+        parsed = parse_outcome(f"☐ Khỏi {mark} Đỡ ☐ Tử vong")
+        assert parsed is not None and parsed.value == "improved", mark
+    for box in OPTIONS["tick_marks"] + OPTIONS["empty_boxes"]:
+        assert _diagnosis_text(f"Viêm phổi {box}") == "Viêm phổi"

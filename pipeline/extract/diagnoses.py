@@ -11,6 +11,7 @@ from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
 from pipeline.extract.grammar import ParsedValue
 from pipeline.extract.text import nfc, single_spaces, strip_diacritics
+from pipeline.extract.vocabdata import _data
 from pipeline.extract.vocabulary import (
     CAPITAL_SHAPED,
     VocabularyMatch,
@@ -196,6 +197,7 @@ def without_codes(words: Sequence[str]) -> list[str]:
 # capitals, wrapped to the line's end ("… delta ICD"); a label's last word and its code, its
 # first words misread as no word ("Oo ‘rep code B08.4").
 _ICD_TYPES = frozenset({"icd10"})
+_OPTIONS = _data("options")
 _CODE_TAIL = re.compile(
     r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*(?:"
     r"\b(?:" + alternation(types=_ICD_TYPES) + r")(?![^\W\d_])(?:[^)]*\d[^)]*|[\W_]*)"
@@ -246,12 +248,18 @@ _CODE_INSIDE = re.compile(
 )
 
 
+#: a box, ticked or empty, as options.json lists them
+_BOXES = re.compile(
+    "[" + re.escape("".join(_OPTIONS["tick_marks"] + _OPTIONS["empty_boxes"])) + "]"
+)
+
+
 def _diagnosis_text(text: str) -> str:
     """The diagnosis's line without a code after it or inside it, leaders, a tick box or
     specks at its end."""
     cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
     cleaned = " ".join(without_codes(cleaned.split()))
-    cleaned = re.sub(r"[☒☑☐■□]", " ", cleaned)  # a tick box the text runs over
+    cleaned = _BOXES.sub(" ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
     words = cleaned.split()

@@ -19,7 +19,8 @@ _MALE = frozenset(w for pair in OPTIONS["sex"].values() for w in pair["male"])
 _FEMALE = frozenset(w for pair in OPTIONS["sex"].values() for w in pair["female"])
 #: the options' words that can be read glued to a tick or a box (not a lone "m" or "f")
 _SEX_WORDS = "|".join(sorted((w for w in _MALE | _FEMALE if len(w) > 1), key=len, reverse=True))
-_TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
+#: a tick as printed (options.json) and as read (the confusions table), alone or in its box
+_TICKS = frozenset(OPTIONS["tick_marks"]) | frozenset(confusions().tick_letters)
 #: a tick and its box's walls as OCR reads them (the confusions table's tick and wall letters)
 _WALLS = re.escape("".join(confusions().wall_letters))
 _BOXED = f"[{_WALLS}]*[{re.escape(''.join(confusions().tick_letters))}][{_WALLS}]*"
@@ -95,7 +96,7 @@ _OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
 
 _OUTCOME_RE = wording_pattern(_OUTCOMES, r"[\s,]*")
 #: a tick, also as OCR reads a check mark's stroke ("/Recovered", "\\Improved")
-_TICK_CHARS = set("x☒☑✓✔✗✘⊠■/\\")
+_TICK_CHARS = {*OPTIONS["tick_marks"], *confusions().tick_letters, "/", "\\"}
 
 
 def parse_outcome(text: str) -> ParsedValue | None:
