@@ -30,6 +30,7 @@ def test_the_shipped_table_loads() -> None:
         ({"separator_for": ["/"]}, "one character"),
         ({"box_walls": ["[]"]}, "single characters"),
         ({"tick_letters": ["xl"]}, "single characters"),
+        ({"colon_as_letter": ["ị:"]}, "single characters"),
         ({"wall_letters": "li"}, "list of strings"),
         ({"label_letter_groups": "ceo"}, "list of strings"),
         ({"code_digit_slips": {"0": ""}}, "to some"),
@@ -109,3 +110,11 @@ def test_a_tick_mark_and_an_empty_box_are_data() -> None:
         assert parsed is not None and parsed.value == "improved", mark
     for box in OPTIONS["tick_marks"] + OPTIONS["empty_boxes"]:
         assert _diagnosis_text(f"Viêm phổi {box}") == "Viêm phổi"
+
+
+def test_a_labels_colon_read_as_a_letter_comes_from_the_table() -> None:
+    from pipeline.extract.doc import _LABEL_COLON_AS_LETTER
+
+    for letter in confusions().colon_as_letter:
+        assert _LABEL_COLON_AS_LETTER.match(f"BHYT{letter}")
+    assert not _LABEL_COLON_AS_LETTER.match("BHYTi")

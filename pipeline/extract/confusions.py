@@ -25,7 +25,7 @@ _MAPS = (
 )
 #: one character to the several it may stand for
 _SLIPS = ("code_letter_slips", "code_digit_slips")
-_SETS = ("box_walls", "label_letter_groups", "tick_letters", "wall_letters")
+_SETS = ("box_walls", "label_letter_groups", "tick_letters", "wall_letters", "colon_as_letter")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class Confusions:
     #: a tick as read glued to the option it marks, and a box's wall read between them
     tick_letters: tuple[str, ...] = ()
     wall_letters: tuple[str, ...] = ()
+    #: a colon read as a letter glued to its label ("BHYTị")
+    colon_as_letter: tuple[str, ...] = ()
 
 
 def parse_confusions(data: Any) -> Confusions:
@@ -84,7 +86,7 @@ def parse_confusions(data: Any) -> Confusions:
         if not isinstance(data[name], list) or not all(isinstance(x, str) for x in data[name]):
             raise ValueError(f"confusions table: {name} must be a list of strings")
     walls = data["box_walls"]
-    for name in ("box_walls", "tick_letters", "wall_letters"):
+    for name in ("box_walls", "tick_letters", "wall_letters", "colon_as_letter"):
         if not all(len(w) == 1 for w in data[name]):
             raise ValueError(f"confusions table: {name} must be single characters")
     return Confusions(
@@ -101,6 +103,7 @@ def parse_confusions(data: Any) -> Confusions:
         label_letter_groups=tuple(data["label_letter_groups"]),
         tick_letters=tuple(data["tick_letters"]),
         wall_letters=tuple(data["wall_letters"]),
+        colon_as_letter=tuple(data["colon_as_letter"]),
     )
 
 

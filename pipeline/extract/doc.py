@@ -21,6 +21,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from pipeline.extract.codelabels import alternation
+from pipeline.extract.confusions import confusions
 from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
@@ -36,7 +37,9 @@ _GLUED_CODE_LABEL = re.compile(
     re.IGNORECASE,
 )
 #: a card's label with its colon read as a marked letter: "BHYTị"
-_LABEL_COLON_AS_LETTER = re.compile(f"^({alternation(single_words=True)})[ịìíỉĩ]$")
+_LABEL_COLON_AS_LETTER = re.compile(
+    f"^({alternation(single_words=True)})[{re.escape(''.join(confusions().colon_as_letter))}]$"
+)
 _FURNITURE = re.compile(r"[.·…_]{2,}|(?<!\d)[:;|]+|[:;|]+(?!\d)|-{2,}")
 
 # colon: a ':' followed the word (a label's end); the rest map the token to its OCR word
