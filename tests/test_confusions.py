@@ -29,6 +29,9 @@ def test_the_shipped_table_loads() -> None:
         ({"digit_for": {"OO": "0"}}, "one character"),
         ({"separator_for": ["/"]}, "one character"),
         ({"box_walls": ["[]"]}, "single characters"),
+        ({"tick_letters": ["xl"]}, "single characters"),
+        ({"colon_as_letter": ["ị:"]}, "single characters"),
+        ({"wall_letters": "li"}, "list of strings"),
         ({"label_letter_groups": "ceo"}, "list of strings"),
         ({"code_digit_slips": {"0": ""}}, "to some"),
         ({"code_letter_slips": ["I"]}, "to some"),
@@ -63,3 +66,55 @@ def test_a_codes_letter_read_where_a_code_starts_comes_from_the_table() -> None:
     # elsewhere the same characters are walls and words' letters, not a code's letter
     parsed = parse_icd10("[J44.1] lipid 12")
     assert parsed is not None and parsed.value == "J44.1" and not parsed.checks_failed
+
+
+def test_identifiers_read_a_numbers_lookalikes_from_the_table() -> None:
+    from pipeline.extract.confusions import read_for
+    from pipeline.extract.identifiers import as_digits_in_numbers, parse_national_id
+
+    zero = read_for(confusions().digit_for, "0")
+    assert set(zero) == {ch for ch, d in _table()["digit_for"].items() if d == "0"}
+    assert read_for(confusions().digit_for, "0", upper=True).isupper()
+    for ch in zero:  # every character the table reads for 0, between digits
+        assert as_digits_in_numbers(f"09{ch}2") == "0902"
+    parsed = parse_national_id("0790851234" + "5" + zero[-1])
+    assert parsed is not None and parsed.value == "079085123450"
+
+
+def test_a_tick_read_glued_to_its_option_comes_from_the_table() -> None:
+    from pipeline.extract.grammar import wording_pattern
+
+    pattern = wording_pattern({"recovered": ["khoi"]}, r"\s*")
+    for tick in confusions().tick_letters:
+        for wall in ("", *confusions().wall_letters):
+            assert pattern.search(f"{tick}{wall}khoi"), (tick, wall)
+    assert not pattern.search("bkhoi") and not pattern.search("xbkhoi")
+
+
+def test_a_ticks_box_read_as_letters_comes_from_the_table() -> None:
+    from pipeline.extract.measures import parse_sex
+
+    table = confusions()
+    for tick in table.tick_letters:
+        for wall in table.wall_letters:
+            parsed = parse_sex(f"{wall}{tick.upper()}{wall}Nữ ☐ Nam")
+            assert parsed is not None and parsed.value == "female", (tick, wall)
+
+
+def test_a_tick_mark_and_an_empty_box_are_data() -> None:
+    from pipeline.extract.diagnoses import _diagnosis_text
+    from pipeline.extract.measures import OPTIONS, parse_outcome
+
+    for mark in OPTIONS["tick_marks"]:
+        parsed = parse_outcome(f"☐ Khỏi {mark} Đỡ ☐ Tử vong")
+        assert parsed is not None and parsed.value == "improved", mark
+    for box in OPTIONS["tick_marks"] + OPTIONS["empty_boxes"]:
+        assert _diagnosis_text(f"Viêm phổi {box}") == "Viêm phổi"
+
+
+def test_a_labels_colon_read_as_a_letter_comes_from_the_table() -> None:
+    from pipeline.extract.doc import _LABEL_COLON_AS_LETTER
+
+    for letter in confusions().colon_as_letter:
+        assert _LABEL_COLON_AS_LETTER.match(f"BHYT{letter}")
+    assert not _LABEL_COLON_AS_LETTER.match("BHYTi")

@@ -509,3 +509,14 @@ def test_a_department_with_an_l_read_as_a_capital_takes_the_terms_case() -> None
     assert parse_department("Da Liễu").value == "Da liễu"  # type: ignore[union-attr]
     assert parse_department("‘Dermatology").value == "Dermatology"  # type: ignore[union-attr]
     assert parse_department("DA LIỄU").value == "DA LIỄU"  # type: ignore[union-attr]
+
+
+def test_a_vital_signs_units_are_data() -> None:
+    from pipeline.extract.fields import _UNITS
+    from pipeline.extract.vocabdata import _data
+
+    data = _data("vital_units")
+    assert set(data) == {"source", "description", "units", "as_read"}
+    for key, units in data["units"].items():
+        assert set(units) | set(data["as_read"].get(key, ())) == _UNITS[key]
+    assert set(data["as_read"]) <= set(data["units"])

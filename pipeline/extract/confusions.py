@@ -25,7 +25,7 @@ _MAPS = (
 )
 #: one character to the several it may stand for
 _SLIPS = ("code_letter_slips", "code_digit_slips")
-_SETS = ("box_walls", "label_letter_groups")
+_SETS = ("box_walls", "label_letter_groups", "tick_letters", "wall_letters", "colon_as_letter")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ class Confusions:
     digit_lookalikes: frozenset[str]
     #: letters a worn or faint print turns into each other, one group a string
     label_letter_groups: tuple[str, ...]
+    #: a tick as read glued to the option it marks, and a box's wall read between them
+    tick_letters: tuple[str, ...] = ()
+    wall_letters: tuple[str, ...] = ()
+    #: a colon read as a letter glued to its label ("BHYTị")
+    colon_as_letter: tuple[str, ...] = ()
 
 
 def parse_confusions(data: Any) -> Confusions:
@@ -81,8 +86,9 @@ def parse_confusions(data: Any) -> Confusions:
         if not isinstance(data[name], list) or not all(isinstance(x, str) for x in data[name]):
             raise ValueError(f"confusions table: {name} must be a list of strings")
     walls = data["box_walls"]
-    if not all(len(w) == 1 for w in walls):
-        raise ValueError("confusions table: box_walls must be single characters")
+    for name in ("box_walls", "tick_letters", "wall_letters", "colon_as_letter"):
+        if not all(len(w) == 1 for w in data[name]):
+            raise ValueError(f"confusions table: {name} must be single characters")
     return Confusions(
         digit_for=maps["digit_for"],
         code_letter_for=maps["code_letter_for"],
@@ -95,6 +101,17 @@ def parse_confusions(data: Any) -> Confusions:
         code_digit_slips=slips["code_digit_slips"],
         digit_lookalikes=frozenset(data["digit_for"]) | frozenset(walls),
         label_letter_groups=tuple(data["label_letter_groups"]),
+        tick_letters=tuple(data["tick_letters"]),
+        wall_letters=tuple(data["wall_letters"]),
+        colon_as_letter=tuple(data["colon_as_letter"]),
+    )
+
+
+def read_for(section: dict[int, str], printed: str, upper: bool = False) -> str:
+    """The characters a section reads for any of ``printed`` ("0" in ``digit_for``: "OoDQ"),
+    in the table's order; with ``upper``, only its capitals (a text already upper-cased)."""
+    return "".join(
+        chr(k) for k, v in section.items() if v in printed and (chr(k).isupper() or not upper)
     )
 
 

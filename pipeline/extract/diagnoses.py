@@ -6,10 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from pipeline.extract.codelabels import alternation, label_words
 from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
 from pipeline.extract.grammar import ParsedValue
 from pipeline.extract.text import nfc, single_spaces, strip_diacritics
+from pipeline.extract.vocabdata import _data
 from pipeline.extract.vocabulary import (
     CAPITAL_SHAPED,
     VocabularyMatch,
@@ -188,11 +190,20 @@ def without_codes(words: Sequence[str]) -> list[str]:
     return kept
 
 
-# What follows a diagnosis on its line: the code's label and the code ("16.Mã A90",
-# "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item number printed before that label.
+# What follows a diagnosis on its line (codelabels: the lexicons' labels of the ICD-10 field):
+# a code's label and the code ("16.Mã A90", "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item
+# number printed before that label, or the label alone at the line's end (its code in the next
+# cell), but not a label's word followed by other words ("Nghiện ma túy"); a label's word in
+# capitals, wrapped to the line's end ("… delta ICD"); a label's last word and its code, its
+# first words misread as no word ("Oo ‘rep code B08.4").
+_ICD_TYPES = frozenset({"icd10"})
+_OPTIONS = _data("options")
 _CODE_TAIL = re.compile(
-    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*\b(?:mã\s*(?:\S?icd)?|ma\s*(?:\S?icd)?|icd"
-    r"|\S*\s?code(?=\s*:?\s*[A-Z]\d))(?![^\W\d_])[^)]*\)?\s*$",
+    r"(?:\s\d{1,2}\s*\.\s*)?\(?\s*(?:"
+    r"\b(?:" + alternation(types=_ICD_TYPES) + r")(?![^\W\d_])(?:[^)]*\d[^)]*|[\W_]*)"
+    r"|\s(?-i:" + label_words(_ICD_TYPES, acronyms=True) + r")(?![^\W\d_])[\W_]*"
+    r"|\S*[^\w\s]\S*\s?(?:" + label_words(_ICD_TYPES, last=True) + r")(?=\s*:?\s*[A-Z]\d)[^)]*"
+    r")\)?\s*$",
     re.IGNORECASE,
 )
 
@@ -230,9 +241,16 @@ _EDGE_CUTS = sorted(((a, b) for a in range(6) for b in range(4) if a + b), key=s
 #: its first line ("… đồng nhiễm virus Mãbệnh B18.1 delta"), and a wrapped label's last word
 #: ("… tuần hoàn ICD ngoại vi")
 _CODE_INSIDE = re.compile(
-    r"\s(?:(?:mã|ma)\s*(?:bệnh|benh)?\s*(?:icd\S*)?|icd\S*)\s*:?\s*[A-Z]\d{2}(?:\.\d{1,2})?(?=\s)"
-    r"|\s(?-i:ICD)(?:-?(?:10|I0))?(?=\s+(?!code)[a-zà-ỹđ])",
+    r"\s(?:" + alternation(types=_ICD_TYPES) + r")\S*?\s*:?\s*[A-Z]\d{2}(?:\.\d{1,2})?(?=\s)"
+    r"|\s(?-i:" + label_words(_ICD_TYPES, acronyms=True) + ")"
+    r"(?=\s+(?!(?:" + label_words(_ICD_TYPES) + r")(?![^\W\d_]))[a-zà-ỹđ])",
     re.IGNORECASE,
+)
+
+
+#: a box, ticked or empty, as options.json lists them
+_BOXES = re.compile(
+    "[" + re.escape("".join(_OPTIONS["tick_marks"] + _OPTIONS["empty_boxes"])) + "]"
 )
 
 
@@ -241,7 +259,7 @@ def _diagnosis_text(text: str) -> str:
     specks at its end."""
     cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
     cleaned = " ".join(without_codes(cleaned.split()))
-    cleaned = re.sub(r"[☒☑☐■□]", " ", cleaned)  # a tick box the text runs over
+    cleaned = _BOXES.sub(" ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
     words = cleaned.split()

@@ -20,16 +20,26 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
+from pipeline.extract.codelabels import alternation
+from pipeline.extract.confusions import confusions
 from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
 _LEADER = re.compile(r"^[.·…_\-–—~]{2,}$")
 _GLUED_NUMBER = re.compile(r"^(\d{1,2}[.,])([^\W\d_].*)$")
-#: a code's label glued to what follows it: "MãB08.", "ICD-10082", "MãICD-I0K" (the code's
-#: letter, or a digit OCR read in its place, right after the label)
-_GLUED_CODE_LABEL = re.compile(r"^(M[ãa]|ICD-?[1I][0O]|BHYT)([A-Z0-9].*)$", re.IGNORECASE)
+#: a code's label of one word (codelabels: the lexicons' labels of code fields) glued to what
+#: follows it: "MãB08.", "ICD-10082", "MãICD-I0K" (the code's letter, or a digit OCR read for
+#: its letter, right after the label). A label in capitals never starts a word; "Mã", "Code"
+#: do ("MAI", "CODEIN"): they are split off only before a number
+_GLUED_CODE_LABEL = re.compile(
+    f"^({alternation(True, acronyms=True)}|(?:{alternation(True, acronyms=False)})(?=.*\\d))"
+    "([A-Z0-9].*)$",
+    re.IGNORECASE,
+)
 #: a card's label with its colon read as a marked letter: "BHYTị"
-_LABEL_COLON_AS_LETTER = re.compile(r"^(BHYT|CCCD|CMND|ICD-?10)[ịìíỉĩ]$")
+_LABEL_COLON_AS_LETTER = re.compile(
+    f"^({alternation(single_words=True)})[{re.escape(''.join(confusions().colon_as_letter))}]$"
+)
 _FURNITURE = re.compile(r"[.·…_]{2,}|(?<!\d)[:;|]+|[:;|]+(?!\d)|-{2,}")
 
 # colon: a ':' followed the word (a label's end); the rest map the token to its OCR word
@@ -61,8 +71,7 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
     if colon_read:
         return [(colon_read.group(1), word.bbox, True)]
     label = _GLUED_CODE_LABEL.match(text)
-    # "ICD-10" is never the start of a word; "Ma" is ("MAI"): split there only before digits
-    if label and (len(label.group(1)) > 2 or any(ch.isdigit() for ch in label.group(2))):
+    if label:
         cut = round(x0 + len(label.group(1)) * per_char)
         rest = replace(word, text=label.group(2), bbox=(cut, y0, x1, y1))
         return [(label.group(1), (x0, y0, cut, y1), False), *_split_word(rest)]

@@ -35,6 +35,7 @@ from pipeline.extract.parsing import parse_value
 from pipeline.extract.quoted import DIAGNOSIS, PRINCIPAL, code_candidates
 from pipeline.extract.text import fold, strip_diacritics
 from pipeline.extract.values import ParsedValue
+from pipeline.extract.vocabdata import _data
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
 
@@ -337,11 +338,12 @@ def _sex_alone(
 
 
 #: vital signs told apart by their unit (folded), found so when OCR lost their label ("Nhiệt"
-#: read as "NNỆ" in a row of column heads); pulse and breathing share theirs ("lần/phút")
+#: read as "NNỆ" in a row of column heads), as printed and as OCR reads them
+#: (``vocabularies/vital_units.json``)
+_UNIT_DATA = _data("vital_units")
 _UNITS = {
-    "vitals.temperature": re.compile(r"^(?:°\s?c|oc|doc|do c)$"),
-    "vitals.weight": re.compile(r"^kg$"),
-    "vitals.blood_pressure": re.compile(r"^mmhg$"),
+    key: frozenset(units) | frozenset(_UNIT_DATA["as_read"].get(key, ()))
+    for key, units in _UNIT_DATA["units"].items()
 }
 
 
@@ -364,11 +366,11 @@ def _by_unit(
             if number._.line != t._.line or not any(ch.isdigit() for ch in number.text):
                 continue
             end = t.i + 1
-            if not unit.match(_unit_text(t.text)):
+            if _unit_text(t.text) not in unit:
                 end += 1  # a unit of two words: "độ C"
                 if end > len(doc) or doc[end - 1]._.line != t._.line:
                     continue
-                if not unit.match(_unit_text(doc[t.i : end].text)):
+                if _unit_text(doc[t.i : end].text) not in unit:
                     continue
             span = doc[number.i : end]
             parsed = parse_value(spec.type, span.text)

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
 from pipeline.extract.grammar import ParsedValue
 from pipeline.extract.text import nfc, strip_diacritics
@@ -17,9 +18,19 @@ _CODES = json.loads(Path(__file__).with_name("codes.json").read_text(encoding="u
 CCCD_PROVINCES = frozenset(_CODES["cccd_provinces"]["codes"])
 BHYT_GROUPS = frozenset(_CODES["bhyt_groups"]["codes"])
 
+# What OCR reads for a digit, from the confusions table's digit section: a number's characters
+# (0-9 and their lookalikes); in an upper-cased text, its capitals.
+_DIGIT_FOR = confusions().digit_for
+_NUMBER = "0-9" + re.escape(read_for(_DIGIT_FOR, "0123456789"))
+_NUMBER_UPPER = "0-9" + re.escape(read_for(_DIGIT_FOR, "0123456789", upper=True))
+#: a capital read for the 0 after a chart number's two letters ("BAO8-28671")
+_ZERO_AFTER_LETTERS = re.compile(
+    "(?<=^[A-Z]{2})[" + re.escape(read_for(_DIGIT_FOR, "0", upper=True)) + "](?=\\d)"
+)
+
 
 def parse_national_id(text: str) -> ParsedValue | None:
-    candidates = re.findall(r"[0-9OoIl|SBDZ][0-9OoIl|SBDZ\s.\-]{7,20}", text)
+    candidates = re.findall(f"[{_NUMBER}][{_NUMBER}\\s.\\-]{{7,20}}", text)
     # a number printed whole comes first: the next field's number may follow it on its line
     # ("058027853016 7. Điện thoại")
     whole = re.findall(r"(?<![\w.])(?:\d{12}|\d{9})(?![\w.]*\d)", text)
@@ -48,11 +59,12 @@ def parse_insurance_number(text: str) -> ParsedValue | None:
     # Character boxes leave their walls behind as | / ' [ ]: only letters and digits count.
     compact = re.sub(r"[^A-Z0-9]", "", strip_diacritics(nfc(text)).upper())
     # a cell's wall read between the group's letters: "HỊN", "GID", "CÌN"
-    walled = re.match(r"([A-Z])[IL1]([A-Z])(?=[0-9OISBZG])", compact)
+    walled = re.match(f"([A-Z])[IL1]([A-Z])(?=[{_NUMBER_UPPER}])", compact)
     if walled and compact[:2] not in BHYT_GROUPS and walled[1] + walled[2] in BHYT_GROUPS:
         compact = walled[1] + walled[2] + compact[3:]
-    for m in re.finditer(r"[A-Z0-9]{2}[0-9OISBZG][0-9A-Z]{12}", compact):
-        raw = m.group(0)
+    # every start is tried: a label's last letters may read as a number's ("BHYTHC4…")
+    for m in re.finditer(f"(?=([A-Z0-9]{{2}}[{_NUMBER_UPPER}][0-9A-Z]{{12}}))", compact):
+        raw = m.group(1)
         letters = raw[:2].translate(_LETTER_LOOKALIKES)
         rest = as_digits(raw[2:])
         value = letters + rest
@@ -72,7 +84,7 @@ def parse_record_number(text: str) -> ParsedValue | None:
     joined = re.sub(r"(?<=\w)\s*([-/])\s*(?=\w)", r"\1", nfc(text))
     for raw in joined.split():
         # and a wall or dash before it ("-1996/53382"): a number starts with a letter or digit
-        token = re.sub(r"(?<=^[A-Z]{2})[OQ](?=\d)", "0", raw.strip(".,:;()[]|_'\"-—–"))
+        token = _ZERO_AFTER_LETTERS.sub("0", raw.strip(".,:;()[]|_'\"-—–"))
         if sum(ch.isdigit() for ch in token) >= 3 and re.fullmatch(r"[\w/.\-]+", token):
             if not token.isascii():  # no chart number holds "đ" or a marked letter: a misread
                 return ParsedValue(token, ("has_digits",), ("plain_characters",))
@@ -100,6 +112,12 @@ def as_digits_in_numbers(text: str) -> str:
     """Lookalike letters read as digits only where they sit between digits ("09l2" -> "0912"),
     and an S that starts a number ("S5 kg" -> "55 kg")."""
     # ("70l/ph" keeps its l: a unit follows)
-    return re.sub(r"(?<=\d)[Oo](?=[\d\s./])|(?<=\d)[Il|](?=[\d\s.])|(?<=[\d\s./])[OoIl|](?=\d)"
-                  r"|(?<![^\s:|])S(?=\d)",
-                  lambda m: as_digits(m.group(0)), text)  # fmt: skip
+    return _IN_NUMBER.sub(lambda m: as_digits(m.group(0)), text)
+
+
+_ZERO, _ONE = (re.escape(read_for(_DIGIT_FOR, d)) for d in "01")
+_FIVE_UPPER = re.escape(read_for(_DIGIT_FOR, "5", upper=True))
+_IN_NUMBER = re.compile(
+    f"(?<=\\d)[{_ZERO}](?=[\\d\\s./])|(?<=\\d)[{_ONE}](?=[\\d\\s.])"
+    f"|(?<=[\\d\\s./])[{_ZERO}{_ONE}](?=\\d)|(?<![^\\s:|])[{_FIVE_UPPER}](?=\\d)"
+)

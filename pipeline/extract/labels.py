@@ -13,7 +13,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
-from pipeline.extract.confusions import confusions
+from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.doc import blank_nlp
 from pipeline.extract.lexicon import load_lexicon
 from pipeline.extract.parsing import parse_value
@@ -22,8 +22,12 @@ from pipeline.extract.text import fold, nfc
 _LOOKALIKES = confusions().label_letter_groups
 
 
+#: what OCR reads for the letter I (the confusions table: where a code starts, and anywhere)
+_READ_FOR_I = re.escape(
+    read_for(confusions().code_letter_at_start, "I") + read_for(confusions().code_letter_for, "I")
+)
 #: a section's Roman numeral, as printed or misread ("Il.")
-_SECTION = re.compile(r"^[IVX][IVXl]{0,3}\.")
+_SECTION = re.compile(f"^[IVX][IVX{_READ_FOR_I}]{{0,3}}\\.")
 
 
 def _is_heading(tokens: Span) -> bool:
@@ -292,7 +296,7 @@ def _words_under(doc: Doc, span: Span) -> list[Token]:
 
 
 #: an ICD-10 code as printed after its label, its I maybe read as 1 ("Mã 163.9")
-_CODE_SHAPE = re.compile(r"^\(?[A-Z1][0-9]{2}(?:\.[0-9]{1,2})?\)?[.,;]?$")
+_CODE_SHAPE = re.compile(f"^\\(?[A-Z{_READ_FOR_I}][0-9]{{2}}(?:\\.[0-9]{{1,2}})?\\)?[.,;]?$")
 
 
 def _code_follows(doc: Doc, hit: LabelHit) -> bool:

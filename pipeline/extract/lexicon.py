@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,8 @@ class Lexicon:
     labels: dict[str, tuple[tuple[str, ...], ...]]
     #: the labels' words as printed, marks kept, in lower case
     printed: frozenset[str] = frozenset()
+    #: each key's label variants as printed (NFC), for patterns that must keep case and marks
+    wordings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def parse_lexicon(data: object, source: str) -> Lexicon:
@@ -71,7 +73,13 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
             folded.append(words)
             printed.update(nfc(w).lower() for w in variant.split())
         parsed[key] = tuple(folded)
-    return Lexicon(language, parsed, frozenset(printed))
+    wordings = {k: tuple(nfc(v) for v in vs) for k, vs in [*labels.items(), *list_labels.items()]}
+    return Lexicon(language, parsed, frozenset(printed), wordings)
+
+
+def languages() -> tuple[str, ...]:
+    """The languages a lexicon ships for."""
+    return tuple(sorted(p.stem for p in LEXICON_DIR.glob("*.json")))
 
 
 @lru_cache(maxsize=8)

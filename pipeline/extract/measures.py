@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import as_digits
 from pipeline.extract.grammar import ParsedValue, wording_pattern
 from pipeline.extract.identifiers import as_digits_in_numbers
@@ -18,13 +19,18 @@ _MALE = frozenset(w for pair in OPTIONS["sex"].values() for w in pair["male"])
 _FEMALE = frozenset(w for pair in OPTIONS["sex"].values() for w in pair["female"])
 #: the options' words that can be read glued to a tick or a box (not a lone "m" or "f")
 _SEX_WORDS = "|".join(sorted((w for w in _MALE | _FEMALE if len(w) > 1), key=len, reverse=True))
-_TICKS = {"x", "v", "k", "xi", "xl", "[x]", "(x)", "☒", "☑", "✓", "✔", "✗", "✘", "⊠", "■"}
-_BOXED_TICK = re.compile(r"[\[\](){}|/li1]*[xv][\[\](){}|/li1]*")
-_GLUED_TICK = re.compile(rf"([\[\](){{}}|/li1]*[xv][\[\](){{}}|/li1]*)({_SEX_WORDS})")
+#: a tick as printed (options.json) and as read (the confusions table), alone or in its box
+_TICKS = frozenset(OPTIONS["tick_marks"]) | frozenset(confusions().tick_letters)
+#: a tick and its box's walls as OCR reads them (the confusions table's tick and wall letters)
+_WALLS = re.escape("".join(confusions().wall_letters))
+_BOXED = f"[{_WALLS}]*[{re.escape(''.join(confusions().tick_letters))}][{_WALLS}]*"
+_BOXED_TICK = re.compile(_BOXED)
+_GLUED_TICK = re.compile(f"({_BOXED})({_SEX_WORDS})")
 #: an empty box's walls read glued to its option: "INam", "MINam"
-_GLUED_BOX = re.compile(rf"[\[\](){{}}|/li1m]{{1,2}}({_SEX_WORDS})")
+_GLUED_BOX = re.compile(f"[{_WALLS}m]{{1,2}}({_SEX_WORDS})")
 #: the option's number written in its box, the walls read as letters: "1", "[2]", "1j", "|1|"
-_BOXED_CODE = re.compile(r"[\[\](|lij!]*([12])[\[\])|lij!]*")
+_CODE_WALLS = re.escape("".join(w for w in confusions().wall_letters if not w.isdigit()))
+_BOXED_CODE = re.compile(f"[{_CODE_WALLS}]*([12])[{_CODE_WALLS}]*")
 
 
 def parse_sex(text: str) -> ParsedValue | None:
@@ -90,7 +96,7 @@ _OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
 
 _OUTCOME_RE = wording_pattern(_OUTCOMES, r"[\s,]*")
 #: a tick, also as OCR reads a check mark's stroke ("/Recovered", "\\Improved")
-_TICK_CHARS = set("x☒☑✓✔✗✘⊠■/\\")
+_TICK_CHARS = {*OPTIONS["tick_marks"], *confusions().tick_letters, "/", "\\"}
 
 
 def parse_outcome(text: str) -> ParsedValue | None:
