@@ -14,7 +14,9 @@ cost is paid once for all runs.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from pipeline.errors import MissingDependency
 #: how long the server may take to answer (a first start creates its database; a busy
 #: two-core machine took longer than Prefect's default 20 s)
 _STARTUP_SECONDS = 120.0
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _free_port() -> int:
@@ -45,6 +48,14 @@ def _prefect_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def _die_with_parent() -> None:
+    """In the server's process before it starts: Linux stops it when the run that started it
+    dies, however it dies (``kill -9`` included), so no orphaned server outlives its run."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
     """Prefect's temporary API server in a process of its own (UI off, ephemeral services
     only), not yet answering: its API address."""
@@ -56,7 +67,9 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
     ]  # fmt: skip
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
            "PREFECT__SERVER_FINAL": "1"}  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent
+    )
     return process, f"http://127.0.0.1:{port}/api"
 
 
