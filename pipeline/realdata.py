@@ -157,37 +157,28 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}%" if whole else "    -"
 
 
+def _share(name: str, part: int, whole: int) -> tuple[str, str, str]:
+    return name, f"{part}/{whole}", _pct(part, whole)
+
+
 def score_table(score: Score) -> str:
+    s = score
     rows = [
-        ("prescriptions read", f"{score.images}", ""),
-        ("drug names found (recall)", f"{score.drugs_found}/{score.drugs_labelled}",
-         _pct(score.drugs_found, score.drugs_labelled)),
-        ("medication entries right (precision)", f"{score.entries_right}/{score.entries}",
-         _pct(score.entries_right, score.entries)),
-        ("entries auto-accepted", f"{score.entries_auto}/{score.entries}",
-         _pct(score.entries_auto, score.entries)),
-        ("wrong among auto-accepted", f"{score.entries_auto_wrong}/{score.entries_auto}",
-         _pct(score.entries_auto_wrong, score.entries_auto)),
-        ("diagnoses found and alike", f"{score.diagnoses_found}/{score.diagnoses_labelled}",
-         _pct(score.diagnoses_found, score.diagnoses_labelled)),
-        ("diagnoses auto-accepted", f"{score.diagnoses_auto}/{score.diagnoses_labelled}",
-         _pct(score.diagnoses_auto, score.diagnoses_labelled)),
-        ("wrong among auto-accepted diagnoses",
-         f"{score.diagnoses_auto_wrong}/{score.diagnoses_auto}",
-         _pct(score.diagnoses_auto_wrong, score.diagnoses_auto)),
-        ("ICD-10 codes of the diagnoses read", f"{score.codes_found}/{score.codes_labelled}",
-         _pct(score.codes_found, score.codes_labelled)),
-        ("  the label's letter slip tolerated",
-         f"{score.codes_found_tolerant}/{score.codes_labelled}",
-         _pct(score.codes_found_tolerant, score.codes_labelled)),
-        ("codes read that the label quotes", f"{score.codes_read_labelled}/{score.codes_read}",
-         _pct(score.codes_read_labelled, score.codes_read)),
-        ("codes auto-accepted", f"{score.codes_auto}/{score.codes_read}",
-         _pct(score.codes_auto, score.codes_read)),
-        ("  of which the label does not quote", f"{score.codes_auto_unlabelled}/{score.codes_auto}",
-         _pct(score.codes_auto_unlabelled, score.codes_auto)),
-        ("seconds per prescription", f"{score.seconds / max(score.images, 1):.2f}", ""),
-    ]  # fmt: skip
+        ("prescriptions read", f"{s.images}", ""),
+        _share("drug names found (recall)", s.drugs_found, s.drugs_labelled),
+        _share("medication entries right (precision)", s.entries_right, s.entries),
+        _share("entries auto-accepted", s.entries_auto, s.entries),
+        _share("wrong among auto-accepted", s.entries_auto_wrong, s.entries_auto),
+        _share("diagnoses found and alike", s.diagnoses_found, s.diagnoses_labelled),
+        _share("diagnoses auto-accepted", s.diagnoses_auto, s.diagnoses_labelled),
+        _share("wrong among auto-accepted diagnoses", s.diagnoses_auto_wrong, s.diagnoses_auto),
+        _share("ICD-10 codes of the diagnoses read", s.codes_found, s.codes_labelled),
+        _share("  the label's letter slip tolerated", s.codes_found_tolerant, s.codes_labelled),
+        _share("codes read that the label quotes", s.codes_read_labelled, s.codes_read),
+        _share("codes auto-accepted", s.codes_auto, s.codes_read),
+        _share("  of which the label does not quote", s.codes_auto_unlabelled, s.codes_auto),
+        ("seconds per prescription", f"{s.seconds / max(s.images, 1):.2f}", ""),
+    ]
     return "\n".join(f"{name:<40} {count:>10} {share}" for name, count, share in rows)
 
 

@@ -163,6 +163,23 @@ def _open_escalations() -> Any:
     )
 
 
+def _in_queue_order(
+    query: Any, lead: bool, escalated: Any, skipped_last: Any, left: Any, *then: Any
+) -> Any:
+    """The queue's order, for charts and field mode alike: escalated charts first for a lead
+    (never handed to a reviewer); what this reviewer has not skipped before what they skipped
+    (least recently first); the oldest batch; the chart with fewest items left; then ``then``."""
+    query = query.order_by(
+        *([case((escalated, 0), else_=1)] if lead else []),
+        func.coalesce(skipped_last, 0),
+        Batch.created_at,
+        Batch.id,
+        left,
+        *then,
+    )
+    return query if lead else query.where(~escalated)
+
+
 def _next_chart(username: str, lead: bool, now: Any, postgresql: bool) -> Any:
     """SQL: the id of the chart to hand out next, locked (skipping charts another reviewer is
     being handed at this moment). Escalated charts first for a lead (never for a reviewer);
@@ -183,25 +200,19 @@ def _next_chart(username: str, lead: bool, now: Any, postgresql: bool) -> Any:
     skips = _skips(username, AuditEvent.document_id)
     escalations = _open_escalations()
     escalated = escalations.c.document_id.is_not(None)
-    query = (
+    query = _in_queue_order(
         select(Document.id)
         .join(charts, charts.c.document_id == Document.id)
         .join(Batch, Batch.id == Document.batch_id)
         .outerjoin(skips, skips.c.ref == Document.id)
         .outerjoin(escalations, escalations.c.document_id == Document.id)
-        .where(charts.c.free == 1)
-        .order_by(
-            *([case((escalated, 0), else_=1)] if lead else []),
-            func.coalesce(skips.c.last, 0),
-            Batch.created_at,
-            Batch.id,
-            charts.c.left,
-            Document.id,
-        )
-        .limit(1)
-    )
-    if not lead:
-        query = query.where(~escalated)
+        .where(charts.c.free == 1),
+        lead,
+        escalated,
+        skips.c.last,
+        charts.c.left,
+        Document.id,
+    ).limit(1)
     if postgresql:
         # FOR NO KEY UPDATE: rows that point at the chart (audit, events) can still be added
         query = query.with_for_update(skip_locked=True, key_share=True, of=Document)
@@ -220,7 +231,7 @@ def _next_fields(username: str, lead: bool, field: str | None, now: Any, postgre
     skips = _skips(username, AuditEvent.item_id)
     escalations = _open_escalations()
     escalated = escalations.c.document_id.is_not(None)
-    query = (
+    query = _in_queue_order(
         select(ReviewItem.id)
         .join(ExtractedField, ExtractedField.id == ReviewItem.field_id)
         .join(Document, Document.id == ReviewItem.document_id)
@@ -228,20 +239,14 @@ def _next_fields(username: str, lead: bool, field: str | None, now: Any, postgre
         .join(left, left.c.document_id == ReviewItem.document_id)
         .outerjoin(skips, skips.c.ref == ReviewItem.id)
         .outerjoin(escalations, escalations.c.document_id == ReviewItem.document_id)
-        .where(_free(now), field_filter(field))
-        .order_by(
-            *([case((escalated, 0), else_=1)] if lead else []),
-            func.coalesce(skips.c.last, 0),
-            Batch.created_at,
-            Batch.id,
-            left.c.left,
-            ReviewItem.document_id,
-            ReviewItem.id,
-        )
-        .limit(FIELD_MODE_ITEMS)
-    )
-    if not lead:
-        query = query.where(~escalated)
+        .where(_free(now), field_filter(field)),
+        lead,
+        escalated,
+        skips.c.last,
+        left.c.left,
+        ReviewItem.document_id,
+        ReviewItem.id,
+    ).limit(FIELD_MODE_ITEMS)
     if postgresql:
         query = query.with_for_update(skip_locked=True, of=ReviewItem)
     return query
