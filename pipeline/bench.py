@@ -276,7 +276,8 @@ def main() -> None:
         choices=DESIGNS,
         default="form",
         help="accuracy: chart design (form: the one extraction was developed on; grid: a "
-        "ruled one-page summary with other wordings, to check the figures hold)",
+        "ruled one-page summary with other wordings, to check the figures hold; foreign: a "
+        "layout, wordings, fonts and marks of its own per chart, never used for calibration)",
     )
     parser.add_argument(
         "--accuracy-charts", type=int, default=6, help="throughput: charts of each design scored"

@@ -271,10 +271,13 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.synthetic:
         from pipeline.synthetic import generate_charts
-        from pipeline.synthetic.generate import DESIGNS
+        from pipeline.synthetic.generate import CALIBRATION_DESIGNS
 
-        # with both designs, half the charts each, the second design on the next seed
-        designs = DESIGNS if args.design == "both" else (args.design,)
+        # with both designs, half the charts each, the second design on the next seed; never
+        # the held-out "foreign" design (its figures must be of charts calibration never saw)
+        designs = CALIBRATION_DESIGNS if args.design == "both" else (args.design,)
+        if set(designs) - set(CALIBRATION_DESIGNS):
+            raise MigrateError(f"calibration is fitted on {CALIBRATION_DESIGNS} only")
         with tempfile.TemporaryDirectory(prefix="emr-calibrate-") as tmp:
             scans, truth = Path(tmp) / "scans", Path(tmp) / "truth"
             for i, design in enumerate(designs):

@@ -199,7 +199,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main() -> None:
-    from pipeline.synthetic.generate import DESIGNS
+    from pipeline.synthetic.generate import CALIBRATION_DESIGNS, DESIGNS
 
     parser = argparse.ArgumentParser(prog="python -m pipeline.replay")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -207,12 +207,17 @@ def main() -> None:
     build.add_argument("out", type=Path)
     build.add_argument("--charts", type=int, default=16, help="per design")
     build.add_argument("--seed", type=int, default=7100, help="the first design's; +1 the next")
-    build.add_argument("--design", choices=(*DESIGNS, "both"), default="both")
+    build.add_argument(
+        "--design",
+        choices=(*DESIGNS, "both"),
+        default="both",
+        help="both: the designs calibration is fitted on (form, grid); foreign only when named",
+    )
     show = sub.add_parser("score", help="replay stored charts and print the scorecard")
     show.add_argument("folder", type=Path)
     args = parser.parse_args()
     if args.what == "build":
-        designs = DESIGNS if args.design == "both" else (args.design,)
+        designs = CALIBRATION_DESIGNS if args.design == "both" else (args.design,)
         for i, design in enumerate(designs):
             done = read_synthetic(args.out / design, args.charts, args.seed + i, design)
             print(f"{design}: {len(done)} charts (seed {args.seed + i}) -> {args.out / design}")

@@ -13,6 +13,7 @@ from PIL import Image
 
 from pipeline.synthetic.content import LANGUAGES, ChartTruth, make_content
 from pipeline.synthetic.degrade import NO_DEGRADATION, degrade_page, draw_degradation
+from pipeline.synthetic.foreign import render_foreign
 from pipeline.synthetic.grid import render_grid
 from pipeline.synthetic.render import DPI_CHOICES, render_chart
 
@@ -20,8 +21,12 @@ EXTENSIONS: dict[str, str] = {"pdf": "pdf", "tiff": "tif", "jpeg": "jpg", "png":
 SINGLE_PAGE_FORMATS = frozenset({"jpeg", "png"})
 TWO_PAGE_SHARE = 0.6  # of PDF and TIFF charts; about a third of a mixed batch
 #: "form": the Ministry of Health's form (render.py), the design extraction was developed on;
-#: "grid": a one-page summary in a ruled table (grid.py), kept to check that figures hold
-DESIGNS = ("form", "grid")
+#: "grid": a one-page summary in a ruled table (grid.py), kept to check that figures hold;
+#: "foreign": charts of another origin, a layout of its own per seed (foreign.py), held out
+DESIGNS = ("form", "grid", "foreign")
+#: the designs calibration may be fitted on ("both" on the command lines); never "foreign",
+#: whose figures must say how the pipeline does on charts it was neither tuned nor fitted on
+CALIBRATION_DESIGNS = ("form", "grid")
 
 
 def chart_name(seed: int, index: int) -> str:
@@ -99,6 +104,8 @@ def generate_chart(
     content = make_content(rng, language)
     if design == "grid":
         rendered = render_grid(content, rng, dpi)
+    elif design == "foreign":
+        rendered = render_foreign(content, rng, dpi, pages)
     else:
         rendered = render_chart(content, rng, dpi, pages)
     arrays, meta = [], []
@@ -108,6 +115,10 @@ def generate_chart(
         arrays.append(clean_page.copy() if clean else degrade_page(clean_page, d, nrng))
         meta.append(d.as_meta(number))
     name = chart_name(seed, index)
+
+    def lists(key: str) -> bool:
+        return design == "form" or key in rendered.field_pages
+
     document = f"{name}.{EXTENSIONS[fmt]}"
     scanned = content.discharge + timedelta(days=rng.randint(30, 3000))
     _write_scan(scan_dir / document, fmt, arrays, dpi, scanned, rng)
@@ -117,9 +128,9 @@ def generate_chart(
         pages=len(arrays),
         dpi=dpi,
         fields=dict(content.fields),
-        # the grid design prints neither list
-        medications=[m.normalised() for m in content.medications] if design == "form" else [],
-        secondary_icd10=[d.code for d in content.secondary] if design == "form" else [],
+        # the grid design prints neither list, the foreign one each on some charts
+        medications=[m.normalised() for m in content.medications] if lists("medications") else [],
+        secondary_icd10=[d.code for d in content.secondary] if lists("secondary_icd10") else [],
         field_pages=dict(sorted(rendered.field_pages.items())),
         page_meta=meta,
     )
