@@ -26,7 +26,11 @@ from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
 _LEADER = re.compile(r"^[.·…_\-–—~]{2,}$")
-_GLUED_NUMBER = re.compile(r"^(\d{1,2}[.,])([^\W\d_].*)$")
+#: (with a dash only before words without a digit: "02-Feb-1997" is a date)
+_GLUED_NUMBER = re.compile(r"^(\d{1,2}[.,])([^\W\d_].*)$|^(\d{1,2}[\-–])([^\W\d_]\D*)$")
+#: a field's number printed with a dash ("16- Mạch", "02- Họ tên"), as many forms number
+#: their fields: read as the dotted number ("16."), which ends the value before it
+_DASHED_NUMBER = re.compile(r"^(\d{1,2})[-–]$")
 #: a code's label of one word (codelabels: the lexicons' labels of code fields) glued to what
 #: follows it: "MãB08.", "ICD-10082", "MãICD-I0K" (the code's letter, or a digit OCR read for
 #: its letter, right after the label). A label in capitals never starts a word; "Mã", "Code"
@@ -63,10 +67,14 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
     x0, y0, x1, y1 = word.bbox
     per_char = (x1 - x0) / max(1, len(text))
     glued = _GLUED_NUMBER.match(text)
-    if glued:  # "16.Mã", "9,HIcard": the field's number, then its label
-        cut = round(x0 + len(glued.group(1)) * per_char)
-        rest = replace(word, text=glued.group(2), bbox=(cut, y0, x1, y1))
-        return [(glued.group(1)[:-1] + ".", (x0, y0, cut, y1), False), *_split_word(rest)]
+    if glued:  # "16.Mã", "9,HIcard", "16-M": the field's number, then its label
+        number, after = (glued.group(1), glued.group(2)) if glued.group(1) else glued.group(3, 4)
+        cut = round(x0 + len(number) * per_char)
+        rest = replace(word, text=after, bbox=(cut, y0, x1, y1))
+        return [(number[:-1] + ".", (x0, y0, cut, y1), False), *_split_word(rest)]
+    dashed = _DASHED_NUMBER.match(text)
+    if dashed:
+        return [(dashed.group(1) + ".", word.bbox, False)]
     colon_read = _LABEL_COLON_AS_LETTER.match(text)
     if colon_read:
         return [(colon_read.group(1), word.bbox, True)]

@@ -11,7 +11,7 @@ from pipeline.extract.text import fold, nfc
 from schemas.catalogue import field_keys, load_full_catalogue
 
 LEXICON_DIR = Path(__file__).with_name("lexicons")
-_TOP_KEYS = {"language", "description", "labels", "other_labels", "list_labels"}
+_TOP_KEYS = {"language", "description", "labels", "other_labels", "list_labels", "printed_beside"}
 #: the match label of printed words that are not a field (signature lines, relatives' names):
 #: they end a value and keep a generic label ("Họ tên") from matching inside them
 OTHER = "other"
@@ -31,6 +31,22 @@ class Lexicon:
     printed: frozenset[str] = frozenset()
     #: each key's label variants as printed (NFC), for patterns that must keep case and marks
     wordings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: languages whose labels a chart of this one prints beside its own, as bilingual forms do
+    #: ("Họ và tên / Full name", "Khoa / Department"): their labels are this language's too
+    printed_beside: tuple[str, ...] = ()
+
+    def with_labels_of(self, other: Lexicon) -> Lexicon:
+        """This lexicon with another language's labels added to each key's own (after them)."""
+        labels = {
+            key: tuple(dict.fromkeys((*self.labels.get(key, ()), *other.labels.get(key, ()))))
+            for key in (*self.labels, *(k for k in other.labels if k not in self.labels))
+        }
+        wordings = {
+            key: tuple(dict.fromkeys((*self.wordings.get(key, ()), *other.wordings.get(key, ()))))
+            for key in {*self.wordings, *other.wordings}
+        }
+        return Lexicon(self.language, labels, self.printed | other.printed, wordings,
+                       self.printed_beside)  # fmt: skip
 
 
 def parse_lexicon(data: object, source: str) -> Lexicon:
@@ -74,7 +90,10 @@ def parse_lexicon(data: object, source: str) -> Lexicon:
             printed.update(nfc(w).lower() for w in variant.split())
         parsed[key] = tuple(folded)
     wordings = {k: tuple(nfc(v) for v in vs) for k, vs in [*labels.items(), *list_labels.items()]}
-    return Lexicon(language, parsed, frozenset(printed), wordings)
+    beside = data.get("printed_beside", [])
+    if not isinstance(beside, list) or not all(isinstance(b, str) and b for b in beside):
+        raise LexiconError(f"{source}: 'printed_beside' must be a list of language codes")
+    return Lexicon(language, parsed, frozenset(printed), wordings, tuple(beside))
 
 
 def languages() -> tuple[str, ...]:
@@ -84,6 +103,17 @@ def languages() -> tuple[str, ...]:
 
 @lru_cache(maxsize=8)
 def load_lexicon(language: str) -> Lexicon:
+    """The language's labels, and those of the languages its charts print beside them."""
+    lexicon = _load_one(language)
+    for other in lexicon.printed_beside:
+        if other == language:
+            raise LexiconError(f"{language}.json: 'printed_beside' names its own language")
+        lexicon = lexicon.with_labels_of(_load_one(other))
+    return lexicon
+
+
+@lru_cache(maxsize=8)
+def _load_one(language: str) -> Lexicon:
     path = LEXICON_DIR / f"{language}.json"
     if not path.exists():
         raise LexiconError(f"no label lexicon for language {language!r} ({path})")

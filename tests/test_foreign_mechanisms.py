@@ -1,0 +1,63 @@
+"""Mechanisms charts of another origin need, on pages of OCR words placed by hand: labels of a
+bilingual form ("Khoa / Department"), fields numbered with a dash ("16- Mạch")."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.doc import page_doc
+from pipeline.extract.fields import extract_fields, label_pages
+from pipeline.extract.lexicon import LexiconError, load_lexicon, parse_lexicon
+from pipeline.models import OcrPage, OcrWord
+
+_H, _CHAR, _SPACE = 40, 22, 18
+
+
+def page(rows: list[tuple[int, int, str]]) -> OcrPage:
+    words = []
+    for line, x, text in rows:
+        for word in text.split():
+            width = _CHAR * len(word)
+            words.append(
+                OcrWord(word, 0.96, (x, 100 + line * 90, x + width, 140 + line * 90), line)
+            )
+            x += width + _SPACE
+    return OcrPage(1, 2480, 3508, tuple(words), "vie")
+
+
+def values(p: OcrPage, language: str = "vi") -> dict[str, str | None]:
+    return {c.key: c.value for c in extract_fields(label_pages([p], language))}
+
+
+def test_a_vietnamese_chart_reads_the_english_label_printed_beside_its_own() -> None:
+    got = values(page([(0, 200, "Khoa / Department: Hô hấp"),
+                       (1, 200, "Địa chỉ / Address: Thôn 2, xã Thanh Sơn, huyện Cẩm Xuyên"),
+                       (2, 200, "Họ và tên / Full name: NGUYỄN VĂN AN")]))  # fmt: skip
+    assert got["encounter.department"] == "Hô hấp"
+    assert got["patient.address"] == "Thôn 2, xã Thanh Sơn, huyện Cẩm Xuyên"
+    assert got["patient.full_name"] == "NGUYỄN VĂN AN"
+
+
+def test_the_english_lexicon_takes_no_vietnamese_labels() -> None:
+    vi, en = load_lexicon("vi"), load_lexicon("en")
+    assert ("department",) in vi.labels["encounter.department"]
+    assert ("khoa",) not in en.labels["encounter.department"]
+    with pytest.raises(LexiconError, match="printed_beside"):
+        parse_lexicon({"language": "vi", "labels": {}, "printed_beside": "en"}, "x.json")
+
+
+def test_a_field_number_with_a_dash_ends_the_value_before_it() -> None:
+    got = values(page([(0, 200, "15- Lý do vào viện: Đau đầu 16- Mạch: 86 17- Nhiệt độ: 37,9"),
+                       (1, 200, "18- Nhịp thở: 22 19- Cân nặng: 54")]))  # fmt: skip
+    assert got["vitals.pulse"] == "86"
+    assert got["vitals.temperature"] == "37.9"
+    assert got["vitals.respiratory_rate"] == "22"
+    assert got["vitals.weight"] == "54"
+    # column heads numbered so: the next head's number is no value of the head before it
+    heads = values(page([(0, 200, "24- BP 25- Resp 26- Weight"), (1, 200, "175/95 18 70.5")]), "en")
+    assert heads["vitals.respiratory_rate"] != "26"
+
+
+def test_a_dashed_number_glued_to_its_label_is_split_but_a_date_is_not() -> None:
+    doc = page_doc(page([(0, 200, "16-Mạch: 86 02-Feb-1997 12-03-2019")]))
+    assert [t.text for t in doc] == ["16.", "Mạch", "86", "02-Feb-1997", "12-03-2019"]
