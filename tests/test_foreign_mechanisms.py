@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.extract.crosscheck import cross_check
 from pipeline.extract.doc import page_doc
 from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.extract.lexicon import LexiconError, load_lexicon, parse_lexicon
-from pipeline.models import OcrPage, OcrWord
+from pipeline.models import FieldCandidate, OcrPage, OcrWord
 
 _H, _CHAR, _SPACE = 40, 22, 18
 
@@ -61,3 +62,24 @@ def test_a_field_number_with_a_dash_ends_the_value_before_it() -> None:
 def test_a_dashed_number_glued_to_its_label_is_split_but_a_date_is_not() -> None:
     doc = page_doc(page([(0, 200, "16-Mạch: 86 02-Feb-1997 12-03-2019")]))
     assert [t.text for t in doc] == ["16.", "Mạch", "86", "02-Feb-1997", "12-03-2019"]
+
+
+def _candidate(key: str, value: str, passed: tuple[str, ...] = ()) -> FieldCandidate:
+    return FieldCandidate(key, value, value, 1, (0, 0, 10, 10), 0.97, 1.0, "label:x", passed)
+
+
+def test_a_free_text_value_of_label_words_alone_is_doubted() -> None:
+    got = cross_check([
+        _candidate("encounter.discharge_diagnosis", "bệnh"),  # of "Chẩn đoán bệnh"
+        _candidate("encounter.admission_diagnosis", "ĐIỀU TRỊ"),  # a heading
+        _candidate("patient.address", "Address"),  # of "Địa chỉ / Address"
+        _candidate("encounter.department", "Tim mạch", ("known_term",)),  # a known term
+        _candidate("patient.occupation", "Nông dân"),
+        _candidate("encounter.attending_physician", "Nguyễn Văn An"),
+    ])  # fmt: skip
+    doubted = {c.key for c in got if "only_label_words" in c.checks_failed}
+    assert doubted == {
+        "encounter.discharge_diagnosis",
+        "encounter.admission_diagnosis",
+        "patient.address",
+    }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime
+from functools import lru_cache
 
+from pipeline.extract.lexicon import languages, load_lexicon
+from pipeline.extract.text import nfc
 from pipeline.extract.values import cccd_sex_and_century
 from pipeline.extract.vocabulary import code_for_title
 from pipeline.models import FieldCandidate
@@ -25,10 +29,50 @@ def _weight_fits_age(kg: float, years: float) -> bool:
     return not (years >= 16 and kg < 25) and not (years < 2 and kg > 25)
 
 
+#: free-text fields whose value a label's or a heading's words may stand in for
+_FREE_TEXT = frozenset(
+    {
+        "patient.full_name",
+        "patient.occupation",
+        "patient.address",
+        "encounter.department",
+        "encounter.admission_diagnosis",
+        "encounter.discharge_diagnosis",
+        "encounter.attending_physician",
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def _label_words() -> frozenset[str]:
+    """Every word the lexicons' labels print, in lower case with its marks."""
+    return frozenset(
+        w for lang in languages() for p in load_lexicon(lang).printed for w in _words(p)
+    )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", nfc(text).lower())
+
+
+def _only_label_words(c: FieldCandidate) -> bool:
+    """A free-text value made of labels' words alone, and no term of its field's vocabulary:
+    a label or a heading read as the value ("bệnh" of "Chẩn đoán bệnh", "ĐIỀU TRỊ",
+    "Address" of "Địa chỉ / Address"), not what was written in the field."""
+    if c.key not in _FREE_TEXT or not c.value or "known_term" in c.checks_passed:
+        return False
+    words = _words(c.value)
+    return bool(words) and all(w in _label_words() for w in words)
+
+
 def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
     """Hold fields against each other: CCCD vs sex and birth year; birth < admission <
-    discharge, and a stay of at most a year; weight vs age."""
-    by_key = {c.key: c for c in cands}
+    discharge, and a stay of at most a year; weight vs age. And each free-text value against
+    the labels: words of labels alone are no value."""
+    by_key = {
+        c.key: _with_check(c, "only_label_words", False) if _only_label_words(c) else c
+        for c in cands
+    }
 
     def value(key: str) -> str | None:
         c = by_key.get(key)
