@@ -9,6 +9,7 @@ from pipeline.extract.crosscheck import cross_check
 from pipeline.extract.doc import page_doc
 from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.extract.lexicon import LexiconError, load_lexicon, parse_lexicon
+from pipeline.extract.measures import parse_outcome
 from pipeline.models import FieldCandidate, OcrPage, OcrWord
 
 _H, _CHAR, _SPACE = 40, 22, 18
@@ -83,3 +84,11 @@ def test_a_free_text_value_of_label_words_alone_is_doubted() -> None:
         "encounter.admission_diagnosis",
         "patient.address",
     }
+
+
+def test_a_tick_before_an_option_read_garbled_ticks_no_other_option() -> None:
+    # the box ticked before "Đỡ" read "XĐĐỡ": the tick is the garbled option's
+    assert parse_outcome("Khỏi XĐĐỡ Không thayđổi Nặnghơn Tửvong") is None
+    # letters before a tick are the option before it, read garbled: the tick is the next one's
+    ticked = parse_outcome("LIKhỏi ☒ lĐỡ L] Khâng thay đối []Nặng hơn L] Tử vong")
+    assert ticked is not None and ticked.value == "improved"

@@ -97,6 +97,8 @@ _OUTCOME_ORDER = ("recovered", "improved", "unchanged", "worse", "deceased")
 _OUTCOME_RE = wording_pattern(_OUTCOMES, r"[\s,]*")
 #: a tick, also as OCR reads a check mark's stroke ("/Recovered", "\\Improved")
 _TICK_CHARS = {*OPTIONS["tick_marks"], *confusions().tick_letters, "/", "\\"}
+#: what a tick in its box is read as: the tick's characters and the box's walls
+_MARK_CHARS = re.escape("".join(sorted(_TICK_CHARS | set(confusions().wall_letters))))
 
 
 def parse_outcome(text: str) -> ParsedValue | None:
@@ -131,7 +133,12 @@ def _outcome_in(folded: str) -> ParsedValue | None:
         mark = re.sub(r"[\s.,:;()\[\]0-9]", "", gap)
         slash_between = mark in ("/", "\\") and previous_end > 0 and not re.search(r"\s[/\\]", gap)
         ticked_mark = mark and len(mark) <= 4 and mark[0] in _TICK_CHARS or mark[-1:] in _TICK_CHARS
-        if ticked_mark and not slash_between:  # "Khỏi/Đỡ" is two options, no tick
+        # a tick followed by letters that are no box's walls: an option read garbled after
+        # its tick ("XĐĐỡ"), whose tick it is, not the next option's (letters before the tick
+        # are the option before it, "LIKhỏi ☒ Đỡ")
+        last_tick = max((i for i, ch in enumerate(mark) if ch in _TICK_CHARS), default=-1)
+        garbled = len(re.sub(f"[{_MARK_CHARS}]", "", mark[last_tick + 1 :])) >= 2
+        if ticked_mark and not slash_between and not garbled:  # "Khỏi/Đỡ": two options
             ticked.append(outcome)
         previous_end = end
     ticked = list(dict.fromkeys(ticked))
