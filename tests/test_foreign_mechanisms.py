@@ -9,7 +9,7 @@ from pipeline.extract.crosscheck import cross_check
 from pipeline.extract.doc import page_doc
 from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.extract.lexicon import LexiconError, load_lexicon, parse_lexicon
-from pipeline.extract.measures import parse_outcome
+from pipeline.extract.measures import parse_outcome, parse_pulse, parse_respiratory_rate
 from pipeline.models import FieldCandidate, OcrPage, OcrWord
 
 _H, _CHAR, _SPACE = 40, 22, 18
@@ -92,3 +92,10 @@ def test_a_tick_before_an_option_read_garbled_ticks_no_other_option() -> None:
     # letters before a tick are the option before it, read garbled: the tick is the next one's
     ticked = parse_outcome("LIKhỏi ☒ lĐỡ L] Khâng thay đối []Nặng hơn L] Tử vong")
     assert ticked is not None and ticked.value == "improved"
+
+
+def test_a_per_minute_units_l_read_as_a_1_glued_to_the_number() -> None:
+    assert parse_respiratory_rate("211/p 48 Kg").value == "21"  # type: ignore[union-attr]
+    assert parse_pulse("711⁄p").value == "71"  # type: ignore[union-attr]
+    assert parse_respiratory_rate("48 Kg") is None  # another sign's unit, in capitals
+    assert parse_pulse("70l/ph").value == "70"  # type: ignore[union-attr]

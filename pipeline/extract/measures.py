@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from pipeline.extract.confusions import confusions
+from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.dates import as_digits
 from pipeline.extract.grammar import ParsedValue, wording_pattern
 from pipeline.extract.identifiers import as_digits_in_numbers
@@ -216,13 +216,23 @@ def _in_range(
     return ParsedValue(value, checks + (("plausible_range",) if ok else ()), failed)
 
 
+#: a per-minute unit's l read as a 1 (or another of its lookalikes) glued to the number:
+#: "211/p" is 21 l/p (``vocabularies/vital_units.json``, the confusions table)
+_L_READ = re.escape("1" + read_for(confusions().digit_for, "1"))
+_SLASH_READ = re.escape("/" + read_for(confusions().separator_for, "/"))
+_AFTER_L = "|".join(_data("vital_units")["per_minute_after_l"])
+_GLUED_PER_MINUTE = re.compile(f"(?<=\\d)[{_L_READ}][{_SLASH_READ}](?=(?:{_AFTER_L})\\b)")
+
+
 def _whole_number(
     text: str, low: int, high: int, usual: tuple[float, float] | None = None
 ) -> ParsedValue | None:
     # not a decimal's fraction, but after a speck ("—.20"); not another sign's ("51 kg")
+    unglued = _GLUED_PER_MINUTE.sub(" l/", nfc(text))
     m = re.search(
-        r"(?<![\d/])(?<!\d[.,])(\d{1,3})(?![\d/]|[.,]\d|\s?(?:kg|mmHg|°))",
-        as_digits_in_numbers(nfc(text)),
+        r"(?<![\d/])(?<!\d[.,])(\d{1,3})(?![\d/]|[.,]\d|\s?(?:kg|mmhg|°))",
+        as_digits_in_numbers(unglued),
+        re.IGNORECASE,
     )
     return _in_range(str(int(m.group(1))), low, high, usual=usual) if m else None
 
