@@ -10,6 +10,7 @@ from pipeline.extract.doc import page_doc
 from pipeline.extract.fields import extract_fields, label_pages
 from pipeline.extract.lexicon import LexiconError, load_lexicon, parse_lexicon
 from pipeline.extract.measures import parse_outcome, parse_pulse, parse_respiratory_rate
+from pipeline.extract.vocabulary import correct_vietnamese_diagnosis
 from pipeline.models import FieldCandidate, OcrPage, OcrWord
 
 _H, _CHAR, _SPACE = 40, 22, 18
@@ -99,3 +100,9 @@ def test_a_per_minute_units_l_read_as_a_1_glued_to_the_number() -> None:
     assert parse_pulse("711⁄p").value == "71"  # type: ignore[union-attr]
     assert parse_respiratory_rate("48 Kg") is None  # another sign's unit, in capitals
     assert parse_pulse("70l/ph").value == "70"  # type: ignore[union-attr]
+
+
+def test_a_space_read_as_a_hyphen_between_words_of_a_known_phrase() -> None:
+    fixed = correct_vietnamese_diagnosis("Viêm phổi do vi khuẩn, không-đặc hiệu")
+    assert fixed.value == "Viêm phổi do vi khuẩn, không đặc hiệu"
+    assert correct_vietnamese_diagnosis("Hội chứng Guillain-Barré").value.endswith("Guillain-Barré")

@@ -516,7 +516,7 @@ def test_a_vital_signs_units_are_data() -> None:
     from pipeline.extract.vocabdata import _data
 
     data = _data("vital_units")
-    assert set(data) == {"source", "description", "units", "as_read"}
+    assert set(data) == {"source", "description", "units", "as_read", "per_minute_after_l"}
     for key, units in data["units"].items():
         assert set(units) | set(data["as_read"].get(key, ())) == _UNITS[key]
     assert set(data["as_read"]) <= set(data["units"])

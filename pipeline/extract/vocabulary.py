@@ -321,8 +321,20 @@ def correct_vietnamese_diagnosis(text: str) -> VocabularyMatch:
         ordinary = chosen in wording.words or (len(chosen) > 1 and is_syllable(chosen))
         if n and ordinary and chosen not in wording.capitalised and not pieces[i].isupper():
             pieces[i] = chosen  # a capital OCR made of an "l" ("phân Loại", "kaLi")
+    for n, i in enumerate(indices[:-1]):
+        pair = rf"(?<!\w){re.escape(lowered[n])} {re.escape(lowered[n + 1])}(?!\w)"
+        if pieces[i + 1] == "-" and re.search(pair, _spaced_phrases()):
+            pieces[i + 1] = " "  # a space read as a hyphen: "không-đặc hiệu"
     all_known = bool(lowered) and all(w in wording.words or w.isdigit() for w in lowered)
     return VocabularyMatch("".join(pieces), all_known)
+
+
+@lru_cache(maxsize=1)
+def _spaced_phrases() -> str:
+    """The diagnosis vocabulary's phrases in lower case, one a line: two words with a space
+    between them here are no compound a hyphen joins."""
+    national = [names["vi"] for names in _data("icd10_national")["codes"].values()]
+    return "\n".join(nfc(p).lower() for p in [*_data("diagnoses_vi")["phrases"], *national])
 
 
 _HOOK, _ACUTE = "\u0309", "\u0301"
