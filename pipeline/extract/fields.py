@@ -9,18 +9,12 @@ from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.extract import layout
 from pipeline.extract.candidates import choose
 from pipeline.extract.crosscheck import _with_check
 from pipeline.extract.crosscheck import cross_check as cross_check  # chart.py's, reread.py's
 from pipeline.extract.doc import page_doc
-from pipeline.extract.labels import (
-    LabelHit,
-    _after_punct,
-    _gap_before,
-    _line_end,
-    _wall,
-    find_labels,
-)
+from pipeline.extract.labels import LabelHit, _after_punct, find_labels
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
 from pipeline.extract.measures import OPTIONS
 from pipeline.extract.pairing import (
@@ -70,7 +64,7 @@ def _candidate(
         # the next field's number), nor a wall before it; either would widen the box and
         # lower the confidence (a number before it may be its surname misread: "74 CAM NGAN")
         lettered = [i for i, t in enumerate(words) if any(ch.isalpha() for ch in t.text)]
-        inked = [i for i, t in enumerate(words) if not _wall(t)]
+        inked = [i for i, t in enumerate(words) if not layout.is_wall(t)]
         if lettered and inked:
             words = words[inked[0] : lettered[-1] + 1]
     elif spec.type == "address":
@@ -95,7 +89,7 @@ def _house_number_ink(span: Span) -> list[Token]:
     its house number misread (".%" for "96"). Their box is the value's, so that the address
     is read again with them."""
     doc, i, found = span.doc, span.start - 1, []
-    while i >= 0 and doc[i]._.line == span[0]._.line and _wall(doc[i]):
+    while i >= 0 and doc[i]._.line == span[0]._.line and layout.is_wall(doc[i]):
         found.append(doc[i])
         i -= 1
     if i >= 0 and doc[i]._.line == span[0]._.line:
@@ -239,7 +233,7 @@ def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
         field_type not in ("sex", "outcome")
         and after < len(doc)
         and doc[after]._.line == hit.span[-1]._.line
-        and _gap_before(doc, doc[after : after + 1])
+        and layout.gap_before(doc, doc[after : after + 1])
     )
 
 
@@ -284,7 +278,7 @@ def _sex_options(
             pair = next((p for p in _SEX_OPTIONS if word in p[0]), None)
             if pair is None:
                 continue
-            end = _line_end(doc, t.i)
+            end = layout.line_end(doc, t.i)
             near = [fold(u.text) for u in doc[t.i + 1 : min(end, t.i + 5)]]
             if not any(re.sub(r"^\d*x?", "", u) in pair[1] for u in near):
                 continue
@@ -317,13 +311,12 @@ def _sex_alone(
                 continue
             before = doc[t.i - 1] if t.i and doc[t.i - 1]._.line == t._.line else None
             after = doc[t.i + 1] if t.i + 1 < len(doc) and doc[t.i + 1]._.line == t._.line else None
-            height = max(1, t._.bbox[3] - t._.bbox[1])
             if before is None or not (before.text in _WALLS or before._.colon):
                 continue
             if (
                 after is not None
                 and after.text not in _WALLS
-                and after._.bbox[0] - t._.bbox[2] < 2 * height
+                and layout.runs_on(t, after, layout.height([t]))
             ):
                 continue
             parsed = parse_value(spec.type, t.text)

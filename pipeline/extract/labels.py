@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +14,11 @@ from spacy.util import filter_spans
 
 from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.doc import blank_nlp
+from pipeline.extract.layout import gap_before as _gap_before
+from pipeline.extract.layout import is_wall as _wall
+from pipeline.extract.layout import line_end as _line_end
+from pipeline.extract.layout import wide_gap
+from pipeline.extract.layout import words_under as _words_under
 from pipeline.extract.lexicon import load_lexicon
 from pipeline.extract.parsing import parse_value
 from pipeline.extract.text import fold, nfc
@@ -270,31 +274,6 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     return found
 
 
-def _band(doc: Doc, low: float, high: float) -> list[Token]:
-    """The words whose tops lie strictly between low and high (page pixels)."""
-    if "by_top" not in doc.user_data:
-        doc.user_data["by_top"] = sorted((t._.bbox[1], t.i) for t in doc)
-    by_top = doc.user_data["by_top"]
-    first = bisect.bisect_right(by_top, (low, len(doc)))
-    last = bisect.bisect_left(by_top, (high, -1))
-    return [doc[i] for _, i in by_top[first:last]]
-
-
-def _words_under(doc: Doc, span: Span) -> list[Token]:
-    """The words of the line right under the span, from its left edge."""
-    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in span))
-    bottom, x0 = max(t._.bbox[3] for t in span), span[0]._.bbox[0]
-    under = [
-        t
-        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
-        if x0 - height < t._.bbox[0] < span[-1]._.bbox[2]
-    ]
-    under.sort(key=lambda t: t._.bbox[0])
-    if not under or abs(under[0]._.bbox[0] - x0) > height:
-        return []
-    return [t for t in under if fold(t.text)]
-
-
 #: an ICD-10 code as printed after its label, its I maybe read as 1 ("Mã 163.9")
 _CODE_SHAPE = re.compile(f"^\\(?[A-Z{_READ_FOR_I}][0-9]{{2}}(?:\\.[0-9]{{1,2}})?\\)?[.,;]?$")
 
@@ -423,38 +402,4 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
         return True  # the field's number read apart from its dot: "9 . Tel"
     if (before.is_punct or _wall(before)) and (i == 0 or doc[i - 1]._.line != first._.line):
         return True  # only brackets, bullets or a box before it: "(Ký, ghi rõ họ tên)"
-    height = max(1, first._.bbox[3] - first._.bbox[1])
-    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
-
-
-def _gap_before(doc: Doc, span: Span) -> bool:
-    """A wide gap between the span and the word before it on its line: a new column."""
-    first = span[0]
-    if first.i == 0 or doc[first.i - 1]._.line != first._.line:
-        return False
-    before = doc[first.i - 1]
-    height = max(1, first._.bbox[3] - first._.bbox[1])
-    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
-
-
-def _doc_width(doc: Doc) -> int:
-    """Past the rightmost word of the page."""
-    return _right_margin(doc) + 1
-
-
-def _right_margin(doc: Doc) -> int:
-    if "right_margin" not in doc.user_data:
-        doc.user_data["right_margin"] = max((t._.bbox[2] for t in doc), default=0)
-    return int(doc.user_data["right_margin"])
-
-
-def _line_end(doc: Doc, i: int) -> int:
-    line = doc[i]._.line
-    while i < len(doc) and doc[i]._.line == line:
-        i += 1
-    return i
-
-
-def _wall(token: Token) -> bool:
-    """No letter or digit: a table's wall or a speck read as "|", "_", "°"."""
-    return not any(ch.isalnum() for ch in token.text)
+    return wide_gap(before, first, max(1, first._.bbox[3] - first._.bbox[1]))

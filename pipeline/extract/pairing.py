@@ -6,19 +6,14 @@ from collections.abc import Sequence
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.extract import layout
 from pipeline.extract.labels import (
     _SECTION,
     LabelHit,
-    _band,
-    _doc_width,
     _field_number,
-    _gap_before,
     _is_heading,
-    _line_end,
     _next_number,
-    _right_margin,
     _variants,
-    _wall,
     starts_field,
 )
 from pipeline.extract.lexicon import OTHER
@@ -31,9 +26,9 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
     """Free text that ran into the right margin continues on the next line, unless that line
     starts another field or a section; up to another field printed after it on that line."""
     for _ in range(2):
-        if end >= len(doc) or doc[end - 1]._.bbox[2] < 0.85 * _right_margin(doc):
+        if end >= len(doc) or not layout.at_margin(doc, doc[end - 1]):
             break
-        next_end = _line_end(doc, end)
+        next_end = layout.line_end(doc, end)
         tails = doc.user_data.get("label_tails", set())
         # a label's last word wrapped onto the end of the line ("Mã bệnh" over "ICD", in the
         # next column) ends the text only there
@@ -62,7 +57,7 @@ def _value_of(doc: Doc, hit: LabelHit, other: LabelHit) -> bool:
     """Another label's words right after this label, alone to their line's end, that this
     label's field knows as a value: "Công việc: | Bác sĩ" (not the physician's label)."""
     between = doc[hit.span.end : other.span.start]
-    if any(not _wall(t) for t in between) or other.span[-1]._.colon:
+    if any(not layout.is_wall(t) for t in between) or other.span[-1]._.colon:
         return False
     if other.span[0]._.line != hit.span[-1]._.line:
         return False
@@ -128,9 +123,8 @@ def _value_tokens(
 
 def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
     """Another label on the label's row: a table's row of column heads."""
-    top = min(t._.bbox[1] for t in hit.span)
-    bottom = max(t._.bbox[3] for t in hit.span)
-    return any(h is not hit and _same_row(h.span, top, bottom) for h in hits)
+    top, bottom = layout.top(hit.span), layout.bottom(hit.span)
+    return any(h is not hit and layout.same_row(h.span, top, bottom) for h in hits)
 
 
 def without_label(key: str, text: str) -> str:
@@ -159,46 +153,46 @@ def _cell_continuation(
     the cell's left edge ("Chẩn đoán chính: Viêm gan virus B mạn, không có | Mã ICD: B18.1"
     over "đồng nhiễm virus delta"). The value must come near its cell's edge, and the next
     line go on in lower case or digits."""
-    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
+    height = layout.height(hit.span)
     after = span.end
-    while after < len(doc) and doc[after]._.line == span[-1]._.line and _wall(doc[after]):
+    while after < len(doc) and doc[after]._.line == span[-1]._.line and layout.is_wall(doc[after]):
         after += 1  # the cell's wall read as "|", "_"
     if after < len(doc) and doc[after]._.line == span[-1]._.line:
-        if after not in starts and not _gap_before(doc, doc[after : after + 1]):
+        if after not in starts and not layout.gap_before(doc, doc[after : after + 1]):
             return None
         right = doc[after]._.bbox[0]  # the next cell's label, or the next column's value
     elif to_margin:
-        right = _doc_width(doc)  # the last cell of its row
+        right = layout.doc_width(doc)  # the last cell of its row
     else:
         return None
     room = right - span[-1]._.bbox[2]  # what was left of the cell's width after the value
     if room <= 0:
         return None
-    left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
-    bottom = max(t._.bbox[3] for t in span)
+    left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - layout.LEFT_EDGE * height
     tails = doc.user_data.get("label_tails", set())  # "sinh:" under "Ngày, tháng, năm"
     below = [
         t
-        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
+        for t in layout.band_under(doc, layout.bottom(span), height)
         if left <= t._.bbox[0]
         and (t._.bbox[0] + t._.bbox[2]) / 2 < right
         and t.i not in tails
-        and not _wall(t)  # a speck is no line's start
+        and not layout.is_wall(t)  # a speck is no line's start
     ]
     if not below:
         return None
     top = min(below, key=lambda t: t._.bbox[1])
     on_line = sorted(t.i for t in below if t._.line == top._.line)
     start, end = on_line[0], on_line[-1] + 1
-    if doc[start]._.bbox[0] > span[0]._.bbox[0] + height:
+    if doc[start]._.bbox[0] > span[0]._.bbox[0] + layout.LEFT_EDGE * height:
         return None  # not at the cell's left edge: another column's words
     # the room reaches the next cell's label: it takes in the padding either side of the wall
-    if room > max(6 * height, doc[start]._.bbox[2] - doc[start]._.bbox[0] + 2 * height):
+    width = doc[start]._.bbox[2] - doc[start]._.bbox[0]
+    if room > max(layout.CELL_ROOM * height, width + layout.CELL_PADDING * height):
         return None  # the value ended well short of its cell's edge: the next word fitted
     before = doc[start - 1]
-    while before.i > 0 and _wall(before) and before._.line == doc[start]._.line:
+    while before.i > 0 and layout.is_wall(before) and before._.line == doc[start]._.line:
         before = doc[before.i - 1]
-    if before._.line == doc[start]._.line and doc[start]._.bbox[0] - before._.bbox[2] < 2 * height:
+    if before._.line == doc[start]._.line and layout.runs_on(before, doc[start], height):
         return None  # the words run on from further left: a line of its own, no wrap
     cut = [i for i in range(start, end) if i in starts]
     end = cut[0] if cut else end
@@ -216,12 +210,6 @@ def _thin(span: Span) -> bool:
     )
 
 
-def _same_row(span: Span, top: int, bottom: int) -> bool:
-    s_top, s_bottom = min(t._.bbox[1] for t in span), max(t._.bbox[3] for t in span)
-    overlap = min(bottom, s_bottom) - max(top, s_top)
-    return overlap > 0.5 * min(bottom - top, s_bottom - s_top)
-
-
 def _value_under(
     doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], starts: dict[int, LabelHit]
 ) -> list[Span]:
@@ -230,21 +218,20 @@ def _value_under(
     label's left edge to the next label on its row. Found by position, not by OCR line:
     Tesseract often reads a row of column heads as several lines. A head that wrapped in its
     column ("Huyết áp động" over "mạch") is passed over."""
-    top = min(t._.bbox[1] for t in hit.span)
-    bottom = max(t._.bbox[3] for t in hit.span)
+    top, bottom = layout.top(hit.span), layout.bottom(hit.span)
     height = max(1, bottom - top)
-    x0 = hit.span[0]._.bbox[0]
-    row = [h.span for h in hits if h is not hit and _same_row(h.span, top, bottom)]
-    right = min((s[0]._.bbox[0] for s in row if s[0]._.bbox[0] > x0), default=_doc_width(doc))
-    left = max([x0 - 2 * height] + [s[-1]._.bbox[2] for s in row if s[-1]._.bbox[2] <= x0])
-    head = [t for t in doc[hit.span.start : _line_end(doc, hit.span.start)] if t._.bbox[0] < right]
+    row = [h.span for h in hits if h is not hit and layout.same_row(h.span, top, bottom)]
+    left, right = layout.head_column(doc, hit.span, row, height)
+    head = [
+        t for t in doc[hit.span.start : layout.line_end(doc, hit.span.start)] if t._.bbox[0] < right
+    ]
     for row_number in range(2):
         column = [
             t
-            for t in _band(doc, bottom - 0.3 * height, bottom + 6 * height)
+            for t in layout.band_under(doc, bottom, height, layout.COLUMN_REACH)
             if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
             and not t.is_punct
-            and t._.bbox[3] - t._.bbox[1] >= height / 3  # no speck read as "l"
+            and t._.bbox[3] - t._.bbox[1] >= layout.SPECK_HEIGHT * height  # no speck: "l"
         ]
         if not column:
             break
@@ -274,13 +261,13 @@ def _values_below(
     for row in range(depth):
         if i >= len(doc):
             break
-        line_end = _line_end(doc, i)
+        line_end = layout.line_end(doc, i)
         if _SECTION.match(doc[i].text):
             break
-        column = _column_below(doc[i:line_end], hit.span)
+        column = layout.column_below(doc[i:line_end], hit.span)
         i = line_end
         start = column.start
-        while start < column.end and _wall(doc[start]):
+        while start < column.end and layout.is_wall(doc[start]):
             start += 1  # "- Họ và tên": a dash; "☒ HEAD OF DEPARTMENT": a box
         restated = starts.get(start) if start < column.end else None
         if restated is not None and restated.key == OTHER:
@@ -312,24 +299,3 @@ def _alone_under(label: LabelHit, column: Span, head: LabelHit) -> bool:
     if label.span[-1]._.colon or label.span.end != column.end:
         return False
     return len(label.span) == 1 or _knows(head, label.span)
-
-
-def _column_below(span: Span, label: Span) -> Span:
-    """Of a line below that holds several columns (signatures side by side: "TRƯỞNG KHOA …
-    BÁC SĨ ĐIỀU TRỊ"), the column under the label."""
-    height = max(1, label[0]._.bbox[3] - label[0]._.bbox[1])
-    pieces, start = [], span.start
-    for t in span[1:]:
-        if t._.bbox[0] - t.doc[t.i - 1]._.bbox[2] > 2 * height:
-            pieces.append(span.doc[start : t.i])
-            start = t.i
-    pieces.append(span.doc[start : span.end])
-    if len(pieces) == 1:
-        return span
-    x0, x1 = label[0]._.bbox[0], label[-1]._.bbox[2]
-
-    def distance(piece: Span) -> float:
-        p0, p1 = piece[0]._.bbox[0], piece[-1]._.bbox[2]
-        return abs((p0 + p1) / 2 - (x0 + x1) / 2)
-
-    return min(pieces, key=distance)

@@ -1,0 +1,124 @@
+"""The page's geometry (``pipeline.extract.layout``) on small pages of words placed by hand:
+rows, reading order, the line under a span, columns and cells."""
+
+from __future__ import annotations
+
+from pipeline.extract import layout
+from pipeline.extract.doc import page_doc
+from pipeline.models import OcrPage, OcrWord
+
+_H = 40  # a word's height in pixels
+
+
+def word(text: str, x: int, y: int, line: int, width: int | None = None) -> OcrWord:
+    return OcrWord(text, 0.95, (x, y, x + (width or 20 * len(text)), y + _H), line)
+
+
+def doc_of(*words: OcrWord):  # type: ignore[no-untyped-def]
+    return page_doc(OcrPage(1, 2480, 3508, tuple(words), "vie"))
+
+
+def test_reading_order_joins_blocks_at_one_height_and_renumbers_lines() -> None:
+    # a label and its value read as two text blocks (line ids 7 and 2), then a line below
+    words = [
+        word("Value", 600, 102, 2),
+        word("Below", 100, 200, 9),
+        word("Label:", 100, 100, 7),
+    ]
+    ordered = layout.reading_order(words)
+    assert [w.text for w in ordered] == ["Label:", "Value", "Below"]
+    assert [w.line_id for w in ordered] == [0, 0, 1]
+
+
+def test_lines_overlapping_by_less_than_half_their_band_stay_apart() -> None:
+    # bands are the middle halves (y+10..y+30): 100..140 and 118..158 overlap 2 of 20 pixels
+    assert len(layout.visual_lines([word("a", 0, 100, 0), word("b", 100, 118, 1)])) == 2
+    # 100..140 and 108..148: the bands overlap 12 of 20 pixels
+    assert len(layout.visual_lines([word("a", 0, 100, 0), word("b", 100, 108, 1)])) == 1
+
+
+def test_lines_and_line_end_follow_the_visual_lines() -> None:
+    doc = doc_of(word("One", 100, 100, 0), word("two", 200, 100, 0), word("Three", 100, 200, 1))
+    assert [[t.text for t in line] for line in layout.lines(doc)] == [["One", "two"], ["Three"]]
+    assert layout.line_end(doc, 0) == 2
+    assert layout.line_end(doc, 2) == 3
+
+
+def test_a_gap_wider_than_one_and_a_half_heights_starts_a_column() -> None:
+    gap = int(layout.COLUMN_GAP * _H)  # 60 pixels
+    near = doc_of(word("Ab", 100, 100, 0, 40), word("Cd", 140 + gap, 100, 0))
+    far = doc_of(word("Ab", 100, 100, 0, 40), word("Cd", 141 + gap, 100, 0))
+    assert not layout.gap_before(near, near[1:2])
+    assert layout.gap_before(far, far[1:2])
+    assert not layout.gap_before(far, far[0:1])  # the line's first word
+    assert layout.runs_on(far[0], far[1], _H)  # 61 pixels: less than two heights
+
+
+def test_words_under_a_span_start_at_its_left_edge() -> None:
+    doc = doc_of(
+        word("Thành", 100, 100, 0),
+        word("phần", 220, 100, 0),
+        word("tộc:", 110, 150, 1),  # right under, 10 pixels in
+        word("Kinh", 900, 150, 1),  # the next column's
+    )
+    assert [t.text for t in layout.words_under(doc, doc[0:2])] == ["tộc"]  # its colon split off
+    shifted = doc_of(word("Thành", 100, 100, 0), word("tộc:", 100 + _H + 5, 150, 1))
+    assert layout.words_under(shifted, shifted[0:1]) == []  # more than a height to the right
+
+
+def test_band_under_reaches_as_far_as_asked() -> None:
+    doc = doc_of(word("Head", 100, 100, 0), word("near", 100, 180, 1), word("far", 100, 330, 2))
+    under = [t.text for t in layout.band_under(doc, 140, _H)]  # tops 128..200
+    assert under == ["near"]
+    deep = [t.text for t in layout.band_under(doc, 140, _H, layout.COLUMN_REACH)]
+    assert deep == ["near", "far"]
+
+
+def test_a_line_below_is_cut_into_cells_and_the_one_under_the_label_chosen() -> None:
+    doc = doc_of(
+        word("DOCTOR", 1200, 100, 0),
+        word("TRUONG", 100, 300, 1),
+        word("KHOA", 260, 300, 1),
+        word("BAC", 1190, 300, 1),  # 810 pixels on: another cell
+        word("SI", 1270, 300, 1),
+    )
+    line = doc[1:5]
+    assert [c.text for c in layout.cells(line, _H)] == ["TRUONG KHOA", "BAC SI"]
+    assert layout.column_below(line, doc[0:1]).text == "BAC SI"
+    one = doc[1:3]
+    assert layout.column_below(one, doc[0:1]) is one  # one cell: the line itself
+
+
+def test_heads_on_one_row_bound_each_others_columns() -> None:
+    doc = doc_of(
+        word("Pulse", 100, 100, 0),
+        word("Temp", 600, 104, 1),  # its own Tesseract line, same row
+        word("Weight", 1100, 98, 2),
+        word("Note", 600, 200, 3),  # a row below
+    )
+    pulse, temp, weight, note = (doc[i : i + 1] for i in range(4))
+    top, bottom = layout.top(temp), layout.bottom(temp)
+    assert layout.same_row(pulse, top, bottom) and layout.same_row(weight, top, bottom)
+    assert not layout.same_row(note, top, bottom)
+    left, right = layout.head_column(doc, temp, [pulse, weight], _H)
+    assert (left, right) == (600 - layout.HEAD_LEFT_REACH * _H, 1100)
+    # the last head's column runs to the page's edge
+    assert layout.head_column(doc, weight, [pulse, temp], _H) == (
+        1100 - layout.HEAD_LEFT_REACH * _H,
+        layout.doc_width(doc),
+    )
+    # a head before it ending within reach: its column starts where that head ends
+    close = doc_of(word("Pulse", 100, 100, 0, 460), word("Temp", 600, 100, 1))
+    assert layout.head_column(close, close[1:2], [close[0:1]], _H) == (560, close[1]._.bbox[2] + 1)
+
+
+def test_walls_margin_and_heights() -> None:
+    doc = doc_of(
+        word("—", 100, 100, 0, 6),
+        word("ends", 200, 100, 0, 800),  # reaches 1000: the rightmost word
+        word("short", 100, 200, 1, 100),
+    )
+    assert layout.is_wall(doc[0]) and not layout.is_wall(doc[1])
+    assert layout.right_margin(doc) == 1000 and layout.doc_width(doc) == 1001
+    assert layout.at_margin(doc, doc[1]) and not layout.at_margin(doc, doc[2])
+    assert layout.height(doc[0:2]) == _H
