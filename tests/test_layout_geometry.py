@@ -122,3 +122,22 @@ def test_walls_margin_and_heights() -> None:
     assert layout.right_margin(doc) == 1000 and layout.doc_width(doc) == 1001
     assert layout.at_margin(doc, doc[1]) and not layout.at_margin(doc, doc[2])
     assert layout.height(doc[0:2]) == _H
+
+
+def test_the_first_row_in_a_column_is_found_by_position_past_specks() -> None:
+    doc = doc_of(
+        word("Mach", 100, 100, 0),
+        word("l", 150, 150, 1, 4),  # a rule's speck: too thin and short for a row
+        word("88", 110, 190, 2),
+        word("lan/phut", 170, 192, 2),
+        word("36.9", 700, 190, 2),  # the next column's
+        word("later", 110, 300, 3),
+    )
+    doc[1]._.bbox = (150, 150, 154, 160)  # 10 pixels tall
+    found = layout.row_in_column(doc, 140, _H, (60, 600))
+    assert found is not None
+    start, end, low = found
+    assert doc[start:end].text == "88 lan/phut" and low == 232
+    # the next row, from that row's bottom
+    assert layout.row_in_column(doc, low, _H, (60, 600)) == (5, 6, 340)
+    assert layout.row_in_column(doc, 340, _H, (60, 600)) is None

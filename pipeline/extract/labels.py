@@ -15,9 +15,9 @@ from spacy.util import filter_spans
 from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.doc import blank_nlp
 from pipeline.extract.layout import gap_before as _gap_before
+from pipeline.extract.layout import height, wide_gap
 from pipeline.extract.layout import is_wall as _wall
 from pipeline.extract.layout import line_end as _line_end
-from pipeline.extract.layout import wide_gap
 from pipeline.extract.layout import words_under as _words_under
 from pipeline.extract.lexicon import load_lexicon
 from pipeline.extract.parsing import parse_value
@@ -402,4 +402,4 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
         return True  # the field's number read apart from its dot: "9 . Tel"
     if (before.is_punct or _wall(before)) and (i == 0 or doc[i - 1]._.line != first._.line):
         return True  # only brackets, bullets or a box before it: "(Ký, ghi rõ họ tên)"
-    return wide_gap(before, first, max(1, first._.bbox[3] - first._.bbox[1]))
+    return wide_gap(before, first, height([first]))

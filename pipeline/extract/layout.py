@@ -223,6 +223,28 @@ def head_column(doc: Doc, head: Span, row: Sequence[Span], unit: int) -> tuple[f
     return left, right
 
 
+def row_in_column(
+    doc: Doc, low_edge: int, unit: int, column: tuple[float, float]
+) -> tuple[int, int, int] | None:
+    """The first row of print in a column (an x-range) under ``low_edge``, within
+    ``COLUMN_REACH`` word heights (``unit``): the visual line of the topmost word whose middle
+    lies in the column (punctuation and specks, ``SPECK_HEIGHT``, passed over), as the tokens
+    from its first to its last word in the column, and that row's bottom; None if none."""
+    left, right = column
+    words = [
+        t
+        for t in band_under(doc, low_edge, unit, COLUMN_REACH)
+        if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
+        and not t.is_punct
+        and t._.bbox[3] - t._.bbox[1] >= SPECK_HEIGHT * unit  # no speck read as "l"
+    ]
+    if not words:
+        return None
+    first = min(words, key=lambda t: (t._.bbox[1], t._.bbox[0]))
+    on_line = [t.i for t in words if t._.line == first._.line]
+    return min(on_line), max(on_line) + 1, max(doc[i]._.bbox[3] for i in on_line)
+
+
 def cells(line: Span, unit: float, factor: float = WIDE_GAP) -> list[Span]:
     """A line cut into cells where a gap between two words is wider than ``factor`` word
     heights (``unit``)."""

@@ -226,19 +226,10 @@ def _value_under(
         t for t in doc[hit.span.start : layout.line_end(doc, hit.span.start)] if t._.bbox[0] < right
     ]
     for row_number in range(2):
-        column = [
-            t
-            for t in layout.band_under(doc, bottom, height, layout.COLUMN_REACH)
-            if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
-            and not t.is_punct
-            and t._.bbox[3] - t._.bbox[1] >= layout.SPECK_HEIGHT * height  # no speck: "l"
-        ]
-        if not column:
+        found = layout.row_in_column(doc, bottom, height, (left, right))
+        if found is None:
             break
-        first = min(column, key=lambda t: (t._.bbox[1], t._.bbox[0]))
-        on_line = [t.i for t in column if t._.line == first._.line]
-        start, end = min(on_line), max(on_line) + 1
-        bottom = max(doc[i]._.bbox[3] for i in on_line)
+        start, end, bottom = found
         if row_number == 0 and _is_label(hit.key, [*head, *doc[start:end]]):
             continue  # the head wrapped in its column: "Huyết áp động" over "mạch"
         cut = [i for i in range(start, end) if i in starts]
