@@ -141,3 +141,50 @@ def test_the_first_row_in_a_column_is_found_by_position_past_specks() -> None:
     # the next row, from that row's bottom
     assert layout.row_in_column(doc, low, _H, (60, 600)) == (5, 6, 340)
     assert layout.row_in_column(doc, 340, _H, (60, 600)) is None
+
+
+def _pairs(*words: OcrWord) -> dict[str, list[tuple[str, str, bool, bool]]]:
+    """Each label's pairings on a page: (relation, words, below, fallback)."""
+    from pipeline.extract.fields import label_pages
+    from pipeline.extract.pairing import _starts_after, pairings
+    from schemas.catalogue import field_spec
+
+    (labelled,) = label_pages([OcrPage(1, 2480, 3508, tuple(words), "vie")], "vi")
+    doc, hits = labelled.doc, labelled.hits
+    return {
+        h.key: [
+            (p.kind, p.span.text, p.below, p.fallback)
+            for p in pairings(doc, h, hits, _starts_after(doc, h, hits), field_spec(h.key).type)
+        ]
+        for h in hits
+    }
+
+
+def test_a_value_beside_its_label_pairs_right_of_it_on_its_line() -> None:
+    found = _pairs(word("Dân", 100, 100, 0), word("tộc:", 180, 100, 0), word("Kinh", 300, 100, 0))
+    assert found["patient.ethnicity"] == [("right", "Kinh", False, False)]
+
+
+def test_values_under_a_row_of_heads_pair_under_their_head() -> None:
+    found = _pairs(
+        word("Mạch", 100, 100, 0),
+        word("Cân", 700, 100, 1),
+        word("nặng", 780, 100, 1),
+        word("88", 100, 190, 2),
+        word("58.5", 700, 190, 3),
+        word("kg", 800, 190, 3),
+    )
+    assert found["vitals.pulse"][0] == ("under_head", "88", True, False)
+    assert found["vitals.weight"][0] == ("under_head", "58.5 kg", True, False)
+
+
+def test_a_column_head_beside_the_next_head_offers_its_column_as_a_fallback() -> None:
+    # the head's line goes on, past a wide gap, with the next column's head on its line
+    found = _pairs(
+        word("Mạch", 100, 100, 0),
+        word("Nhiệt", 700, 100, 0),
+        word("88", 100, 190, 1),
+        word("37", 700, 190, 1),
+    )
+    assert ("head_column", "88", True, True) in found["vitals.pulse"]
+    assert all(not p[3] for p in found["vitals.pulse"] if p[0] != "head_column")

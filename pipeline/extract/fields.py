@@ -14,15 +14,17 @@ from pipeline.extract.candidates import choose
 from pipeline.extract.crosscheck import _with_check
 from pipeline.extract.crosscheck import cross_check as cross_check  # chart.py's, reread.py's
 from pipeline.extract.doc import page_doc
-from pipeline.extract.labels import LabelHit, _after_punct, find_labels
+from pipeline.extract.labels import LabelHit, find_labels
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
 from pipeline.extract.measures import OPTIONS
 from pipeline.extract.pairing import (
+    SIGNED,
+    WRAPPING_TYPES,
+    Pairing,
     _cell_continuation,
     _starts_after,
     _thin,
-    _value_tokens,
-    _value_under,
+    pairings,
 )
 from pipeline.extract.pairing import without_label as without_label  # reread.py's, tests'
 from pipeline.extract.parsing import parse_value
@@ -33,22 +35,9 @@ from pipeline.extract.vocabdata import _data
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
 
-#: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
-#: name under it past the instruction line and the scrawl (``_values_below``)
-_SIGNED = {"person_name", "physician_name"}
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
-#: free text that may run over into the next line; options whose row may run over
-_WRAPPING_TYPES = {
-    "text": "text",
-    "place_or_title": "text",
-    "address": "text",
-    "department": "text",
-    "occupation": "text",
-    "diagnosis": "text",
-    "outcome": "options",
-}
 
 
 def _candidate(
@@ -59,7 +48,7 @@ def _candidate(
     words = [t for span in pieces for t in span]
     if spec.type in NUMERIC_TYPES:
         words = [t for t in words if any(ch.isdigit() for ch in t.text)] or words
-    elif spec.type in _SIGNED and parsed is not None:
+    elif spec.type in SIGNED and parsed is not None:
         # a name is words: a number or mark after it is not ("PHAM VAN BAO HUNG 2." before
         # the next field's number), nor a wall before it; either would widen the box and
         # lower the confidence (a number before it may be its surname misread: "74 CAM NGAN")
@@ -125,53 +114,30 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             spec = specs.get(hit.key)
             if spec is None:
                 continue
-            wraps = _WRAPPING_TYPES.get(spec.type, "")
             starts = _starts_after(doc, hit, hits)
-            spans = _value_tokens(doc, hit, hits, starts, wraps, spec.type not in _SIGNED)
-            readings = []
-            for span in spans:
-                # free text may go on in its cell; another value only when it is incomplete
-                # ("06 giờ 33 phút ngày" over "08/11/2010")
-                parsed = None if wraps == "text" else parse_value(spec.type, span.text)
-                more = None
-                if parsed is None or "time_found" in parsed.checks_failed:
-                    more = _cell_continuation(doc, hit, span, starts, not wraps)
-                pieces = (span,) if more is None else (span, more)
-                if more is not None or wraps == "text":
-                    text = " ".join(p.text for p in pieces)
-                    alone, parsed = parsed, parse_value(spec.type, text)
-                    if more is not None and parsed and not _fills(spec.type, text, parsed):
-                        parsed = None
-                    if alone is not None and not _completes(alone, parsed):
-                        pieces, parsed = (span,), alone
-                inside = _label_inside(hits, hit, pieces, 3 if wraps else 2)
-                if parsed is not None and inside is not None:
-                    # the value up to the other field's label, when that parses, its doubts
-                    # kept ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
-                    before = doc[pieces[0].start : inside]
-                    cut = parse_value(spec.type, before.text) if len(before) else None
-                    if cut is not None and wraps != "text":
-                        pieces, parsed = (before,), cut
-                    else:
-                        failed = parsed.checks_failed + ("label_inside",)
-                        parsed = replace(parsed, checks_failed=failed)
-                if parsed is not None:
-                    readings.append((pieces, parsed))
-            if not readings and _column_head(doc, hit, spec.type):
-                for span in _value_under(doc, hit, hits, starts):
-                    parsed = parse_value(spec.type, span.text)
-                    if parsed is not None and _fills(spec.type, span.text, parsed):
-                        readings.append(((span,), parsed))
-            inked = [s for s in spans if not _thin(s)]
+            pairs = pairings(doc, hit, hits, starts, spec.type)
+            readings = [
+                (pair, read)
+                for pair in pairs
+                if not pair.fallback and (read := _read(spec, hit, hits, starts, pair)) is not None
+            ]
+            if not readings:  # a fallback is read as the cell's whole print, as it stands
+                readings = [
+                    (pair, ((pair.span,), parsed))
+                    for pair in pairs
+                    if pair.fallback
+                    and (parsed := parse_value(spec.type, pair.span.text)) is not None
+                    and _fills(spec.type, pair.span.text, parsed)
+                ]
+            inked = [p.span for p in pairs if not p.fallback and not _thin(p.span)]
             if not readings and inked and spec.type in KEEPS_BOX:
                 unreadable.setdefault(spec.key, _unreadable(spec, hit, inked[0]))
             if readings:  # the first reading that passes its checks, else the first
-                pieces, parsed = next(
-                    ((s, p) for s, p in readings if not p.checks_failed), readings[0]
+                pair, (pieces, parsed) = next(
+                    (r for r in readings if not r[1][1].checks_failed), readings[0]
                 )
-                below = pieces[0][0]._.line != hit.span[-1]._.line
                 found.setdefault(spec.key, []).append(
-                    (_candidate(spec, hit, pieces, parsed), below)
+                    (_candidate(spec, hit, pieces, parsed), pair.below)
                 )
     if "patient.sex" in specs and "patient.sex" not in found:
         found.update(_sex_options(pages, specs["patient.sex"]))
@@ -185,6 +151,46 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
+
+
+def _read(
+    spec: FieldSpec,
+    hit: LabelHit,
+    hits: Sequence[LabelHit],
+    starts: dict[int, LabelHit],
+    pair: Pairing,
+) -> tuple[tuple[Span, ...], ParsedValue] | None:
+    """A pairing's value read by the field's type: with the rest of its cell when it wrapped
+    there (``_cell_continuation``), cut at another field's label inside it; None if it does
+    not parse."""
+    doc, wraps = hit.span.doc, WRAPPING_TYPES.get(spec.type, "")
+    span = pair.span
+    # free text may go on in its cell; another value only when it is incomplete
+    # ("06 giờ 33 phút ngày" over "08/11/2010")
+    parsed = None if wraps == "text" else parse_value(spec.type, span.text)
+    more = None
+    if parsed is None or "time_found" in parsed.checks_failed:
+        more = _cell_continuation(doc, hit, span, starts, not wraps)
+    pieces = (span,) if more is None else (span, more)
+    if more is not None or wraps == "text":
+        text = " ".join(p.text for p in pieces)
+        alone, parsed = parsed, parse_value(spec.type, text)
+        if more is not None and parsed and not _fills(spec.type, text, parsed):
+            parsed = None
+        if alone is not None and not _completes(alone, parsed):
+            pieces, parsed = (span,), alone
+    inside = _label_inside(hits, hit, pieces, 3 if wraps else 2)
+    if parsed is not None and inside is not None:
+        # the value up to the other field's label, when that parses, its doubts
+        # kept ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
+        before = doc[pieces[0].start : inside]
+        cut = parse_value(spec.type, before.text) if len(before) else None
+        if cut is not None and wraps != "text":
+            pieces, parsed = (before,), cut
+        else:
+            failed = parsed.checks_failed + ("label_inside",)
+            parsed = replace(parsed, checks_failed=failed)
+    return None if parsed is None else (pieces, parsed)
 
 
 def _completes(alone: ParsedValue, joined: ParsedValue | None) -> bool:
@@ -222,19 +228,6 @@ def _fills(field_type: str, text: str, parsed: ParsedValue) -> bool:
         return True
     letters = sum(ch.isalnum() for ch in text)
     return sum(ch.isalnum() for ch in str(parsed.value)) >= 0.7 * letters
-
-
-def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
-    """A label whose line goes on, after a wide gap, with words that are not its value: the
-    head of a table's column, beside the next column's head ("Nhịp tim   Nhiệt"). Not a row
-    of options, which may run onto the line below."""
-    after = _after_punct(doc, hit.span.end)
-    return (
-        field_type not in ("sex", "outcome")
-        and after < len(doc)
-        and doc[after]._.line == hit.span[-1]._.line
-        and layout.gap_before(doc, doc[after : after + 1])
-    )
 
 
 #: codes and numbers printed one character per cell, which the page reading garbles past

@@ -1,8 +1,17 @@
-"""Pair a label with its value on the page: beside it, wrapped on, in its cell, or in its column."""
+"""Pair a label with its value on the page: beside it, wrapped on, in its cell, or in its column.
+
+One mechanism for every field: ``pairings`` lists a label's value candidates in the order they
+are tried, each a ``Pairing``, a relation (how the value stands to its label: ``RIGHT``,
+``WRAPPED``, ``UNDER_HEAD``, ``BELOW``, ``HEAD_COLUMN``) and the features the choice reads
+(``below``: off the label's line, which ``candidates.choose`` ranks after a value beside its
+label; ``fallback``: tried only when no other pairing of the label read a value). The page's
+geometry is ``layout``'s.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
@@ -10,6 +19,7 @@ from pipeline.extract import layout
 from pipeline.extract.labels import (
     _SECTION,
     LabelHit,
+    _after_punct,
     _field_number,
     _is_heading,
     _next_number,
@@ -73,6 +83,73 @@ def _knows(head: LabelHit, words: Span) -> bool:
     return parsed is not None and "known_term" in parsed.checks_passed
 
 
+#: the value beside its label, up to the next field on its line
+RIGHT = "right"
+#: beside its label and on the line(s) it ran onto (free text, a row of options)
+WRAPPED = "wrapped"
+#: under a label that heads a table cell or a column in a row of heads, found by position
+UNDER_HEAD = "under_head"
+#: in the label's column on one of the next lines (a signature's name under its heading)
+BELOW = "below"
+#: under a column head whose line goes on with the next column's head ("Nhịp tim   Nhiệt")
+HEAD_COLUMN = "head_column"
+
+#: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
+#: name under it past the instruction line and the scrawl (``_values_below``)
+SIGNED = {"person_name", "physician_name"}
+#: free text that may run over into the next line; options whose row may run over
+WRAPPING_TYPES = {
+    "text": "text",
+    "place_or_title": "text",
+    "address": "text",
+    "department": "text",
+    "occupation": "text",
+    "diagnosis": "text",
+    "outcome": "options",
+}
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A value candidate for a label: its words, how they stand to the label, and the
+    features the choice reads."""
+
+    kind: str
+    span: Span
+    #: off the label's line: ranked after a value beside its label (``candidates.choose``)
+    below: bool
+    #: tried only when no other pairing of the label read a value, and then only as its
+    #: cell's whole print
+    fallback: bool = False
+
+
+def pairings(
+    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], starts: dict[int, LabelHit], field_type: str
+) -> list[Pairing]:
+    """The label's value candidates, in the order they are tried (``_value_tokens``), then,
+    for a column head beside the next column's head (``_column_head``), the value under it as
+    a fallback. ``starts``: the fields that start after the label (``_starts_after``)."""
+    wraps = WRAPPING_TYPES.get(field_type, "")
+    found = _value_tokens(doc, hit, hits, starts, wraps, field_type not in SIGNED)
+    if _column_head(doc, hit, field_type):
+        found += [(HEAD_COLUMN, s) for s in _value_under(doc, hit, hits, starts)]
+    line = hit.span[-1]._.line
+    return [Pairing(k, s, s[0]._.line != line, k == HEAD_COLUMN) for k, s in found]
+
+
+def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
+    """A label whose line goes on, after a wide gap, with words that are not its value: the
+    head of a table's column, beside the next column's head ("Nhịp tim   Nhiệt"). Not a row
+    of options, which may run onto the line below."""
+    after = _after_punct(doc, hit.span.end)
+    return (
+        field_type not in ("sex", "outcome")
+        and after < len(doc)
+        and doc[after]._.line == hit.span[-1]._.line
+        and layout.gap_before(doc, doc[after : after + 1])
+    )
+
+
 def _value_tokens(
     doc: Doc,
     hit: LabelHit,
@@ -80,14 +157,13 @@ def _value_tokens(
     starts: dict[int, LabelHit],
     wraps: str = "",
     in_column: bool = False,
-) -> list[Span]:
-    """Candidate value spans, in the order they are tried: right of the label up to the next
-    field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
-    options (``wraps="options"``) on its line, then with the line it may have run onto — and,
-    when the label ends its line, in its column below (labels above their values); when only
-    specks or another label follow it, first under it (a table cell's head); with
-    ``in_column``, under a label in a row of heads, first right under it.
-    ``starts``: the fields that start after the label (``_starts_after``)."""
+) -> list[tuple[str, Span]]:
+    """Candidate value spans and their relation, in the order they are tried: right of the
+    label up to the next field on its line — free text (``wraps="text"``) over the lines it
+    wrapped onto; a row of options (``wraps="options"``) on its line, then with the line it
+    may have run onto — and, when the label ends its line, in its column below (labels above
+    their values); when only specks or another label follow it, first under it (a table
+    cell's head); with ``in_column``, under a label in a row of heads, first right under it."""
     line = hit.span[-1]._.line
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
@@ -95,29 +171,29 @@ def _value_tokens(
     start = hit.span.end
     while start < stop and doc[start].is_punct:
         start += 1
-    ends = [stop]
+    ends = [(RIGHT, stop)]
     if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
         wrapped = _wrapped_end(doc, stop, starts)
         if wrapped != stop:
             # free text runs on; a row of options is tried on its line first
-            ends = [wrapped] if wraps == "text" else [stop, wrapped]
+            ends = [(WRAPPED, wrapped)] if wraps == "text" else [(RIGHT, stop), (WRAPPED, wrapped)]
     spans = []
     own = _field_number(doc, hit.span.start - 1)
-    for end in ends:
+    for kind, end in ends:
         while end > start and (doc[end - 1].is_punct or _next_number(doc, end - 1, own)):
             end -= 1  # the next field's number ("2.") is not part of this value
         if end > start:
-            spans.append(doc[start:end])
+            spans.append((kind, doc[start:end]))
     if start == stop and stop < len(doc) and doc[stop]._.line != line:
         if in_column and _heads_a_row(hit, hits):
             # a row of column heads over a row of values ("Breathing rate  Body weight" over
             # "16 breaths/min 42.5kg"): the value under the head comes first, found by position
-            spans.extend(_value_under(doc, hit, hits, starts))
-        spans.extend(_values_below(doc, hit, starts))
+            spans.extend((UNDER_HEAD, s) for s in _value_under(doc, hit, hits, starts))
+        spans.extend((BELOW, s) for s in _values_below(doc, hit, starts))
     elif _thin(doc[start:stop]):
         # nothing but specks beside the label, or another label: a table cell's head, its
         # value under it
-        spans = _value_under(doc, hit, hits, starts) + spans
+        spans = [(UNDER_HEAD, s) for s in _value_under(doc, hit, hits, starts)] + spans
     return spans
 
 
