@@ -188,3 +188,24 @@ def test_a_column_head_beside_the_next_head_offers_its_column_as_a_fallback() ->
     )
     assert ("head_column", "88", True, True) in found["vitals.pulse"]
     assert all(not p[3] for p in found["vitals.pulse"] if p[0] != "head_column")
+
+
+def test_a_lost_labels_pairings_stand_its_options_or_unit_in_for_it() -> None:
+    from pipeline.extract.unlabelled import ALONE, OPTIONS, UNIT, unlabelled
+
+    doc = doc_of(
+        word("CỚI", 100, 100, 0),
+        word("x", 200, 100, 0),
+        word("Nam", 240, 100, 0),
+        word("Nữ", 340, 100, 0),
+        word("36.9", 100, 200, 1),
+        word("độ", 200, 200, 1),
+        word("C", 260, 200, 1),
+    )
+    (options,) = unlabelled([doc], "patient.sex", OPTIONS)
+    assert options.kind == OPTIONS and options.span.text == "x Nam Nữ"  # with its tick
+    assert options.label is not None and options.label.span.text == "Nam"
+    assert unlabelled([doc], "patient.sex", ALONE) == []  # no wall nor colon before it
+    (unit,) = unlabelled([doc], "vitals.temperature", UNIT)
+    assert unit.span.text == "36.9 độ C" and unit.label is not None
+    assert unit.label.span.text == "độ C" and unit.label.score == 0.5

@@ -3,7 +3,6 @@ type, one reading chosen per field; crosscheck.py then holds the fields against 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -16,7 +15,6 @@ from pipeline.extract.crosscheck import cross_check as cross_check  # chart.py's
 from pipeline.extract.doc import page_doc
 from pipeline.extract.labels import LabelHit, find_labels
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
-from pipeline.extract.measures import OPTIONS
 from pipeline.extract.pairing import (
     SIGNED,
     WRAPPING_TYPES,
@@ -29,9 +27,8 @@ from pipeline.extract.pairing import (
 from pipeline.extract.pairing import without_label as without_label  # reread.py's, tests'
 from pipeline.extract.parsing import parse_value
 from pipeline.extract.quoted import DIAGNOSIS, PRINCIPAL, code_candidates
-from pipeline.extract.text import fold, strip_diacritics
+from pipeline.extract.unlabelled import RULES, TAKES, UNLABELLED, unlabelled
 from pipeline.extract.values import ParsedValue
-from pipeline.extract.vocabdata import _data
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
 
@@ -139,13 +136,10 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 found.setdefault(spec.key, []).append(
                     (_candidate(spec, hit, pieces, parsed), pair.below)
                 )
-    if "patient.sex" in specs and "patient.sex" not in found:
-        found.update(_sex_options(pages, specs["patient.sex"]))
-    if "patient.sex" in specs and "patient.sex" not in found:
-        found.update(_sex_alone(pages, specs["patient.sex"]))
-    for key in _UNITS:
-        if key in specs and key not in found:
-            found.update(_by_unit(pages, specs[key]))
+    for key, kinds in UNLABELLED.items():
+        for kind in kinds:
+            if key in specs and key not in found:
+                found.update(_unlabelled(pages, specs[key], kind))
     if PRINCIPAL in specs and PRINCIPAL not in found:
         found.update(_quoted_principal(pages))
     return [
@@ -248,122 +242,23 @@ def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     return replace(c, rule=c.rule + ":unread")
 
 
-#: a sex's options, folded, each language's pair as charts print them ("1. Nam 2. Nữ",
-#: "☒ Male ☐ Female"; ``vocabularies/options.json``), words of one letter left out
-_SEX_OPTIONS = tuple(
-    tuple({w for w in pair[value] if len(w) > 1} for value in ("male", "female"))
-    for pair in OPTIONS["sex"].values()
-)
-#: how loosely a value found by its options alone, its label lost, counts as labelled
-_OPTIONS_ONLY = 0.5
-
-
-def _sex_options(
-    pages: Sequence[LabelledPage], spec: FieldSpec
+def _unlabelled(
+    pages: Sequence[LabelledPage], spec: FieldSpec, kind: str
 ) -> dict[str, list[tuple[FieldCandidate, bool]]]:
-    """A sex whose label OCR garbled past matching ("CỚI: 1. Nam 2. Nữ", "3.Giớ:i Nam xNữ")
-    is still found by its row of options: both options on one line, a few words apart, read
-    from the first to the line's end."""
-    for page in pages:
-        doc = page.doc
-        for t in doc:
-            word = fold(t.text)
-            pair = next((p for p in _SEX_OPTIONS if word in p[0]), None)
-            if pair is None:
-                continue
-            end = layout.line_end(doc, t.i)
-            near = [fold(u.text) for u in doc[t.i + 1 : min(end, t.i + 5)]]
-            if not any(re.sub(r"^\d*x?", "", u) in pair[1] for u in near):
-                continue
-            start = t.i - 1 if t.i and doc[t.i - 1]._.line == t._.line else t.i
-            span = doc[start:end]  # with what stands before the first option: its tick
-            parsed = parse_value(spec.type, span.text)
-            if parsed is None:
-                continue
-            hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
-            c = _candidate(spec, hit, (span,), parsed)
-            return {spec.key: [(replace(c, rule="options:sex"), False)]}
-    return {}
-
-
-#: a cell's wall as OCR reads it
-_WALLS = {"|", "[", "]", "l", "I", "i", "!"}
-
-
-def _sex_alone(
-    pages: Sequence[LabelledPage], spec: FieldSpec
-) -> dict[str, list[tuple[FieldCandidate, bool]]]:
-    """A sex whose label OCR lost or garbled ("fớ tính: | Nữ", "i | Nữ"), its option alone in
-    a cell: after a wall or a label's colon, ending its line or cell. Only when the chart shows
-    one such (a "Nam" may be a place's: "Quảng Nam")."""
+    """A field's value where OCR lost its label, by one relation (``unlabelled``): of the
+    pairings whose words parse, what the relation takes (``TAKES``)."""
     found = []
-    for page in pages:
-        doc = page.doc
-        for t in doc:
-            if not any(fold(t.text) in option for pair in _SEX_OPTIONS for option in pair):
-                continue
-            before = doc[t.i - 1] if t.i and doc[t.i - 1]._.line == t._.line else None
-            after = doc[t.i + 1] if t.i + 1 < len(doc) and doc[t.i + 1]._.line == t._.line else None
-            if before is None or not (before.text in _WALLS or before._.colon):
-                continue
-            if (
-                after is not None
-                and after.text not in _WALLS
-                and layout.runs_on(t, after, layout.height([t]))
-            ):
-                continue
-            parsed = parse_value(spec.type, t.text)
-            if parsed is not None:
-                hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
-                found.append(
-                    replace(_candidate(spec, hit, (doc[t.i : t.i + 1],), parsed), rule="alone:sex")
-                )
-    if len(found) != 1:
+    for pair in unlabelled([page.doc for page in pages], spec.key, kind):
+        parsed = parse_value(spec.type, pair.span.text)
+        if parsed is None or pair.label is None:
+            continue
+        c = _candidate(spec, pair.label, (pair.span,), parsed)
+        found.append(replace(c, rule=RULES[kind]))
+        if TAKES[kind] == "first":
+            break
+    if TAKES[kind] == "only" and len(found) != 1:
         return {}
-    return {spec.key: [(found[0], False)]}
-
-
-#: vital signs told apart by their unit (folded), found so when OCR lost their label ("Nhiệt"
-#: read as "NNỆ" in a row of column heads), as printed and as OCR reads them
-#: (``vocabularies/vital_units.json``)
-_UNIT_DATA = _data("vital_units")
-_UNITS = {
-    key: frozenset(units) | frozenset(_UNIT_DATA["as_read"].get(key, ()))
-    for key, units in _UNIT_DATA["units"].items()
-}
-
-
-def _unit_text(text: str) -> str:
-    return strip_diacritics(text).lower().strip(".,;:")
-
-
-def _by_unit(
-    pages: Sequence[LabelledPage], spec: FieldSpec
-) -> dict[str, list[tuple[FieldCandidate, bool]]]:
-    """A vital sign whose label was lost, by its number and unit ("36.9 độ C", "58.5 kg"),
-    when the chart shows exactly one; counted as loosely labelled, like a sex found by its
-    options."""
-    unit = _UNITS[spec.key]
-    found = []
-    for page in pages:
-        doc = page.doc
-        for t in doc[1:]:
-            number = doc[t.i - 1]
-            if number._.line != t._.line or not any(ch.isdigit() for ch in number.text):
-                continue
-            end = t.i + 1
-            if _unit_text(t.text) not in unit:
-                end += 1  # a unit of two words: "độ C"
-                if end > len(doc) or doc[end - 1]._.line != t._.line:
-                    continue
-                if _unit_text(doc[t.i : end].text) not in unit:
-                    continue
-            span = doc[number.i : end]
-            parsed = parse_value(spec.type, span.text)
-            if parsed is not None:
-                hit = LabelHit(spec.key, doc[t.i : end], _OPTIONS_ONLY)
-                found.append(replace(_candidate(spec, hit, (span,), parsed), rule="unit"))
-    if len({c.value for c in found}) != 1:
+    if not found or len({c.value for c in found}) != 1:
         return {}
     return {spec.key: [(found[0], False)]}
 

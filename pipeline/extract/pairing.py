@@ -121,6 +121,8 @@ class Pairing:
     #: tried only when no other pairing of the label read a value, and then only as its
     #: cell's whole print
     fallback: bool = False
+    #: the words standing in for a label OCR lost (``unlabelled``), loosely labelled
+    label: LabelHit | None = None
 
 
 def pairings(
