@@ -209,3 +209,26 @@ def test_a_lost_labels_pairings_stand_its_options_or_unit_in_for_it() -> None:
     (unit,) = unlabelled([doc], "vitals.temperature", UNIT)
     assert unit.span.text == "36.9 độ C" and unit.label is not None
     assert unit.label.span.text == "độ C" and unit.label.score == 0.5
+
+
+def test_a_cell_ends_at_the_next_cells_label_or_the_pages_edge() -> None:
+    doc = doc_of(
+        word("Viem", 100, 100, 0, 80),
+        word("gan", 200, 100, 0, 60),  # ends at 260
+        word("Ma", 400, 100, 0, 40),  # 140 pixels on: the next cell
+        word("dong", 110, 150, 1, 80),  # the cell's next line
+        word("nhiem", 210, 150, 1, 100),
+        word("B18", 420, 150, 1, 60),  # the next cell's
+    )
+    value = doc[0:2]
+    assert layout.cell_right(doc, value, set(), to_margin=False) == 400
+    assert layout.cell_right(doc, doc[0:1], set(), to_margin=False) is None  # runs on
+    assert layout.cell_right(doc, doc[0:1], {1}, to_margin=False) == 200  # a field starts
+    assert layout.cell_right(doc, doc[2:3], set(), to_margin=True) == layout.doc_width(doc)
+    assert layout.line_under_in_cell(doc, value, (60, 400), _H, set()) == (3, 5)
+    assert layout.line_under_in_cell(doc, value, (60, 400), _H, {3, 4}) is None
+    assert layout.fills_cell(140, doc[3], _H)  # 140 < 80 + 2 heights
+    assert not layout.fills_cell(300, doc[3], _H)  # more than six heights left
+    assert not layout.runs_on_from_left(doc, 3, _H)  # the line's first word
+    assert not layout.runs_on_from_left(doc, 5, _H)  # 110 pixels after "nhiem"
+    assert layout.runs_on_from_left(doc, 4, _H)

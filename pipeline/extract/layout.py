@@ -10,7 +10,7 @@ those walls or by wide gaps between words. Tolerances are in multiples of a word
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import replace
 
 from spacy.tokens import Doc, Span, Token
@@ -243,6 +243,61 @@ def row_in_column(
     first = min(words, key=lambda t: (t._.bbox[1], t._.bbox[0]))
     on_line = [t.i for t in words if t._.line == first._.line]
     return min(on_line), max(on_line) + 1, max(doc[i]._.bbox[3] for i in on_line)
+
+
+def cell_right(doc: Doc, span: Span, stops: Container[int], to_margin: bool) -> int | None:
+    """Where the span's cell ends on its right: at the next word on its line past walls, when
+    that word starts another field (``stops``) or stands after a wide gap (the next cell's
+    label, or the next column's value); with ``to_margin``, at the page's edge when the span
+    ends its line (the last cell of its row); else None (the line's words run on)."""
+    line = span[-1]._.line
+    after = span.end
+    while after < len(doc) and doc[after]._.line == line and is_wall(doc[after]):
+        after += 1  # the cell's wall read as "|", "_"
+    if after < len(doc) and doc[after]._.line == line:
+        if after not in stops and not gap_before(doc, doc[after : after + 1]):
+            return None
+        return int(doc[after]._.bbox[0])
+    return doc_width(doc) if to_margin else None
+
+
+def line_under_in_cell(
+    doc: Doc, span: Span, cell: tuple[float, float], unit: int, skip: Container[int]
+) -> tuple[int, int] | None:
+    """The line right under the span inside a cell (an x-range: words starting from its left
+    edge, their middles short of its right), walls and the tokens ``skip`` passed over: from
+    the first to the last of the topmost word's line there, as token indexes; None if none."""
+    left, right = cell
+    below = [
+        t
+        for t in band_under(doc, bottom(span), unit)
+        if left <= t._.bbox[0]
+        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
+        and t.i not in skip
+        and not is_wall(t)  # a speck is no line's start
+    ]
+    if not below:
+        return None
+    first = min(below, key=lambda t: t._.bbox[1])
+    on_line = sorted(t.i for t in below if t._.line == first._.line)
+    return on_line[0], on_line[-1] + 1
+
+
+def fills_cell(room: float, next_word: Token, unit: int) -> bool:
+    """Whether a value that left ``room`` pixels in its cell came near the cell's edge: the
+    next line's first word would not have fitted (it takes in the padding either side of the
+    wall), nor was more than ``CELL_ROOM`` word heights left."""
+    width = next_word._.bbox[2] - next_word._.bbox[0]
+    return not room > max(CELL_ROOM * unit, width + CELL_PADDING * unit)
+
+
+def runs_on_from_left(doc: Doc, i: int, unit: int) -> bool:
+    """Whether token ``i``'s words run on from further left on its line (past walls): a line
+    of its own, not one that starts a cell."""
+    before = doc[i - 1]
+    while before.i > 0 and is_wall(before) and before._.line == doc[i]._.line:
+        before = doc[before.i - 1]
+    return before._.line == doc[i]._.line and runs_on(before, doc[i], unit)
 
 
 def cells(line: Span, unit: float, factor: float = WIDE_GAP) -> list[Span]:

@@ -232,45 +232,23 @@ def _cell_continuation(
     over "đồng nhiễm virus delta"). The value must come near its cell's edge, and the next
     line go on in lower case or digits."""
     height = layout.height(hit.span)
-    after = span.end
-    while after < len(doc) and doc[after]._.line == span[-1]._.line and layout.is_wall(doc[after]):
-        after += 1  # the cell's wall read as "|", "_"
-    if after < len(doc) and doc[after]._.line == span[-1]._.line:
-        if after not in starts and not layout.gap_before(doc, doc[after : after + 1]):
-            return None
-        right = doc[after]._.bbox[0]  # the next cell's label, or the next column's value
-    elif to_margin:
-        right = layout.doc_width(doc)  # the last cell of its row
-    else:
+    right = layout.cell_right(doc, span, starts, to_margin)
+    if right is None:
         return None
     room = right - span[-1]._.bbox[2]  # what was left of the cell's width after the value
     if room <= 0:
         return None
     left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - layout.LEFT_EDGE * height
     tails = doc.user_data.get("label_tails", set())  # "sinh:" under "Ngày, tháng, năm"
-    below = [
-        t
-        for t in layout.band_under(doc, layout.bottom(span), height)
-        if left <= t._.bbox[0]
-        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
-        and t.i not in tails
-        and not layout.is_wall(t)  # a speck is no line's start
-    ]
-    if not below:
+    under = layout.line_under_in_cell(doc, span, (left, right), height, tails)
+    if under is None:
         return None
-    top = min(below, key=lambda t: t._.bbox[1])
-    on_line = sorted(t.i for t in below if t._.line == top._.line)
-    start, end = on_line[0], on_line[-1] + 1
+    start, end = under
     if doc[start]._.bbox[0] > span[0]._.bbox[0] + layout.LEFT_EDGE * height:
         return None  # not at the cell's left edge: another column's words
-    # the room reaches the next cell's label: it takes in the padding either side of the wall
-    width = doc[start]._.bbox[2] - doc[start]._.bbox[0]
-    if room > max(layout.CELL_ROOM * height, width + layout.CELL_PADDING * height):
+    if not layout.fills_cell(room, doc[start], height):
         return None  # the value ended well short of its cell's edge: the next word fitted
-    before = doc[start - 1]
-    while before.i > 0 and layout.is_wall(before) and before._.line == doc[start]._.line:
-        before = doc[before.i - 1]
-    if before._.line == doc[start]._.line and layout.runs_on(before, doc[start], height):
+    if layout.runs_on_from_left(doc, start, height):
         return None  # the words run on from further left: a line of its own, no wrap
     cut = [i for i in range(start, end) if i in starts]
     end = cut[0] if cut else end
