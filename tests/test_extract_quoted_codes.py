@@ -98,3 +98,13 @@ def test_a_code_under_its_own_label_wins_and_is_not_repeated() -> None:
     code = fields["encounter.discharge_icd10"]
     assert code.value == "K29.7" and not code.rule.startswith("quoted:")
     assert secondary == []
+
+
+def test_a_diagnosis_ends_where_the_prescription_s_first_line_starts() -> None:
+    parsed = parse_diagnosis(
+        "I10 - Tăng huyết áp vô căn (nguyên phát); (H81) Rối loạn chức năng tiền đình "
+        "1) ENALAPRIL 5mg SL 30 viên Ghi chú Uống: Sáng 1 viên"
+    )
+    assert parsed is not None and parsed.value.endswith("tiền đình")
+    kept = parse_diagnosis("Bệnh lý tăng huyết áp độ 2; bệnh đĩa đệm 1) cấp")
+    assert kept is not None and kept.value.endswith("1) cấp")

@@ -10,6 +10,7 @@ from pipeline.extract.codelabels import alternation, label_words
 from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
 from pipeline.extract.grammar import ParsedValue
+from pipeline.extract.medications import prescription_starts
 from pipeline.extract.text import nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabdata import _data
 from pipeline.extract.vocabulary import (
@@ -256,8 +257,10 @@ _BOXES = re.compile(
 
 def _diagnosis_text(text: str) -> str:
     """The diagnosis's line without a code after it or inside it, leaders, a tick box or
-    specks at its end."""
-    cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
+    specks at its end, up to a prescription's first line that it ran on into."""
+    words = nfc(text).split()
+    text = " ".join(words[: prescription_starts(words)])
+    cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", text))
     cleaned = " ".join(without_codes(cleaned.split()))
     cleaned = _BOXES.sub(" ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
