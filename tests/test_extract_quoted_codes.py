@@ -108,3 +108,27 @@ def test_a_diagnosis_ends_where_the_prescription_s_first_line_starts() -> None:
     assert parsed is not None and parsed.value.endswith("tiền đình")
     kept = parse_diagnosis("Bệnh lý tăng huyết áp độ 2; bệnh đĩa đệm 1) cấp")
     assert kept is not None and kept.value.endswith("1) cấp")
+
+
+def test_a_code_read_in_two_words_before_its_dash_is_read_and_doubted() -> None:
+    (q,) = quoted_codes(words("E1 I - Bệnh đái tháo đường không phụ thuộc insuline"))
+    assert (q.start, q.end, q.parsed.value) == (0, 3, "E11")
+    assert "code_in_pieces" in q.parsed.checks_failed
+    assert codes("Tăng huyết áp; K2 9 - Viêm dạ dày") == ["K29"]
+    parsed = parse_diagnosis("E1 I - Bệnh đái tháo đường không phụ thuộc insuline")
+    assert parsed is not None and parsed.value.startswith("Bệnh đái")
+    # two words that make a code only where no dash follows them, or inside a title: none
+    assert codes("E1 I Bệnh đái tháo đường") == [] and codes("Bệnh A 1 - 2 tuần") == []
+
+
+def test_the_next_line_that_starts_with_a_bracketed_code_goes_on_with_the_list() -> None:
+    _, secondary = chart(
+        "Chẩn đoán: K12.2 - Viêm mô tế bào và áp xe của miệng; (K04) Bệnh tủy 45,46",
+        "(G46*) Hội chứng mạch máu não trong bệnh mạch não",
+    )
+    assert secondary == ["K04", "G46"]
+    _, secondary = chart(
+        "Chẩn đoán: K12.2 - Viêm mô tế bào và áp xe của miệng; (K04) Bệnh tủy 45,46",
+        "Lời dặn: (tái khám sau 5 ngày)",
+    )
+    assert secondary == ["K04"]

@@ -162,10 +162,17 @@ def principal_and_others(words: Sequence[str]) -> tuple[Quoted | None, list[Quot
 def quoted_codes(words: Sequence[str]) -> list[Quoted]:
     """The codes a diagnosis's words quote, in order."""
     found: list[Quoted] = []
+    skip = 0
     for i, word in enumerate(words):
+        if i < skip:
+            continue  # the second piece of a code read in two
         opened = word[:1] in _OPENING or (i > 0 and words[i - 1] in _OPENING)
         bracketed = opened or any(ch in word for ch in _CLOSING)
         if not (bracketed or _slot(words, i)):
+            split = _split_code(words, i)
+            if split is not None:
+                found.append(split)
+                skip = split.end
             continue
         follows = words[i + 1] if i + 1 < len(words) else ""
         parsed = code_in_word(word)
@@ -175,6 +182,20 @@ def quoted_codes(words: Sequence[str]) -> list[Quoted]:
         end = i + 2 if follows in SEPARATORS else i + 1
         found.append(Quoted(start, end, parsed))
     return found
+
+
+def _split_code(words: Sequence[str], i: int) -> Quoted | None:
+    """A code read as two words where the text puts a code, before its dash ("E1 I - Bệnh
+    đái tháo đường"): the two words read together as one code, doubted (``code_in_pieces``)."""
+    previous = words[i - 1] if i else ""
+    segment = i == 0 or previous.endswith(";") or previous in _OPENING
+    if not segment or i + 2 >= len(words) or words[i + 2] not in SEPARATORS:
+        return None
+    parsed = code_in_word(words[i] + words[i + 1])
+    if parsed is None:
+        return None
+    failed = parsed.checks_failed + ("code_in_pieces",)
+    return Quoted(i, i + 3, replace(parsed, checks_failed=failed))
 
 
 def without_codes(words: Sequence[str]) -> list[str]:
