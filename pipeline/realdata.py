@@ -104,6 +104,29 @@ def code_matches(read: str, labelled: str) -> bool:
     )
 
 
+#: a read diagnosis is the labelled one whole (no more, no less) when they are this alike
+WHOLE_MATCH = 85.0
+
+
+def diagnosis_text(labelled: str) -> str:
+    """A labelled diagnosis's own words, folded: without its label ("Chẩn đoán:", as the
+    label's OCR read it), the codes it quotes and their dashes."""
+    words = labelled.split()
+    label_end = next((i + 1 for i, w in enumerate(words[:3]) if fold(w) == "doan"), 0)
+    kept = []
+    for word in words[label_end:]:
+        bare = word.strip("()[]:;,.*?%†")
+        if word in ("-", "–", ":") or (bare and _code_of(bare)):
+            continue
+        kept.append(word)
+    return fold(" ".join(kept))
+
+
+def _code_of(word: str) -> str | None:
+    found = codes_in_text(f"({word})")
+    return found[0] if found else None
+
+
 def read_labels(csv_path: Path) -> Labels:
     with csv_path.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -131,6 +154,8 @@ class Score:
     diagnoses_found: int = 0  # a diagnosis field read, alike the labelled text
     diagnoses_auto: int = 0
     diagnoses_auto_wrong: int = 0
+    diagnoses_whole: int = 0  # read whole: alike the labelled words, no more and no less
+    diagnoses_auto_not_whole: int = 0
     codes_labelled: int = 0
     codes_found: int = 0  # labelled codes read exactly
     codes_found_tolerant: int = 0  # and those read where the label slipped a letter ("T10")
@@ -167,6 +192,9 @@ class Score:
             self.diagnoses_found += right
             self.diagnoses_auto += diagnosis_auto
             self.diagnoses_auto_wrong += diagnosis_auto and not right
+            whole = fuzz.ratio(fold(diagnosis), diagnosis_text(labels.diagnosis))
+            self.diagnoses_whole += bool(diagnosis) and whole >= WHOLE_MATCH
+            self.diagnoses_auto_not_whole += diagnosis_auto and whole < WHOLE_MATCH
         self.codes_labelled += len(labels.codes)
         self.codes_found += sum(c in codes for c in labels.codes)
         self.codes_found_tolerant += sum(
@@ -198,6 +226,8 @@ def _rows(s: Score) -> list[tuple[str, str, str]]:
         _share("diagnoses found and alike", s.diagnoses_found, s.diagnoses_labelled),
         _share("diagnoses auto-accepted", s.diagnoses_auto, s.diagnoses_labelled),
         _share("wrong among auto-accepted diagnoses", s.diagnoses_auto_wrong, s.diagnoses_auto),
+        _share("diagnoses read whole (no more, no less)", s.diagnoses_whole, s.diagnoses_labelled),
+        _share("  auto-accepted not read whole", s.diagnoses_auto_not_whole, s.diagnoses_auto),
         _share("ICD-10 codes of the diagnoses read", s.codes_found, s.codes_labelled),
         _share("  the label's letter slip tolerated", s.codes_found_tolerant, s.codes_labelled),
         _share("codes read that the label quotes", s.codes_read_labelled, s.codes_read),

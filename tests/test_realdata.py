@@ -13,6 +13,7 @@ from pipeline.realdata import (
     Score,
     code_matches,
     codes_in_text,
+    diagnosis_text,
     evaluate,
     name_matches,
 )
@@ -32,6 +33,24 @@ def test_labels_are_matched_tolerantly() -> None:
     assert codes_in_text("Chẩn đoán: Ell - Bệnh đái tháo đường; (E78) Rối loạn") == ["E11", "E78"]
     assert codes_in_text("Chẩn đoán: [10 - Tăng huyết áp") == ["I10"]
     assert codes_in_text("Viêm da 110 ngày; uống 100 - 200 mg; mạch não (160-167)") == []
+
+
+def test_a_diagnosis_read_whole_is_the_labelled_words_no_more_no_less() -> None:
+    labelled = "Chấn đoán: 110 - Tăng huyết áp vô căn; (E78) Rối loạn lipid máu"
+    assert diagnosis_text(labelled) == "tang huyet ap vo can roi loan lipid mau"
+    labels = Labels((), labelled, ("I10", "E78"))
+    score = Score()
+    score.add(labels, [], "Tăng huyết áp vô căn; rối loạn lipid máu", set(), True)
+    # run on into the drug lines: alike the label (its words are all there), but not whole
+    score.add(
+        labels,
+        [],
+        "Tăng huyết áp vô căn; rối loạn lipid máu 1) ENALAPRIL 5mg SL 30 viên",
+        set(),
+        True,
+    )
+    assert (score.diagnoses_found, score.diagnoses_whole) == (2, 1)
+    assert (score.diagnoses_auto_wrong, score.diagnoses_auto_not_whole) == (0, 1)
 
 
 def test_a_wrong_auto_accepted_entry_is_counted() -> None:
