@@ -132,3 +132,15 @@ def test_the_next_line_that_starts_with_a_bracketed_code_goes_on_with_the_list()
         "Lời dặn: (tái khám sau 5 ngày)",
     )
     assert secondary == ["K04"]
+
+
+def test_a_code_garbled_past_reading_is_no_word_of_the_diagnosis_and_doubted() -> None:
+    parsed = parse_diagnosis("Sö0,0 - Đụng giập tại cổ chân")
+    assert parsed is not None and parsed.value == "Đụng giập tại cổ chân"
+    assert "code_unread" in parsed.checks_failed
+    later = parse_diagnosis("Tăng huyết áp; B2x - Viêm dạ dày")
+    assert later is not None and "B2x" not in later.value and "code_unread" in later.checks_failed
+    # a code read, or a number inside the text, is no garbled code
+    for text in ("K29.7 - Viêm dạ dày", "Đái tháo đường type 2 - có biến chứng"):
+        kept = parse_diagnosis(text)
+        assert kept is not None and "code_unread" not in kept.checks_failed

@@ -212,6 +212,29 @@ def without_codes(words: Sequence[str]) -> list[str]:
     return kept
 
 
+def _garbled_code(text: str) -> bool:
+    """The diagnosis quotes a code OCR garbled past reading (``_without_garbled_codes``):
+    its text was read no better than the code, a person looks."""
+    words = without_codes(nfc(text).split())
+    return len(_without_garbled_codes(words)) < len(words)
+
+
+def _without_garbled_codes(words: list[str]) -> list[str]:
+    """A word of letters and digits where the text puts a code, before its dash, that reads
+    as no code ("Sö0,0 - Đụng giập …"): a code OCR garbled, no word of the diagnosis."""
+    kept: list[str] = []
+    skip = 0
+    for i, word in enumerate(words):
+        if i < skip:
+            continue
+        letters_digits = any(c.isalpha() for c in word) and any(c.isdigit() for c in word)
+        if letters_digits and _slot(words, i) and words[i + 1 : i + 2] != [] and len(words) > 2:
+            skip = i + (2 if words[i + 1] in SEPARATORS else 1)
+            continue
+        kept.append(word)
+    return kept
+
+
 # What follows a diagnosis on its line (codelabels: the lexicons' labels of the ICD-10 field):
 # a code's label and the code ("16.Mã A90", "(ICD-10: J18.9)", "MãICD-I0 K81.0"), with the item
 # number printed before that label, or the label alone at the line's end (its code in the next
@@ -240,6 +263,13 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     right against the diagnosis vocabulary (ICD-10 titles in English, common wording in
     Vietnamese). Short tokens at its edges (a wall read as "l", the next cell's edge as
     "SO") are dropped where the rest is a known diagnosis and the whole is not."""
+    parsed = _parse_diagnosis(text)
+    if parsed is not None and _garbled_code(text):
+        parsed = replace(parsed, checks_failed=parsed.checks_failed + ("code_unread",))
+    return parsed
+
+
+def _parse_diagnosis(text: str) -> ParsedValue | None:
     cleaned = _diagnosis_text(text)
     parsed = _diagnosis(cleaned)
     if parsed is None or _KNOWN_DIAGNOSIS & set(parsed.checks_passed):
@@ -282,7 +312,7 @@ def _diagnosis_text(text: str) -> str:
     words = nfc(text).split()
     text = " ".join(words[: prescription_starts(words)])
     cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", text))
-    cleaned = " ".join(without_codes(cleaned.split()))
+    cleaned = " ".join(_without_garbled_codes(without_codes(cleaned.split())))
     cleaned = _BOXES.sub(" ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)
