@@ -115,7 +115,7 @@ def diagnosis_text(labelled: str) -> str:
     label_end = next((i + 1 for i, w in enumerate(words[:3]) if fold(w) == "doan"), 0)
     kept = []
     for word in words[label_end:]:
-        bare = word.strip("()[]:;,.*?%†")
+        bare = word.strip(":;,.*?%†").lstrip("(").rstrip(")]")  # "[10" is I10
         if word in ("-", "–", ":") or (bare and _code_of(bare)):
             continue
         kept.append(word)

@@ -38,6 +38,7 @@ def test_labels_are_matched_tolerantly() -> None:
 def test_a_diagnosis_read_whole_is_the_labelled_words_no_more_no_less() -> None:
     labelled = "Chấn đoán: 110 - Tăng huyết áp vô căn; (E78) Rối loạn lipid máu"
     assert diagnosis_text(labelled) == "tang huyet ap vo can roi loan lipid mau"
+    assert diagnosis_text("Chẩn đoán: [10 - Tăng huyết áp") == "tang huyet ap"
     labels = Labels((), labelled, ("I10", "E78"))
     score = Score()
     score.add(labels, [], "Tăng huyết áp vô căn; rối loạn lipid máu", set(), True)
