@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.candidates import mark_ambiguous
-from pipeline.extract.diagnoses import parse_diagnosis, principal_and_others, quoted_codes
+from pipeline.extract.diagnoses import (
+    parse_diagnosis,
+    parse_icd10,
+    principal_and_others,
+    quoted_codes,
+)
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_secondary_codes
 from tests.test_layout import page
@@ -144,3 +149,14 @@ def test_a_code_garbled_past_reading_is_no_word_of_the_diagnosis_and_doubted() -
     for text in ("K29.7 - Viêm dạ dày", "Đái tháo đường type 2 - có biến chứng"):
         kept = parse_diagnosis(text)
         assert kept is not None and "code_unread" not in kept.checks_failed
+
+
+def test_a_category_quoted_whole_lost_no_digit() -> None:
+    # E78 and H81 have subdivisions: a bare "E78" may have lost its last digit, unless its
+    # bracket closes right after it or its dash follows it
+    failed = {q.parsed.value: q.parsed.checks_failed for q in quoted_codes(words(
+        "H81 - Rối loạn chức năng tiền đình; (E78) Rối loạn lipid; (M10 Gút"
+    ))}  # fmt: skip
+    assert "code_complete" not in failed["H81"] and "code_complete" not in failed["E78"]
+    assert "code_complete" in failed["M10"]  # its bracket never closed: "(M10 Gút"
+    assert "code_complete" in parse_icd10("E78").checks_failed  # type: ignore[union-attr]

@@ -180,8 +180,19 @@ def quoted_codes(words: Sequence[str]) -> list[Quoted]:
             continue
         start = i - 1 if i > 0 and words[i - 1] in _OPENING else i
         end = i + 2 if follows in SEPARATORS else i + 1
-        found.append(Quoted(start, end, parsed))
+        found.append(Quoted(start, end, _whole_as_printed(parsed, word, follows)))
     return found
+
+
+def _whole_as_printed(parsed: ParsedValue, word: str, follows: str) -> ParsedValue:
+    """A category quoted whole: its bracket closed right after it ("(E78)", "(G46*)") or its
+    dash after it ("H81 - …"), so no digit of it was lost between (``code_complete`` is the
+    doubt that one was)."""
+    closed = any(ch in word for ch in _CLOSING) or follows in SEPARATORS or word[-1:] in "-:"
+    if not closed or "code_complete" not in parsed.checks_failed:
+        return parsed
+    kept = tuple(c for c in parsed.checks_failed if c != "code_complete")
+    return replace(parsed, checks_failed=kept)
 
 
 def _split_code(words: Sequence[str], i: int) -> Quoted | None:
