@@ -250,19 +250,26 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     stands beside it."""
     beginnings = _label_beginnings(language)
     found = set()
+    every = [fold(t.text) for t in doc]
+    present = set(every)  # a label's end under its beginning is a word of the page
     i = 0
     while i < len(doc):
         end = _line_end(doc, i)
-        folded = [fold(t.text) for t in doc[i:end]]
+        folded = every[i:end]
         # a wrapped label ends anywhere on its line: at the line's end, its cell's, or where
         # its value starts ("Thành phần dân Kinh" over "tộc:")
         for a in range(i, end):
             for b in range(a + 1, min(end, a + 8) + 1):
                 words = tuple(w for w in folded[a - i : b - i] if w)
+                under: list[Token] | None = None  # the words under doc[a:b], found once
                 for key, variant in beginnings.get(words, ()):
+                    if variant[len(words)] not in present:
+                        continue
                     if b < end and folded[b - i] == variant[len(words)]:
                         continue  # the label goes on on its line: not wrapped
-                    tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
+                    if under is None:
+                        under = _words_under(doc, doc[a:b])
+                    tail = under[: len(variant) - len(words)]
                     if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
                         found.add(Span(doc, a, b, label=key))
                         # the label's end is no value's wrapped text
