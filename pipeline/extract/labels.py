@@ -106,7 +106,12 @@ class LabelHit:
 
 
 def _label_score(span: Span, language: str, key: str) -> float:
-    found = " ".join(t.norm_ for t in span if not t.is_punct)
+    return _score_of(" ".join(t.norm_ for t in span if not t.is_punct), language, key)
+
+
+@lru_cache(maxsize=20000)
+def _score_of(found: str, language: str, key: str) -> float:
+    """How close the words read (folded, joined by spaces) are to the key's closest label."""
     best = 0.0
     for variant in _variants(language, key):
         target = " ".join(variant)
@@ -118,8 +123,12 @@ def _label_score(span: Span, language: str, key: str) -> float:
 def _one_slip(span: Span, language: str) -> bool:
     """At most one of the label's short words misread, and another read right: "Dân lộc",
     not "Dân lộn" nor "Sân lộc"."""
-    words = tuple(t.norm_ for t in span if not t.is_punct)
-    for variant in _variants(language, span.label_):
+    return _one_slip_in(tuple(t.norm_ for t in span if not t.is_punct), language, span.label_)
+
+
+@lru_cache(maxsize=20000)
+def _one_slip_in(words: tuple[str, ...], language: str, key: str) -> bool:
+    for variant in _variants(language, key):
         if len(variant) == len(words):
             slips = [w != v for w, v in zip(words, variant, strict=True)]
             short = sum(s for s, v in zip(slips, variant, strict=True) if len(v) <= 5)
