@@ -258,6 +258,7 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     under their first word end it. The span is the first line's part, where the value
     stands beside it."""
     beginnings = _label_beginnings(language)
+    firsts = {words[0] for words in beginnings}
     found = set()
     every = [fold(t.text) for t in doc]
     present = set(every)  # a label's end under its beginning is a word of the page
@@ -268,6 +269,8 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
         # a wrapped label ends anywhere on its line: at the line's end, its cell's, or where
         # its value starts ("Thành phần dân Kinh" over "tộc:")
         for a in range(i, end):
+            if next((w for w in folded[a - i :] if w), None) not in firsts:
+                continue  # no label begins with the words from here
             for b in range(a + 1, min(end, a + 8) + 1):
                 words = tuple(w for w in folded[a - i : b - i] if w)
                 under: list[Token] | None = None  # the words under doc[a:b], found once
