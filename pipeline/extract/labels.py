@@ -1,19 +1,17 @@
-"""Find the printed labels on a page (spaCy Matcher, fuzzy on folded words); tell headings apart."""
+"""Find the printed labels on a page (fuzzy on folded words, labelindex); tell headings apart."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from rapidfuzz.distance import Levenshtein
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from pipeline.extract.confusions import confusions, read_for
-from pipeline.extract.doc import blank_nlp
+from pipeline.extract.labelindex import LabelIndex, Step
 from pipeline.extract.layout import gap_before as _gap_before
 from pipeline.extract.layout import height, wide_gap
 from pipeline.extract.layout import is_wall as _wall
@@ -57,16 +55,16 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
     return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
 
 
-def _word_pattern(word: str, label: tuple[str, ...]) -> dict[str, Any]:
+def _word_pattern(word: str, label: tuple[str, ...]) -> Step:
     """A label word as the matcher takes it: a long word with a slip or two; a short word of
     three letters or more, in a label of several words, with one letter read as its
     lookalike ("Dân lộc" for "Dân tộc"; ``_one_slip`` keeps it to one word a label); two
     letters exactly."""
     if len(word) > 5:
-        return {"NORM": {"FUZZY": word}}
+        return (word, -1)
     if len(word) >= 3 and len(label) > 1:
-        return {"NORM": {"FUZZY1": word}}
-    return {"NORM": word}
+        return (word, 1)
+    return (word, None)
 
 
 @lru_cache(maxsize=256)
@@ -86,19 +84,22 @@ def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=4)
-def label_matcher(language: str) -> Matcher:
-    matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
-    for key in load_lexicon(language).labels:
-        patterns = []
-        for variant in _variants(language, key):
-            pattern: list[dict[str, Any]] = []
-            for i, word in enumerate(variant):
-                if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
-                    pattern.append({"IS_PUNCT": True, "OP": "*"})
-                pattern.append(_word_pattern(word, variant))
-            patterns.append(pattern)
-        matcher.add(key, patterns)
-    return matcher
+def label_matcher(language: str) -> LabelIndex:
+    """Every label variant of the language, each word as ``_word_pattern`` takes it, any
+    punctuation between two words ("Ra viện - Bệnh chính", "Họ tên (In hoa)")."""
+    return LabelIndex(
+        [
+            (
+                key,
+                [
+                    [_word_pattern(w, variant) for w in variant]
+                    for variant in _variants(language, key)
+                ],
+            )
+            for key in load_lexicon(language).labels
+        ],
+        _fuzzy_word,
+    )
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,12 @@ class LabelHit:
 
 
 def _label_score(span: Span, language: str, key: str) -> float:
-    found = " ".join(t.norm_ for t in span if not t.is_punct)
+    return _score_of(" ".join(t.norm_ for t in span if not t.is_punct), language, key)
+
+
+@lru_cache(maxsize=20000)
+def _score_of(found: str, language: str, key: str) -> float:
+    """How close the words read (folded, joined by spaces) are to the key's closest label."""
     best = 0.0
     for variant in _variants(language, key):
         target = " ".join(variant)
@@ -121,8 +127,12 @@ def _label_score(span: Span, language: str, key: str) -> float:
 def _one_slip(span: Span, language: str) -> bool:
     """At most one of the label's short words misread, and another read right: "Dân lộc",
     not "Dân lộn" nor "Sân lộc"."""
-    words = tuple(t.norm_ for t in span if not t.is_punct)
-    for variant in _variants(language, span.label_):
+    return _one_slip_in(tuple(t.norm_ for t in span if not t.is_punct), language, span.label_)
+
+
+@lru_cache(maxsize=20000)
+def _one_slip_in(words: tuple[str, ...], language: str, key: str) -> bool:
+    for variant in _variants(language, key):
         if len(variant) == len(words):
             slips = [w != v for w, v in zip(words, variant, strict=True)]
             short = sum(s for s, v in zip(slips, variant, strict=True) if len(v) <= 5)
@@ -134,8 +144,8 @@ def _one_slip(span: Span, language: str) -> bool:
 def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     matcher = label_matcher(language)
     spans = []
-    for match_id, start, end in matcher(doc):
-        span = Span(doc, start, end, label=match_id)
+    for key, start, end in matcher(doc):
+        span = Span(doc, start, end, label=key)
         # a label never runs over two lines, nor across a gap into the next cell ("Thẻ BH
         # số | Căn cước công dân" holds no "Số căn cước công dân"; a dash bridges one: "Ra
         # viện  -  Bệnh chính")
@@ -252,20 +262,30 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     under their first word end it. The span is the first line's part, where the value
     stands beside it."""
     beginnings = _label_beginnings(language)
+    firsts = {words[0] for words in beginnings}
     found = set()
+    every = [fold(t.text) for t in doc]
+    present = set(every)  # a label's end under its beginning is a word of the page
     i = 0
     while i < len(doc):
         end = _line_end(doc, i)
-        folded = [fold(t.text) for t in doc[i:end]]
+        folded = every[i:end]
         # a wrapped label ends anywhere on its line: at the line's end, its cell's, or where
         # its value starts ("Thành phần dân Kinh" over "tộc:")
         for a in range(i, end):
+            if next((w for w in folded[a - i :] if w), None) not in firsts:
+                continue  # no label begins with the words from here
             for b in range(a + 1, min(end, a + 8) + 1):
                 words = tuple(w for w in folded[a - i : b - i] if w)
+                under: list[Token] | None = None  # the words under doc[a:b], found once
                 for key, variant in beginnings.get(words, ()):
+                    if variant[len(words)] not in present:
+                        continue
                     if b < end and folded[b - i] == variant[len(words)]:
                         continue  # the label goes on on its line: not wrapped
-                    tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
+                    if under is None:
+                        under = _words_under(doc, doc[a:b])
+                    tail = under[: len(variant) - len(words)]
                     if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
                         found.add(Span(doc, a, b, label=key))
                         # the label's end is no value's wrapped text
