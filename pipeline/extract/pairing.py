@@ -4,8 +4,11 @@ One mechanism for every field: ``pairings`` lists a label's value candidates in 
 are tried, each a ``Pairing``, a relation (how the value stands to its label: ``RIGHT``,
 ``WRAPPED``, ``UNDER_HEAD``, ``BELOW``, ``HEAD_COLUMN``) and the features the choice reads
 (``below``: off the label's line, which ``candidates.choose`` ranks after a value beside its
-label; ``fallback``: tried only when no other pairing of the label read a value). The page's
-geometry is ``layout``'s.
+label; ``fallback``: tried only when no other pairing of the label read a value). A pairing's
+value may go on wrapped in its cell (``_cell_continuation``, tried as ``fields._read`` parses
+it). Values whose label OCR lost are pairings too, the words that stand in for the label
+carried on them (``unlabelled``: a row of options, an option alone in a cell, a unit). The
+page's geometry is ``layout``'s.
 """
 
 from __future__ import annotations
