@@ -26,7 +26,16 @@ from rapidfuzz import fuzz
 
 from pipeline.models import ChartReading, RoutedField
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "vaipe"
+_REPO = Path(__file__).resolve().parents[1]
+#: ``../shared/realdata/vaipe`` beside the repository (or beside the folder of worktrees)
+DEFAULT_ROOT = (
+    next(
+        (p for p in (_REPO.parent / "shared", _REPO.parent.parent / "shared") if p.is_dir()),
+        _REPO.parent / "shared",
+    )
+    / "realdata"
+    / "vaipe"
+)
 #: a found drug name is the labelled one when they are this alike (0-100, case and marks folded)
 NAME_MATCH = 80.0
 
@@ -61,11 +70,29 @@ _LABELLED_CODE = re.compile(
 #: the labels' own misreading of a code's letter ("T10" for I10, as the README warns): a code
 #: read with the one letter where the label has the other is counted as the labelled code
 _LABEL_LETTER_SLIPS = ({"I", "T"},)
+#: the labels' other lookalikes, read only where a code is printed (the diagnosis's start
+#: before its dash, or a whole bracket): "110 - Tăng huyết áp", "[10 - …", "(125)", "Ell - …",
+#: "Tio - …"
+_SLOT_LETTER = str.maketrans({"1": "I", "[": "I", "|": "I"})
+_SLOT_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1"})
+_SLOT_CODE = re.compile(
+    r"(?:^|(?<=[:;(]))\s*\(?([A-Z1\[|])([0-9OoliI]{2}(?:\.[0-9OoliI]{1,2})?)"
+    r"(?:\s*\)|\s+[-–:](?=\s))"
+)
 
 
 def codes_in_text(text: str) -> list[str]:
-    """The codes a labelled diagnosis quotes (the labels' own misreadings, "T10", stay)."""
-    return [m.group(1) + m.group(2).replace("O", "0") for m in _LABELLED_CODE.finditer(text)]
+    """The codes a labelled diagnosis quotes (the labels' own misreadings, "T10", stay; a
+    digit or bracket read for a code's letter, or a small l for its one, where a code is
+    printed, is read as the code)."""
+    found = {
+        m.start(1): m.group(1) + m.group(2).replace("O", "0") for m in _LABELLED_CODE.finditer(text)
+    }
+    for m in _SLOT_CODE.finditer(text):
+        code = m.group(1).translate(_SLOT_LETTER) + m.group(2).translate(_SLOT_DIGITS)
+        if re.fullmatch(r"[A-Z]\d{2}(?:\.\d{1,2})?", code):
+            found.setdefault(m.start(1), code)
+    return [found[k] for k in sorted(found)]
 
 
 def code_matches(read: str, labelled: str) -> bool:
@@ -75,6 +102,29 @@ def code_matches(read: str, labelled: str) -> bool:
     return read[1:] == labelled[1:] and any(
         {read[0], labelled[0]} == g for g in _LABEL_LETTER_SLIPS
     )
+
+
+#: a read diagnosis is the labelled one whole (no more, no less) when they are this alike
+WHOLE_MATCH = 85.0
+
+
+def diagnosis_text(labelled: str) -> str:
+    """A labelled diagnosis's own words, folded: without its label ("Chẩn đoán:", as the
+    label's OCR read it), the codes it quotes and their dashes."""
+    words = labelled.split()
+    label_end = next((i + 1 for i, w in enumerate(words[:3]) if fold(w) == "doan"), 0)
+    kept = []
+    for word in words[label_end:]:
+        bare = word.strip(":;,.*?%†").lstrip("(").rstrip(")]")  # "[10" is I10
+        if word in ("-", "–", ":") or (bare and _code_of(bare)):
+            continue
+        kept.append(word)
+    return fold(" ".join(kept))
+
+
+def _code_of(word: str) -> str | None:
+    found = codes_in_text(f"({word})")
+    return found[0] if found else None
 
 
 def read_labels(csv_path: Path) -> Labels:
@@ -104,6 +154,8 @@ class Score:
     diagnoses_found: int = 0  # a diagnosis field read, alike the labelled text
     diagnoses_auto: int = 0
     diagnoses_auto_wrong: int = 0
+    diagnoses_whole: int = 0  # read whole: alike the labelled words, no more and no less
+    diagnoses_auto_not_whole: int = 0
     codes_labelled: int = 0
     codes_found: int = 0  # labelled codes read exactly
     codes_found_tolerant: int = 0  # and those read where the label slipped a letter ("T10")
@@ -140,6 +192,9 @@ class Score:
             self.diagnoses_found += right
             self.diagnoses_auto += diagnosis_auto
             self.diagnoses_auto_wrong += diagnosis_auto and not right
+            whole = fuzz.ratio(fold(diagnosis), diagnosis_text(labels.diagnosis))
+            self.diagnoses_whole += bool(diagnosis) and whole >= WHOLE_MATCH
+            self.diagnoses_auto_not_whole += diagnosis_auto and whole < WHOLE_MATCH
         self.codes_labelled += len(labels.codes)
         self.codes_found += sum(c in codes for c in labels.codes)
         self.codes_found_tolerant += sum(
@@ -161,9 +216,8 @@ def _share(name: str, part: int, whole: int) -> tuple[str, str, str]:
     return name, f"{part}/{whole}", _pct(part, whole)
 
 
-def score_table(score: Score) -> str:
-    s = score
-    rows = [
+def _rows(s: Score) -> list[tuple[str, str, str]]:
+    return [
         ("prescriptions read", f"{s.images}", ""),
         _share("drug names found (recall)", s.drugs_found, s.drugs_labelled),
         _share("medication entries right (precision)", s.entries_right, s.entries),
@@ -172,6 +226,8 @@ def score_table(score: Score) -> str:
         _share("diagnoses found and alike", s.diagnoses_found, s.diagnoses_labelled),
         _share("diagnoses auto-accepted", s.diagnoses_auto, s.diagnoses_labelled),
         _share("wrong among auto-accepted diagnoses", s.diagnoses_auto_wrong, s.diagnoses_auto),
+        _share("diagnoses read whole (no more, no less)", s.diagnoses_whole, s.diagnoses_labelled),
+        _share("  auto-accepted not read whole", s.diagnoses_auto_not_whole, s.diagnoses_auto),
         _share("ICD-10 codes of the diagnoses read", s.codes_found, s.codes_labelled),
         _share("  the label's letter slip tolerated", s.codes_found_tolerant, s.codes_labelled),
         _share("codes read that the label quotes", s.codes_read_labelled, s.codes_read),
@@ -179,7 +235,20 @@ def score_table(score: Score) -> str:
         _share("  of which the label does not quote", s.codes_auto_unlabelled, s.codes_auto),
         ("seconds per prescription", f"{s.seconds / max(s.images, 1):.2f}", ""),
     ]
-    return "\n".join(f"{name:<40} {count:>10} {share}" for name, count, share in rows)
+
+
+def score_table(score: Score, *others: tuple[str, Score]) -> str:
+    """The score's counts; with ``others`` (a heading and a score each), their columns beside
+    it (the images developed on, those held out)."""
+    columns = [_rows(score)] + [_rows(s) for _, s in others]
+    lines = []
+    if others:
+        heads = ["all", *(h for h, _ in others)]
+        lines.append(" " * 40 + "".join(f" {h:>17}" for h in heads))
+    for i, (name, _, _) in enumerate(columns[0]):
+        cells = "".join(f" {c[i][1]:>10} {c[i][2]:>6}" for c in columns)
+        lines.append(f"{name:<40}{cells}".rstrip())
+    return "\n".join(lines)
 
 
 def _values(fields: Iterable[RoutedField], wanted: Callable[[str], bool]) -> list[str]:
@@ -213,15 +282,20 @@ def _read(image: Path, root: Path, trees: Path | None) -> ChartReading:
     return reading
 
 
-def evaluate(root: Path, limit: int | None = None, trees: Path | None = None) -> Score:
-    """Read every labelled image under ``root`` through the pipeline and score it."""
-    score = Score()
+def evaluate(
+    root: Path,
+    limit: int | None = None,
+    trees: Path | None = None,
+    split: int | None = None,
+) -> tuple[Score, Score, Score]:
+    """Read every labelled image under ``root`` through the pipeline and score it: all of
+    them, the first ``split`` by name (developed on) and the rest (held out)."""
+    score, first, rest = Score(), Score(), Score()
     images = sorted((root / "images").glob("*.png"))[:limit]
-    for image in images:
+    for n, image in enumerate(images):
         labels = read_labels(root / "labels" / (image.stem + ".csv"))
         started = time.monotonic()
         reading = _read(image, root, trees)
-        score.seconds += time.monotonic() - started
         medications = [
             {**json.loads(str(r.candidate.value)), "decision": str(r.decision)}
             for r in reading.medications
@@ -241,8 +315,10 @@ def evaluate(root: Path, limit: int | None = None, trees: Path | None = None) ->
             str(r.candidate.value) for r in coded if r.decision == "auto_accepted"
         )
         codes = {str(r.candidate.value) for r in coded}
-        score.add(labels, medications, diagnosis, codes, auto, codes_auto)
-    return score
+        for part in (score, first if split is None or n < split else rest):
+            part.add(labels, medications, diagnosis, codes, auto, codes_auto)
+            part.seconds += time.monotonic() - started
+    return score, first, rest
 
 
 def main() -> None:
@@ -256,10 +332,19 @@ def main() -> None:
         help="a scratch folder outside the repository: each image's OCR tree is kept there on "
         "its first read and replayed after (extraction only, seconds)",
     )
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=30,
+        help="the first N images by name are those developed on: their counts and the rest's "
+        "(held out) are printed beside the total (0: the total only)",
+    )
     args = parser.parse_args()
     if not (args.root / "images").is_dir():
         raise SystemExit(f"no real prescriptions at {args.root}: pass --root")
-    print(score_table(evaluate(args.root, args.limit, args.trees)))
+    score, first, rest = evaluate(args.root, args.limit, args.trees, args.split or None)
+    parts = ((f"first {args.split}", first), ("held out", rest)) if args.split else ()
+    print(score_table(score, *parts))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.candidates import mark_ambiguous
-from pipeline.extract.diagnoses import parse_diagnosis, principal_and_others, quoted_codes
+from pipeline.extract.diagnoses import (
+    parse_diagnosis,
+    parse_icd10,
+    principal_and_others,
+    quoted_codes,
+)
 from pipeline.extract.fields import cross_check, extract_fields, label_pages
 from pipeline.extract.lists import find_secondary_codes
 from tests.test_layout import page
@@ -98,3 +103,60 @@ def test_a_code_under_its_own_label_wins_and_is_not_repeated() -> None:
     code = fields["encounter.discharge_icd10"]
     assert code.value == "K29.7" and not code.rule.startswith("quoted:")
     assert secondary == []
+
+
+def test_a_diagnosis_ends_where_the_prescription_s_first_line_starts() -> None:
+    parsed = parse_diagnosis(
+        "I10 - Tăng huyết áp vô căn (nguyên phát); (H81) Rối loạn chức năng tiền đình "
+        "1) ENALAPRIL 5mg SL 30 viên Ghi chú Uống: Sáng 1 viên"
+    )
+    assert parsed is not None and parsed.value.endswith("tiền đình")
+    kept = parse_diagnosis("Bệnh lý tăng huyết áp độ 2; bệnh đĩa đệm 1) cấp")
+    assert kept is not None and kept.value.endswith("1) cấp")
+
+
+def test_a_code_read_in_two_words_before_its_dash_is_read_and_doubted() -> None:
+    (q,) = quoted_codes(words("E1 I - Bệnh đái tháo đường không phụ thuộc insuline"))
+    assert (q.start, q.end, q.parsed.value) == (0, 3, "E11")
+    assert "code_in_pieces" in q.parsed.checks_failed
+    assert codes("Tăng huyết áp; K2 9 - Viêm dạ dày") == ["K29"]
+    parsed = parse_diagnosis("E1 I - Bệnh đái tháo đường không phụ thuộc insuline")
+    assert parsed is not None and parsed.value.startswith("Bệnh đái")
+    # two words that make a code only where no dash follows them, or inside a title: none
+    assert codes("E1 I Bệnh đái tháo đường") == [] and codes("Bệnh A 1 - 2 tuần") == []
+
+
+def test_the_next_line_that_starts_with_a_bracketed_code_goes_on_with_the_list() -> None:
+    _, secondary = chart(
+        "Chẩn đoán: K12.2 - Viêm mô tế bào và áp xe của miệng; (K04) Bệnh tủy 45,46",
+        "(G46*) Hội chứng mạch máu não trong bệnh mạch não",
+    )
+    assert secondary == ["K04", "G46"]
+    _, secondary = chart(
+        "Chẩn đoán: K12.2 - Viêm mô tế bào và áp xe của miệng; (K04) Bệnh tủy 45,46",
+        "Lời dặn: (tái khám sau 5 ngày)",
+    )
+    assert secondary == ["K04"]
+
+
+def test_a_code_garbled_past_reading_is_no_word_of_the_diagnosis_and_doubted() -> None:
+    parsed = parse_diagnosis("Sö0,0 - Đụng giập tại cổ chân")
+    assert parsed is not None and parsed.value == "Đụng giập tại cổ chân"
+    assert "code_unread" in parsed.checks_failed
+    later = parse_diagnosis("Tăng huyết áp; B2x - Viêm dạ dày")
+    assert later is not None and "B2x" not in later.value and "code_unread" in later.checks_failed
+    # a code read, or a number inside the text, is no garbled code
+    for text in ("K29.7 - Viêm dạ dày", "Đái tháo đường type 2 - có biến chứng"):
+        kept = parse_diagnosis(text)
+        assert kept is not None and "code_unread" not in kept.checks_failed
+
+
+def test_a_category_quoted_whole_lost_no_digit() -> None:
+    # E78 and H81 have subdivisions: a bare "E78" may have lost its last digit, unless its
+    # bracket closes right after it or its dash follows it
+    failed = {q.parsed.value: q.parsed.checks_failed for q in quoted_codes(words(
+        "H81 - Rối loạn chức năng tiền đình; (E78) Rối loạn lipid; (M10 Gút"
+    ))}  # fmt: skip
+    assert "code_complete" not in failed["H81"] and "code_complete" not in failed["E78"]
+    assert "code_complete" in failed["M10"]  # its bracket never closed: "(M10 Gút"
+    assert "code_complete" in parse_icd10("E78").checks_failed  # type: ignore[union-attr]

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.extract.fields import label_pages
 from pipeline.extract.lists import find_medications
-from pipeline.extract.medications import parse_medication
+from pipeline.extract.medications import parse_medication, prescription_starts
 from tests.test_layout import page
 
 
@@ -66,3 +66,33 @@ def test_the_next_drug_or_another_field_is_no_usage() -> None:
         ("oral", "3 times daily"),
         (None, None),
     ]
+
+
+def test_a_strength_read_with_a_digit_s_lookalike_is_read_and_doubted() -> None:
+    parsed = parse_medication("2) VACO LORATADINE I0mg SL: 10 Viên")
+    assert parsed is not None and "strength_read_exactly" in parsed.checks_failed
+    assert json.loads(parsed.value)["strength"] == "10 mg"
+    exact = parse_medication("2) VACO LORATADINE 10mg SL: 10 Viên")
+    assert exact is not None and "strength_read_exactly" not in exact.checks_failed
+    # a lookalike beside no real digit is no number: a word, not a strength
+    assert parse_medication("Bệnh nhân lOmg") is None and parse_medication("Viên lIg") is None
+
+
+def test_a_name_may_hold_as_many_words_again_in_brackets() -> None:
+    parsed = parse_medication("3) Đinh lăng, bạch quả (Hoạt huyết dưỡng não) 150mg+20mg")
+    assert parsed is not None and json.loads(parsed.value)["name"].startswith("Đinh lăng")
+    # without brackets, eight words before a strength are running text, not a drug's name
+    assert parse_medication("Tăng huyết áp vô căn nguyên phát bệnh nhân 5mg") is None
+    assert parse_medication("Đau đầu (nhiều ngày) tăng huyết áp vô căn nguyên phát 5mg") is None
+
+
+def _starts(text: str) -> int | None:
+    return prescription_starts(text.split())
+
+
+def test_a_prescription_line_run_into_is_found_where_it_starts() -> None:
+    text = "Tăng huyết áp vô căn; rối loạn tiền đình 1) ENALAPRIL 5mg SL 30 viên"
+    assert _starts(text) == text.split().index("1)")
+    # a number that starts no drug line, or a drug with no number before it, ends nothing
+    assert _starts("Tăng huyết áp độ 2; bệnh tim 1) cấp") is None
+    assert _starts("Tăng huyết áp ENALAPRIL 5mg") is None

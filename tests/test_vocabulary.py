@@ -512,7 +512,7 @@ def test_a_department_with_an_l_read_as_a_capital_takes_the_terms_case() -> None
 
 
 def test_a_vital_signs_units_are_data() -> None:
-    from pipeline.extract.fields import _UNITS
+    from pipeline.extract.unlabelled import UNITS as _UNITS
     from pipeline.extract.vocabdata import _data
 
     data = _data("vital_units")

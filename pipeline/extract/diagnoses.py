@@ -10,6 +10,7 @@ from pipeline.extract.codelabels import alternation, label_words
 from pipeline.extract.confusions import confusions
 from pipeline.extract.dates import _LETTER_LOOKALIKES, as_digits
 from pipeline.extract.grammar import ParsedValue
+from pipeline.extract.medications import prescription_starts
 from pipeline.extract.text import nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabdata import _data
 from pipeline.extract.vocabulary import (
@@ -161,10 +162,17 @@ def principal_and_others(words: Sequence[str]) -> tuple[Quoted | None, list[Quot
 def quoted_codes(words: Sequence[str]) -> list[Quoted]:
     """The codes a diagnosis's words quote, in order."""
     found: list[Quoted] = []
+    skip = 0
     for i, word in enumerate(words):
+        if i < skip:
+            continue  # the second piece of a code read in two
         opened = word[:1] in _OPENING or (i > 0 and words[i - 1] in _OPENING)
         bracketed = opened or any(ch in word for ch in _CLOSING)
         if not (bracketed or _slot(words, i)):
+            split = _split_code(words, i)
+            if split is not None:
+                found.append(split)
+                skip = split.end
             continue
         follows = words[i + 1] if i + 1 < len(words) else ""
         parsed = code_in_word(word)
@@ -172,8 +180,33 @@ def quoted_codes(words: Sequence[str]) -> list[Quoted]:
             continue
         start = i - 1 if i > 0 and words[i - 1] in _OPENING else i
         end = i + 2 if follows in SEPARATORS else i + 1
-        found.append(Quoted(start, end, parsed))
+        found.append(Quoted(start, end, _whole_as_printed(parsed, word, follows)))
     return found
+
+
+def _whole_as_printed(parsed: ParsedValue, word: str, follows: str) -> ParsedValue:
+    """A category quoted whole: its bracket closed right after it ("(E78)", "(G46*)") or its
+    dash after it ("H81 - …"), so no digit of it was lost between (``code_complete`` is the
+    doubt that one was)."""
+    closed = any(ch in word for ch in _CLOSING) or follows in SEPARATORS or word[-1:] in "-:"
+    if not closed or "code_complete" not in parsed.checks_failed:
+        return parsed
+    kept = tuple(c for c in parsed.checks_failed if c != "code_complete")
+    return replace(parsed, checks_failed=kept)
+
+
+def _split_code(words: Sequence[str], i: int) -> Quoted | None:
+    """A code read as two words where the text puts a code, before its dash ("E1 I - Bệnh
+    đái tháo đường"): the two words read together as one code, doubted (``code_in_pieces``)."""
+    previous = words[i - 1] if i else ""
+    segment = i == 0 or previous.endswith(";") or previous in _OPENING
+    if not segment or i + 2 >= len(words) or words[i + 2] not in SEPARATORS:
+        return None
+    parsed = code_in_word(words[i] + words[i + 1])
+    if parsed is None:
+        return None
+    failed = parsed.checks_failed + ("code_in_pieces",)
+    return Quoted(i, i + 3, replace(parsed, checks_failed=failed))
 
 
 def without_codes(words: Sequence[str]) -> list[str]:
@@ -187,6 +220,29 @@ def without_codes(words: Sequence[str]) -> list[str]:
             kept[-1] += ";"
         at = q.end
     kept += words[at:]
+    return kept
+
+
+def _garbled_code(text: str) -> bool:
+    """The diagnosis quotes a code OCR garbled past reading (``_without_garbled_codes``):
+    its text was read no better than the code, a person looks."""
+    words = without_codes(nfc(text).split())
+    return len(_without_garbled_codes(words)) < len(words)
+
+
+def _without_garbled_codes(words: list[str]) -> list[str]:
+    """A word of letters and digits where the text puts a code, before its dash, that reads
+    as no code ("Sö0,0 - Đụng giập …"): a code OCR garbled, no word of the diagnosis."""
+    kept: list[str] = []
+    skip = 0
+    for i, word in enumerate(words):
+        if i < skip:
+            continue
+        letters_digits = any(c.isalpha() for c in word) and any(c.isdigit() for c in word)
+        if letters_digits and _slot(words, i) and words[i + 1 : i + 2] != [] and len(words) > 2:
+            skip = i + (2 if words[i + 1] in SEPARATORS else 1)
+            continue
+        kept.append(word)
     return kept
 
 
@@ -218,6 +274,13 @@ def parse_diagnosis(text: str) -> ParsedValue | None:
     right against the diagnosis vocabulary (ICD-10 titles in English, common wording in
     Vietnamese). Short tokens at its edges (a wall read as "l", the next cell's edge as
     "SO") are dropped where the rest is a known diagnosis and the whole is not."""
+    parsed = _parse_diagnosis(text)
+    if parsed is not None and _garbled_code(text):
+        parsed = replace(parsed, checks_failed=parsed.checks_failed + ("code_unread",))
+    return parsed
+
+
+def _parse_diagnosis(text: str) -> ParsedValue | None:
     cleaned = _diagnosis_text(text)
     parsed = _diagnosis(cleaned)
     if parsed is None or _KNOWN_DIAGNOSIS & set(parsed.checks_passed):
@@ -256,9 +319,11 @@ _BOXES = re.compile(
 
 def _diagnosis_text(text: str) -> str:
     """The diagnosis's line without a code after it or inside it, leaders, a tick box or
-    specks at its end."""
-    cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", nfc(text)))
-    cleaned = " ".join(without_codes(cleaned.split()))
+    specks at its end, up to a prescription's first line that it ran on into."""
+    words = nfc(text).split()
+    text = " ".join(words[: prescription_starts(words)])
+    cleaned = _CODE_TAIL.sub("", _CODE_INSIDE.sub(" ", text))
+    cleaned = " ".join(_without_garbled_codes(without_codes(cleaned.split())))
     cleaned = _BOXES.sub(" ", cleaned)  # a tick box the text runs over
     cleaned = re.sub(r"[(\[]\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*[)\]]", " ", cleaned)
     cleaned = re.sub(r"\s[-–]?\s*[A-Z]\d{2}(?:\.\d{1,2})?\s*$", " ", cleaned)

@@ -1,8 +1,8 @@
 """A spaCy Doc per page built from Tesseract's words, so every token keeps its box and confidence.
 
-Words are put in visual lines, top to bottom and left to right: Tesseract numbers lines within
-its own text blocks, and on a form it often puts a label and its value in two blocks (the
-label's line, then another line, then the value "beside" it).
+Words are put in visual lines, top to bottom and left to right (``layout.reading_order``):
+Tesseract numbers lines within its own text blocks, and on a form it often puts a label and its
+value in two blocks (the label's line, then another line, then the value "beside" it).
 
 Form furniture glued to words by OCR ("tên:......NGUYỄN") is split off first, and leaders
 ("......") are left out. Other punctuation stays as tokens so values read as printed
@@ -13,7 +13,6 @@ word (or a piece of one) through extensions.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -22,6 +21,8 @@ from spacy.tokens import Doc, Token
 
 from pipeline.extract.codelabels import alternation
 from pipeline.extract.confusions import confusions
+from pipeline.extract.layout import reading_order
+from pipeline.extract.layout import visual_lines as visual_lines  # tests'
 from pipeline.extract.text import fold
 from pipeline.models import BBox, OcrPage, OcrWord
 
@@ -103,47 +104,10 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
     return pieces
 
 
-def visual_lines(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
-    """Tesseract's lines, joined where they sit at the same height (their middle halves
-    overlap by half); lines top to bottom, words left to right."""
-    by_id: dict[int, list[OcrWord]] = {}
-    for w in words:
-        by_id.setdefault(w.line_id, []).append(w)
-
-    def band(line: list[OcrWord]) -> tuple[float, float]:
-        tops = sorted(w.bbox[1] for w in line)
-        bottoms = sorted(w.bbox[3] for w in line)
-        # the upper median top and the lower median bottom: of two words, "Discharged on",
-        # the band spans both ("on" has no ascender, "Discharged" a descender)
-        top, bottom = tops[(len(tops) - 1) // 2], bottoms[len(bottoms) // 2]
-        quarter = (bottom - top) / 4
-        return top + quarter, bottom - quarter
-
-    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
-    tall = 2 * heights[len(heights) // 2] if heights else 0
-    merged: list[tuple[tuple[float, float], list[OcrWord]]] = []
-    for line in sorted(by_id.values(), key=lambda ws: band(ws)[0]):
-        b = band(line)
-        if b[1] - b[0] > tall:  # a stamp or a margin's noise read as one tall word
-            merged.append((b, line))
-            continue
-        for mb, members in merged:
-            if mb[1] - mb[0] > tall:
-                continue
-            if min(b[1], mb[1]) - max(b[0], mb[0]) >= 0.5 * min(b[1] - b[0], mb[1] - mb[0]):
-                members.extend(line)
-                break
-        else:
-            merged.append((b, line))
-    merged.sort(key=lambda m: m[0][0])
-    return [sorted(members, key=lambda w: w.bbox[0]) for _, members in merged]
-
-
 def page_doc(page: OcrPage) -> Doc:
     words: list[str] = []
     meta: list[list] = []  # [confidence, bbox, line, colon after]
-    lines = visual_lines(page.words)
-    for w in (replace(w, line_id=n) for n, line in enumerate(lines) for w in line):
+    for w in reading_order(page.words):
         for text, bbox, colon in _split_word(w):
             if not fold(text) and ":" in text and meta and meta[-1][2] == w.line_id:
                 meta[-1][3] = True  # a lone ':' word ends the label before it

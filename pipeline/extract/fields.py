@@ -3,58 +3,38 @@ type, one reading chosen per field; crosscheck.py then holds the fields against 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.extract import layout
 from pipeline.extract.candidates import choose
 from pipeline.extract.crosscheck import _with_check
 from pipeline.extract.crosscheck import cross_check as cross_check  # chart.py's, reread.py's
 from pipeline.extract.doc import page_doc
-from pipeline.extract.labels import (
-    LabelHit,
-    _after_punct,
-    _gap_before,
-    _line_end,
-    _wall,
-    find_labels,
-)
+from pipeline.extract.labels import LabelHit, find_labels
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
-from pipeline.extract.measures import OPTIONS
 from pipeline.extract.pairing import (
+    SIGNED,
+    WRAPPING_TYPES,
+    Pairing,
     _cell_continuation,
     _starts_after,
     _thin,
-    _value_tokens,
-    _value_under,
+    pairings,
 )
 from pipeline.extract.pairing import without_label as without_label  # reread.py's, tests'
 from pipeline.extract.parsing import parse_value
 from pipeline.extract.quoted import DIAGNOSIS, PRINCIPAL, code_candidates
-from pipeline.extract.text import fold, strip_diacritics
+from pipeline.extract.unlabelled import RULES, TAKES, UNLABELLED, unlabelled
 from pipeline.extract.values import ParsedValue
-from pipeline.extract.vocabdata import _data
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
 
-#: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
-#: name under it past the instruction line and the scrawl (``_values_below``)
-_SIGNED = {"person_name", "physician_name"}
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
-#: free text that may run over into the next line; options whose row may run over
-_WRAPPING_TYPES = {
-    "text": "text",
-    "place_or_title": "text",
-    "address": "text",
-    "department": "text",
-    "occupation": "text",
-    "diagnosis": "text",
-    "outcome": "options",
-}
 
 
 def _candidate(
@@ -65,12 +45,12 @@ def _candidate(
     words = [t for span in pieces for t in span]
     if spec.type in NUMERIC_TYPES:
         words = [t for t in words if any(ch.isdigit() for ch in t.text)] or words
-    elif spec.type in _SIGNED and parsed is not None:
+    elif spec.type in SIGNED and parsed is not None:
         # a name is words: a number or mark after it is not ("PHAM VAN BAO HUNG 2." before
         # the next field's number), nor a wall before it; either would widen the box and
         # lower the confidence (a number before it may be its surname misread: "74 CAM NGAN")
         lettered = [i for i, t in enumerate(words) if any(ch.isalpha() for ch in t.text)]
-        inked = [i for i, t in enumerate(words) if not _wall(t)]
+        inked = [i for i, t in enumerate(words) if not layout.is_wall(t)]
         if lettered and inked:
             words = words[inked[0] : lettered[-1] + 1]
     elif spec.type == "address":
@@ -95,7 +75,7 @@ def _house_number_ink(span: Span) -> list[Token]:
     its house number misread (".%" for "96"). Their box is the value's, so that the address
     is read again with them."""
     doc, i, found = span.doc, span.start - 1, []
-    while i >= 0 and doc[i]._.line == span[0]._.line and _wall(doc[i]):
+    while i >= 0 and doc[i]._.line == span[0]._.line and layout.is_wall(doc[i]):
         found.append(doc[i])
         i -= 1
     if i >= 0 and doc[i]._.line == span[0]._.line:
@@ -131,66 +111,80 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
             spec = specs.get(hit.key)
             if spec is None:
                 continue
-            wraps = _WRAPPING_TYPES.get(spec.type, "")
             starts = _starts_after(doc, hit, hits)
-            spans = _value_tokens(doc, hit, hits, starts, wraps, spec.type not in _SIGNED)
-            readings = []
-            for span in spans:
-                # free text may go on in its cell; another value only when it is incomplete
-                # ("06 giờ 33 phút ngày" over "08/11/2010")
-                parsed = None if wraps == "text" else parse_value(spec.type, span.text)
-                more = None
-                if parsed is None or "time_found" in parsed.checks_failed:
-                    more = _cell_continuation(doc, hit, span, starts, not wraps)
-                pieces = (span,) if more is None else (span, more)
-                if more is not None or wraps == "text":
-                    text = " ".join(p.text for p in pieces)
-                    alone, parsed = parsed, parse_value(spec.type, text)
-                    if more is not None and parsed and not _fills(spec.type, text, parsed):
-                        parsed = None
-                    if alone is not None and not _completes(alone, parsed):
-                        pieces, parsed = (span,), alone
-                inside = _label_inside(hits, hit, pieces, 3 if wraps else 2)
-                if parsed is not None and inside is not None:
-                    # the value up to the other field's label, when that parses, its doubts
-                    # kept ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
-                    before = doc[pieces[0].start : inside]
-                    cut = parse_value(spec.type, before.text) if len(before) else None
-                    if cut is not None and wraps != "text":
-                        pieces, parsed = (before,), cut
-                    else:
-                        failed = parsed.checks_failed + ("label_inside",)
-                        parsed = replace(parsed, checks_failed=failed)
-                if parsed is not None:
-                    readings.append((pieces, parsed))
-            if not readings and _column_head(doc, hit, spec.type):
-                for span in _value_under(doc, hit, hits, starts):
-                    parsed = parse_value(spec.type, span.text)
-                    if parsed is not None and _fills(spec.type, span.text, parsed):
-                        readings.append(((span,), parsed))
-            inked = [s for s in spans if not _thin(s)]
+            pairs = pairings(doc, hit, hits, starts, spec.type)
+            readings = [
+                (pair, read)
+                for pair in pairs
+                if not pair.fallback and (read := _read(spec, hit, hits, starts, pair)) is not None
+            ]
+            if not readings:  # a fallback is read as the cell's whole print, as it stands
+                readings = [
+                    (pair, ((pair.span,), parsed))
+                    for pair in pairs
+                    if pair.fallback
+                    and (parsed := parse_value(spec.type, pair.span.text)) is not None
+                    and _fills(spec.type, pair.span.text, parsed)
+                ]
+            inked = [p.span for p in pairs if not p.fallback and not _thin(p.span)]
             if not readings and inked and spec.type in KEEPS_BOX:
                 unreadable.setdefault(spec.key, _unreadable(spec, hit, inked[0]))
             if readings:  # the first reading that passes its checks, else the first
-                pieces, parsed = next(
-                    ((s, p) for s, p in readings if not p.checks_failed), readings[0]
+                pair, (pieces, parsed) = next(
+                    (r for r in readings if not r[1][1].checks_failed), readings[0]
                 )
-                below = pieces[0][0]._.line != hit.span[-1]._.line
                 found.setdefault(spec.key, []).append(
-                    (_candidate(spec, hit, pieces, parsed), below)
+                    (_candidate(spec, hit, pieces, parsed), pair.below)
                 )
-    if "patient.sex" in specs and "patient.sex" not in found:
-        found.update(_sex_options(pages, specs["patient.sex"]))
-    if "patient.sex" in specs and "patient.sex" not in found:
-        found.update(_sex_alone(pages, specs["patient.sex"]))
-    for key in _UNITS:
-        if key in specs and key not in found:
-            found.update(_by_unit(pages, specs[key]))
+    for key, kinds in UNLABELLED.items():
+        for kind in kinds:
+            if key in specs and key not in found:
+                found.update(_unlabelled(pages, specs[key], kind))
     if PRINCIPAL in specs and PRINCIPAL not in found:
         found.update(_quoted_principal(pages))
     return [
         _choose_one(found[k]) if k in found else unreadable.get(k) or _missing(k) for k in specs
     ]
+
+
+def _read(
+    spec: FieldSpec,
+    hit: LabelHit,
+    hits: Sequence[LabelHit],
+    starts: dict[int, LabelHit],
+    pair: Pairing,
+) -> tuple[tuple[Span, ...], ParsedValue] | None:
+    """A pairing's value read by the field's type: with the rest of its cell when it wrapped
+    there (``_cell_continuation``), cut at another field's label inside it; None if it does
+    not parse."""
+    doc, wraps = hit.span.doc, WRAPPING_TYPES.get(spec.type, "")
+    span = pair.span
+    # free text may go on in its cell; another value only when it is incomplete
+    # ("06 giờ 33 phút ngày" over "08/11/2010")
+    parsed = None if wraps == "text" else parse_value(spec.type, span.text)
+    more = None
+    if parsed is None or "time_found" in parsed.checks_failed:
+        more = _cell_continuation(doc, hit, span, starts, not wraps)
+    pieces = (span,) if more is None else (span, more)
+    if more is not None or wraps == "text":
+        text = " ".join(p.text for p in pieces)
+        alone, parsed = parsed, parse_value(spec.type, text)
+        if more is not None and parsed and not _fills(spec.type, text, parsed):
+            parsed = None
+        if alone is not None and not _completes(alone, parsed):
+            pieces, parsed = (span,), alone
+    inside = _label_inside(hits, hit, pieces, 3 if wraps else 2)
+    if parsed is not None and inside is not None:
+        # the value up to the other field's label, when that parses, its doubts
+        # kept ("00 giờ 05 phút ngày 23/06/1996 | Thời điểm ra viện 14h02 …")
+        before = doc[pieces[0].start : inside]
+        cut = parse_value(spec.type, before.text) if len(before) else None
+        if cut is not None and wraps != "text":
+            pieces, parsed = (before,), cut
+        else:
+            failed = parsed.checks_failed + ("label_inside",)
+            parsed = replace(parsed, checks_failed=failed)
+    return None if parsed is None else (pieces, parsed)
 
 
 def _completes(alone: ParsedValue, joined: ParsedValue | None) -> bool:
@@ -230,19 +224,6 @@ def _fills(field_type: str, text: str, parsed: ParsedValue) -> bool:
     return sum(ch.isalnum() for ch in str(parsed.value)) >= 0.7 * letters
 
 
-def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
-    """A label whose line goes on, after a wide gap, with words that are not its value: the
-    head of a table's column, beside the next column's head ("Nhịp tim   Nhiệt"). Not a row
-    of options, which may run onto the line below."""
-    after = _after_punct(doc, hit.span.end)
-    return (
-        field_type not in ("sex", "outcome")
-        and after < len(doc)
-        and doc[after]._.line == hit.span[-1]._.line
-        and _gap_before(doc, doc[after : after + 1])
-    )
-
-
 #: codes and numbers printed one character per cell, which the page reading garbles past
 #: parsing ("ICD-10: 'Ki8j5|..", "GB 487 GS0700151"): their box is kept for a re-reading
 CELL_TYPES = {"insurance_number", "icd10", "national_id"}
@@ -261,123 +242,23 @@ def _unreadable(spec: FieldSpec, hit: LabelHit, span: Span) -> FieldCandidate:
     return replace(c, rule=c.rule + ":unread")
 
 
-#: a sex's options, folded, each language's pair as charts print them ("1. Nam 2. Nữ",
-#: "☒ Male ☐ Female"; ``vocabularies/options.json``), words of one letter left out
-_SEX_OPTIONS = tuple(
-    tuple({w for w in pair[value] if len(w) > 1} for value in ("male", "female"))
-    for pair in OPTIONS["sex"].values()
-)
-#: how loosely a value found by its options alone, its label lost, counts as labelled
-_OPTIONS_ONLY = 0.5
-
-
-def _sex_options(
-    pages: Sequence[LabelledPage], spec: FieldSpec
+def _unlabelled(
+    pages: Sequence[LabelledPage], spec: FieldSpec, kind: str
 ) -> dict[str, list[tuple[FieldCandidate, bool]]]:
-    """A sex whose label OCR garbled past matching ("CỚI: 1. Nam 2. Nữ", "3.Giớ:i Nam xNữ")
-    is still found by its row of options: both options on one line, a few words apart, read
-    from the first to the line's end."""
-    for page in pages:
-        doc = page.doc
-        for t in doc:
-            word = fold(t.text)
-            pair = next((p for p in _SEX_OPTIONS if word in p[0]), None)
-            if pair is None:
-                continue
-            end = _line_end(doc, t.i)
-            near = [fold(u.text) for u in doc[t.i + 1 : min(end, t.i + 5)]]
-            if not any(re.sub(r"^\d*x?", "", u) in pair[1] for u in near):
-                continue
-            start = t.i - 1 if t.i and doc[t.i - 1]._.line == t._.line else t.i
-            span = doc[start:end]  # with what stands before the first option: its tick
-            parsed = parse_value(spec.type, span.text)
-            if parsed is None:
-                continue
-            hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
-            c = _candidate(spec, hit, (span,), parsed)
-            return {spec.key: [(replace(c, rule="options:sex"), False)]}
-    return {}
-
-
-#: a cell's wall as OCR reads it
-_WALLS = {"|", "[", "]", "l", "I", "i", "!"}
-
-
-def _sex_alone(
-    pages: Sequence[LabelledPage], spec: FieldSpec
-) -> dict[str, list[tuple[FieldCandidate, bool]]]:
-    """A sex whose label OCR lost or garbled ("fớ tính: | Nữ", "i | Nữ"), its option alone in
-    a cell: after a wall or a label's colon, ending its line or cell. Only when the chart shows
-    one such (a "Nam" may be a place's: "Quảng Nam")."""
+    """A field's value where OCR lost its label, by one relation (``unlabelled``): of the
+    pairings whose words parse, what the relation takes (``TAKES``)."""
     found = []
-    for page in pages:
-        doc = page.doc
-        for t in doc:
-            if not any(fold(t.text) in option for pair in _SEX_OPTIONS for option in pair):
-                continue
-            before = doc[t.i - 1] if t.i and doc[t.i - 1]._.line == t._.line else None
-            after = doc[t.i + 1] if t.i + 1 < len(doc) and doc[t.i + 1]._.line == t._.line else None
-            height = max(1, t._.bbox[3] - t._.bbox[1])
-            if before is None or not (before.text in _WALLS or before._.colon):
-                continue
-            if (
-                after is not None
-                and after.text not in _WALLS
-                and after._.bbox[0] - t._.bbox[2] < 2 * height
-            ):
-                continue
-            parsed = parse_value(spec.type, t.text)
-            if parsed is not None:
-                hit = LabelHit(spec.key, doc[t.i : t.i + 1], _OPTIONS_ONLY)
-                found.append(
-                    replace(_candidate(spec, hit, (doc[t.i : t.i + 1],), parsed), rule="alone:sex")
-                )
-    if len(found) != 1:
+    for pair in unlabelled([page.doc for page in pages], spec.key, kind):
+        parsed = parse_value(spec.type, pair.span.text)
+        if parsed is None or pair.label is None:
+            continue
+        c = _candidate(spec, pair.label, (pair.span,), parsed)
+        found.append(replace(c, rule=RULES[kind]))
+        if TAKES[kind] == "first":
+            break
+    if TAKES[kind] == "only" and len(found) != 1:
         return {}
-    return {spec.key: [(found[0], False)]}
-
-
-#: vital signs told apart by their unit (folded), found so when OCR lost their label ("Nhiệt"
-#: read as "NNỆ" in a row of column heads), as printed and as OCR reads them
-#: (``vocabularies/vital_units.json``)
-_UNIT_DATA = _data("vital_units")
-_UNITS = {
-    key: frozenset(units) | frozenset(_UNIT_DATA["as_read"].get(key, ()))
-    for key, units in _UNIT_DATA["units"].items()
-}
-
-
-def _unit_text(text: str) -> str:
-    return strip_diacritics(text).lower().strip(".,;:")
-
-
-def _by_unit(
-    pages: Sequence[LabelledPage], spec: FieldSpec
-) -> dict[str, list[tuple[FieldCandidate, bool]]]:
-    """A vital sign whose label was lost, by its number and unit ("36.9 độ C", "58.5 kg"),
-    when the chart shows exactly one; counted as loosely labelled, like a sex found by its
-    options."""
-    unit = _UNITS[spec.key]
-    found = []
-    for page in pages:
-        doc = page.doc
-        for t in doc[1:]:
-            number = doc[t.i - 1]
-            if number._.line != t._.line or not any(ch.isdigit() for ch in number.text):
-                continue
-            end = t.i + 1
-            if _unit_text(t.text) not in unit:
-                end += 1  # a unit of two words: "độ C"
-                if end > len(doc) or doc[end - 1]._.line != t._.line:
-                    continue
-                if _unit_text(doc[t.i : end].text) not in unit:
-                    continue
-            span = doc[number.i : end]
-            parsed = parse_value(spec.type, span.text)
-            if parsed is not None:
-                hit = LabelHit(spec.key, doc[t.i : end], _OPTIONS_ONLY)
-                found.append(replace(_candidate(spec, hit, (span,), parsed), rule="unit"))
-    if len({c.value for c in found}) != 1:
+    if not found or len({c.value for c in found}) != 1:
         return {}
     return {spec.key: [(found[0], False)]}
 

@@ -1,20 +1,22 @@
-"""Find the printed labels on a page (spaCy Matcher, fuzzy on folded words); tell headings apart."""
+"""Find the printed labels on a page (fuzzy on folded words, labelindex); tell headings apart."""
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from rapidfuzz.distance import Levenshtein
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from pipeline.extract.confusions import confusions, read_for
-from pipeline.extract.doc import blank_nlp
+from pipeline.extract.labelindex import LabelIndex, Step
+from pipeline.extract.layout import gap_before as _gap_before
+from pipeline.extract.layout import height, wide_gap
+from pipeline.extract.layout import is_wall as _wall
+from pipeline.extract.layout import line_end as _line_end
+from pipeline.extract.layout import words_under as _words_under
 from pipeline.extract.lexicon import load_lexicon
 from pipeline.extract.parsing import parse_value
 from pipeline.extract.text import fold, nfc
@@ -53,16 +55,16 @@ def _fuzzy_word(input_text: str, pattern_text: str, fuzzy: int = -1) -> bool:
     return Levenshtein.distance(input_text, pattern_text, score_cutoff=allowed) <= allowed
 
 
-def _word_pattern(word: str, label: tuple[str, ...]) -> dict[str, Any]:
+def _word_pattern(word: str, label: tuple[str, ...]) -> Step:
     """A label word as the matcher takes it: a long word with a slip or two; a short word of
     three letters or more, in a label of several words, with one letter read as its
     lookalike ("Dân lộc" for "Dân tộc"; ``_one_slip`` keeps it to one word a label); two
     letters exactly."""
     if len(word) > 5:
-        return {"NORM": {"FUZZY": word}}
+        return (word, -1)
     if len(word) >= 3 and len(label) > 1:
-        return {"NORM": {"FUZZY1": word}}
-    return {"NORM": word}
+        return (word, 1)
+    return (word, None)
 
 
 @lru_cache(maxsize=256)
@@ -82,19 +84,22 @@ def _variants(language: str, key: str) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=4)
-def label_matcher(language: str) -> Matcher:
-    matcher = Matcher(blank_nlp().vocab, fuzzy_compare=_fuzzy_word)
-    for key in load_lexicon(language).labels:
-        patterns = []
-        for variant in _variants(language, key):
-            pattern: list[dict[str, Any]] = []
-            for i, word in enumerate(variant):
-                if i:  # "Ra viện - Bệnh chính", "Họ tên (In hoa)": punctuation between words
-                    pattern.append({"IS_PUNCT": True, "OP": "*"})
-                pattern.append(_word_pattern(word, variant))
-            patterns.append(pattern)
-        matcher.add(key, patterns)
-    return matcher
+def label_matcher(language: str) -> LabelIndex:
+    """Every label variant of the language, each word as ``_word_pattern`` takes it, any
+    punctuation between two words ("Ra viện - Bệnh chính", "Họ tên (In hoa)")."""
+    return LabelIndex(
+        [
+            (
+                key,
+                [
+                    [_word_pattern(w, variant) for w in variant]
+                    for variant in _variants(language, key)
+                ],
+            )
+            for key in load_lexicon(language).labels
+        ],
+        _fuzzy_word,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,12 @@ class LabelHit:
 
 
 def _label_score(span: Span, language: str, key: str) -> float:
-    found = " ".join(t.norm_ for t in span if not t.is_punct)
+    return _score_of(" ".join(t.norm_ for t in span if not t.is_punct), language, key)
+
+
+@lru_cache(maxsize=20000)
+def _score_of(found: str, language: str, key: str) -> float:
+    """How close the words read (folded, joined by spaces) are to the key's closest label."""
     best = 0.0
     for variant in _variants(language, key):
         target = " ".join(variant)
@@ -117,8 +127,12 @@ def _label_score(span: Span, language: str, key: str) -> float:
 def _one_slip(span: Span, language: str) -> bool:
     """At most one of the label's short words misread, and another read right: "Dân lộc",
     not "Dân lộn" nor "Sân lộc"."""
-    words = tuple(t.norm_ for t in span if not t.is_punct)
-    for variant in _variants(language, span.label_):
+    return _one_slip_in(tuple(t.norm_ for t in span if not t.is_punct), language, span.label_)
+
+
+@lru_cache(maxsize=20000)
+def _one_slip_in(words: tuple[str, ...], language: str, key: str) -> bool:
+    for variant in _variants(language, key):
         if len(variant) == len(words):
             slips = [w != v for w, v in zip(words, variant, strict=True)]
             short = sum(s for s, v in zip(slips, variant, strict=True) if len(v) <= 5)
@@ -130,8 +144,8 @@ def _one_slip(span: Span, language: str) -> bool:
 def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     matcher = label_matcher(language)
     spans = []
-    for match_id, start, end in matcher(doc):
-        span = Span(doc, start, end, label=match_id)
+    for key, start, end in matcher(doc):
+        span = Span(doc, start, end, label=key)
         # a label never runs over two lines, nor across a gap into the next cell ("Thẻ BH
         # số | Căn cước công dân" holds no "Số căn cước công dân"; a dash bridges one: "Ra
         # viện  -  Bệnh chính")
@@ -248,51 +262,36 @@ def _wrapped_labels(doc: Doc, language: str) -> set[Span]:
     under their first word end it. The span is the first line's part, where the value
     stands beside it."""
     beginnings = _label_beginnings(language)
+    firsts = {words[0] for words in beginnings}
     found = set()
+    every = [fold(t.text) for t in doc]
+    present = set(every)  # a label's end under its beginning is a word of the page
     i = 0
     while i < len(doc):
         end = _line_end(doc, i)
-        folded = [fold(t.text) for t in doc[i:end]]
+        folded = every[i:end]
         # a wrapped label ends anywhere on its line: at the line's end, its cell's, or where
         # its value starts ("Thành phần dân Kinh" over "tộc:")
         for a in range(i, end):
+            if next((w for w in folded[a - i :] if w), None) not in firsts:
+                continue  # no label begins with the words from here
             for b in range(a + 1, min(end, a + 8) + 1):
                 words = tuple(w for w in folded[a - i : b - i] if w)
+                under: list[Token] | None = None  # the words under doc[a:b], found once
                 for key, variant in beginnings.get(words, ()):
+                    if variant[len(words)] not in present:
+                        continue
                     if b < end and folded[b - i] == variant[len(words)]:
                         continue  # the label goes on on its line: not wrapped
-                    tail = _words_under(doc, doc[a:b])[: len(variant) - len(words)]
+                    if under is None:
+                        under = _words_under(doc, doc[a:b])
+                    tail = under[: len(variant) - len(words)]
                     if tuple(fold(t.text) for t in tail) == variant[len(words) :]:
                         found.add(Span(doc, a, b, label=key))
                         # the label's end is no value's wrapped text
                         doc.user_data.setdefault("label_tails", set()).update(t.i for t in tail)
         i = end
     return found
-
-
-def _band(doc: Doc, low: float, high: float) -> list[Token]:
-    """The words whose tops lie strictly between low and high (page pixels)."""
-    if "by_top" not in doc.user_data:
-        doc.user_data["by_top"] = sorted((t._.bbox[1], t.i) for t in doc)
-    by_top = doc.user_data["by_top"]
-    first = bisect.bisect_right(by_top, (low, len(doc)))
-    last = bisect.bisect_left(by_top, (high, -1))
-    return [doc[i] for _, i in by_top[first:last]]
-
-
-def _words_under(doc: Doc, span: Span) -> list[Token]:
-    """The words of the line right under the span, from its left edge."""
-    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in span))
-    bottom, x0 = max(t._.bbox[3] for t in span), span[0]._.bbox[0]
-    under = [
-        t
-        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
-        if x0 - height < t._.bbox[0] < span[-1]._.bbox[2]
-    ]
-    under.sort(key=lambda t: t._.bbox[0])
-    if not under or abs(under[0]._.bbox[0] - x0) > height:
-        return []
-    return [t for t in under if fold(t.text)]
 
 
 #: an ICD-10 code as printed after its label, its I maybe read as 1 ("Mã 163.9")
@@ -423,38 +422,4 @@ def starts_field(doc: Doc, hit: LabelHit) -> bool:
         return True  # the field's number read apart from its dot: "9 . Tel"
     if (before.is_punct or _wall(before)) and (i == 0 or doc[i - 1]._.line != first._.line):
         return True  # only brackets, bullets or a box before it: "(Ký, ghi rõ họ tên)"
-    height = max(1, first._.bbox[3] - first._.bbox[1])
-    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
-
-
-def _gap_before(doc: Doc, span: Span) -> bool:
-    """A wide gap between the span and the word before it on its line: a new column."""
-    first = span[0]
-    if first.i == 0 or doc[first.i - 1]._.line != first._.line:
-        return False
-    before = doc[first.i - 1]
-    height = max(1, first._.bbox[3] - first._.bbox[1])
-    return bool(first._.bbox[0] - before._.bbox[2] > 1.5 * height)
-
-
-def _doc_width(doc: Doc) -> int:
-    """Past the rightmost word of the page."""
-    return _right_margin(doc) + 1
-
-
-def _right_margin(doc: Doc) -> int:
-    if "right_margin" not in doc.user_data:
-        doc.user_data["right_margin"] = max((t._.bbox[2] for t in doc), default=0)
-    return int(doc.user_data["right_margin"])
-
-
-def _line_end(doc: Doc, i: int) -> int:
-    line = doc[i]._.line
-    while i < len(doc) and doc[i]._.line == line:
-        i += 1
-    return i
-
-
-def _wall(token: Token) -> bool:
-    """No letter or digit: a table's wall or a speck read as "|", "_", "°"."""
-    return not any(ch.isalnum() for ch in token.text)
+    return wide_gap(before, first, height([first]))

@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Token
 
+from pipeline.extract import layout
 from pipeline.extract.diagnoses import code_in_word
 from pipeline.extract.fields import LabelledPage, starts_field
 from pipeline.extract.grammar import ParsedValue
@@ -19,13 +20,6 @@ from schemas.catalogue import list_item_key
 
 # A prescription line starts with its number or bullet; those marks say nothing of the drug.
 _BULLET = re.compile(r"^(?:\(?\d{1,2}[.)/:]?|[-–•*+·>])$")
-
-
-def _lines(doc: Doc) -> list[list[Token]]:
-    lines: dict[int, list[Token]] = {}
-    for token in doc:
-        lines.setdefault(token._.line, []).append(token)
-    return list(lines.values())
 
 
 #: lines under a prescription line that may still belong to it (its usage: route, schedule)
@@ -53,7 +47,7 @@ def find_medications(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
     frequency the line lacks is looked for in the usage lines printed under it."""
     found: list[FieldCandidate] = []
     for page in pages:
-        lines = _lines(page.doc)
+        lines = layout.lines(page.doc)
         for i, line in enumerate(lines):
             parsed = parse_medication(" ".join(t.text for t in line))
             if parsed is None:

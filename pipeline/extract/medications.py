@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.extract.confusions import confusions
 from pipeline.extract.grammar import ParsedValue, wording_pattern
 from pipeline.extract.text import fold, nfc, single_spaces, strip_diacritics
 
@@ -33,6 +35,16 @@ _UNIT_ALTERNATION = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, rever
 _STRENGTH = re.compile(
     rf"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*({_UNIT_ALTERNATION})"
     r"(?!\w)",  # "ICD-10 G03.9" holds no "10 g"
+    re.IGNORECASE,
+)
+#: what OCR reads for a digit (the confusions table), in a strength's number: "I0mg"
+_DIGIT_FOR = confusions().digit_for
+_LOOKALIKE = "".join(re.escape(chr(c)) for c in _DIGIT_FOR)
+#: a strength whose number holds a digit's lookalike beside a real digit (the lookalike
+#: strength is tried only where a line has no strength read as printed)
+_LOOKALIKE_STRENGTH = re.compile(
+    rf"(?<![\w.,])((?=[\d{_LOOKALIKE}]*\d)[\d{_LOOKALIKE}]+(?:[.,]\d+)?)\s*({_UNIT_ALTERNATION})"
+    r"(?!\w)",
     re.IGNORECASE,
 )
 _WORD_COUNTS: dict[str, int] = _DATA["count_words"]
@@ -84,6 +96,10 @@ def _schedule(folded: str) -> str | None:
     return frequency_words(len(parts)) if parts else None
 
 
+#: the words a drug's name holds at most, outside brackets
+_NAME_WORDS = 5
+
+
 def _drug_name(text: str) -> str | None:
     """The drug as printed, with OCR's stray capitals and leading 0 or l undone ("0meprazoLe")
     and the Vietnamese word order of acids turned into the international one ("Acid folic"
@@ -97,7 +113,13 @@ def _drug_name(text: str) -> str | None:
     if len(fixed) == 2 and fold(fixed[0]) in {"acid", "axit"}:
         fixed = [fixed[1].capitalize(), "acid"]
     name = " ".join(fixed)
-    if not re.fullmatch(r"[^\W\d_][\w\-+/ ]{1,48}", name) or len(fixed) > 5:
+    # a name of five words at most, and as many again in brackets: the brand or the common
+    # name after the active ingredients ("Đinh lăng, bạch quả (Hoạt huyết dưỡng não)")
+    outside = re.sub(r"\([^()]*\)", " ", text).split()
+    most = _NAME_WORDS * (2 if len(outside) < len(text.split()) else 1)
+    if not re.fullmatch(rf"[^\W\d_][\w\-+/ ]{{1,{10 * most}}}", name) or len(fixed) > most:
+        return None
+    if len([w for w in outside if re.search(r"[^\W_]", w)]) > _NAME_WORDS:
         return None
     return name
 
@@ -132,6 +154,9 @@ def parse_medication(text: str) -> ParsedValue | None:
     name followed by a strength."""
     line = _ENUMERATOR_START.sub("", nfc(text))
     m = _STRENGTH.search(line)
+    passed, failed = ["strength_found"], []
+    if not m and (m := _LOOKALIKE_STRENGTH.search(line)):
+        failed.append("strength_read_exactly")
     if not m:
         return None
     name = _drug_name(line[: m.start()])
@@ -141,13 +166,32 @@ def parse_medication(text: str) -> ParsedValue | None:
     route_match = _ROUTE_RE.search(rest)
     route = (route_match.lastgroup or "").rsplit("_", 1)[0] if route_match else None
     frequency = _frequency(rest)
-    passed, failed = ["strength_found"], []
     if route is None and (route := _garbled_route(rest)):
         failed.append("route_read_exactly")
     if frequency is None and (frequency := _garbled_frequency(rest)):
         failed.append("frequency_read_exactly")
-    value = {"name": name, "strength": _strength(m.group(1), m.group(2)), "route": route,
+    number = m.group(1).translate(_DIGIT_FOR)
+    value = {"name": name, "strength": _strength(number, m.group(2)), "route": route,
              "frequency": frequency}  # fmt: skip
     (passed if route else failed).append("route_known")
     (passed if frequency else failed).append("frequency_known")
     return ParsedValue(json.dumps(value, ensure_ascii=False), tuple(passed), tuple(failed))
+
+
+#: a numbered line's number at a word's start: "1)", "2.", "(3)"
+_NUMBER_WORD = re.compile(r"\(?\d{1,2}\s*[.)]")
+#: the words a prescription line's number, drug name and strength take at most
+_LINE_HEAD = 8
+
+
+def prescription_starts(words: Sequence[str]) -> int | None:
+    """Where a numbered prescription line starts among running words: a line's number, then
+    a drug name and its strength in the units of ``medications.json`` ("… tăng huyết áp 1)
+    ENALAPRIL 5mg SL 30 viên"): the word's index, None when no such line starts. Free text
+    that ran on from its label over the lines below ends there."""
+    for i, word in enumerate(words):
+        if i and _NUMBER_WORD.match(word):
+            head = " ".join(words[i : i + _LINE_HEAD])
+            if parse_medication(head) is not None:
+                return i
+    return None

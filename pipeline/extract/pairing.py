@@ -1,24 +1,32 @@
-"""Pair a label with its value on the page: beside it, wrapped on, in its cell, or in its column."""
+"""Pair a label with its value on the page: beside it, wrapped on, in its cell, or in its column.
+
+One mechanism for every field: ``pairings`` lists a label's value candidates in the order they
+are tried, each a ``Pairing``, a relation (how the value stands to its label: ``RIGHT``,
+``WRAPPED``, ``UNDER_HEAD``, ``BELOW``, ``HEAD_COLUMN``) and the features the choice reads
+(``below``: off the label's line, which ``candidates.choose`` ranks after a value beside its
+label; ``fallback``: tried only when no other pairing of the label read a value). A pairing's
+value may go on wrapped in its cell (``_cell_continuation``, tried as ``fields._read`` parses
+it). Values whose label OCR lost are pairings too, the words that stand in for the label
+carried on them (``unlabelled``: a row of options, an option alone in a cell, a unit). The
+page's geometry is ``layout``'s.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.extract import layout
 from pipeline.extract.labels import (
     _SECTION,
     LabelHit,
-    _band,
-    _doc_width,
+    _after_punct,
     _field_number,
-    _gap_before,
     _is_heading,
-    _line_end,
     _next_number,
-    _right_margin,
     _variants,
-    _wall,
     starts_field,
 )
 from pipeline.extract.lexicon import OTHER
@@ -31,9 +39,9 @@ def _wrapped_end(doc: Doc, end: int, starts: dict[int, LabelHit]) -> int:
     """Free text that ran into the right margin continues on the next line, unless that line
     starts another field or a section; up to another field printed after it on that line."""
     for _ in range(2):
-        if end >= len(doc) or doc[end - 1]._.bbox[2] < 0.85 * _right_margin(doc):
+        if end >= len(doc) or not layout.at_margin(doc, doc[end - 1]):
             break
-        next_end = _line_end(doc, end)
+        next_end = layout.line_end(doc, end)
         tails = doc.user_data.get("label_tails", set())
         # a label's last word wrapped onto the end of the line ("Mã bệnh" over "ICD", in the
         # next column) ends the text only there
@@ -62,7 +70,7 @@ def _value_of(doc: Doc, hit: LabelHit, other: LabelHit) -> bool:
     """Another label's words right after this label, alone to their line's end, that this
     label's field knows as a value: "Công việc: | Bác sĩ" (not the physician's label)."""
     between = doc[hit.span.end : other.span.start]
-    if any(not _wall(t) for t in between) or other.span[-1]._.colon:
+    if any(not layout.is_wall(t) for t in between) or other.span[-1]._.colon:
         return False
     if other.span[0]._.line != hit.span[-1]._.line:
         return False
@@ -78,6 +86,75 @@ def _knows(head: LabelHit, words: Span) -> bool:
     return parsed is not None and "known_term" in parsed.checks_passed
 
 
+#: the value beside its label, up to the next field on its line
+RIGHT = "right"
+#: beside its label and on the line(s) it ran onto (free text, a row of options)
+WRAPPED = "wrapped"
+#: under a label that heads a table cell or a column in a row of heads, found by position
+UNDER_HEAD = "under_head"
+#: in the label's column on one of the next lines (a signature's name under its heading)
+BELOW = "below"
+#: under a column head whose line goes on with the next column's head ("Nhịp tim   Nhiệt")
+HEAD_COLUMN = "head_column"
+
+#: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
+#: name under it past the instruction line and the scrawl (``_values_below``)
+SIGNED = {"person_name", "physician_name"}
+#: free text that may run over into the next line; options whose row may run over
+WRAPPING_TYPES = {
+    "text": "text",
+    "place_or_title": "text",
+    "address": "text",
+    "department": "text",
+    "occupation": "text",
+    "diagnosis": "text",
+    "outcome": "options",
+}
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A value candidate for a label: its words, how they stand to the label, and the
+    features the choice reads."""
+
+    kind: str
+    span: Span
+    #: off the label's line: ranked after a value beside its label (``candidates.choose``)
+    below: bool
+    #: tried only when no other pairing of the label read a value, and then only as its
+    #: cell's whole print
+    fallback: bool = False
+    #: the words standing in for a label OCR lost (``unlabelled``), loosely labelled
+    label: LabelHit | None = None
+
+
+def pairings(
+    doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], starts: dict[int, LabelHit], field_type: str
+) -> list[Pairing]:
+    """The label's value candidates, in the order they are tried (``_value_tokens``), then,
+    for a column head beside the next column's head (``_column_head``), the value under it as
+    a fallback. ``starts``: the fields that start after the label (``_starts_after``)."""
+    wraps = WRAPPING_TYPES.get(field_type, "")
+    found = _value_tokens(doc, hit, hits, starts, wraps, field_type not in SIGNED)
+    if _column_head(doc, hit, field_type):
+        found += [(HEAD_COLUMN, s) for s in _value_under(doc, hit, hits, starts)]
+    line = hit.span[-1]._.line
+    return [Pairing(k, s, s[0]._.line != line, k == HEAD_COLUMN) for k, s in found]
+
+
+def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
+    """A label whose line goes on, after a wide gap, with words that are not its value: the
+    head of a table's column, beside the next column's head ("Nhịp tim   Nhiệt"). Not a row
+    of options, which may run onto the line below."""
+    after = _after_punct(doc, hit.span.end)
+    return (
+        field_type not in ("sex", "outcome")
+        and after < len(doc)
+        and doc[after]._.line == hit.span[-1]._.line
+        and layout.gap_before(doc, doc[after : after + 1])
+    )
+
+
 def _value_tokens(
     doc: Doc,
     hit: LabelHit,
@@ -85,14 +162,13 @@ def _value_tokens(
     starts: dict[int, LabelHit],
     wraps: str = "",
     in_column: bool = False,
-) -> list[Span]:
-    """Candidate value spans, in the order they are tried: right of the label up to the next
-    field on its line — free text (``wraps="text"``) over the lines it wrapped onto; a row of
-    options (``wraps="options"``) on its line, then with the line it may have run onto — and,
-    when the label ends its line, in its column below (labels above their values); when only
-    specks or another label follow it, first under it (a table cell's head); with
-    ``in_column``, under a label in a row of heads, first right under it.
-    ``starts``: the fields that start after the label (``_starts_after``)."""
+) -> list[tuple[str, Span]]:
+    """Candidate value spans and their relation, in the order they are tried: right of the
+    label up to the next field on its line — free text (``wraps="text"``) over the lines it
+    wrapped onto; a row of options (``wraps="options"``) on its line, then with the line it
+    may have run onto — and, when the label ends its line, in its column below (labels above
+    their values); when only specks or another label follow it, first under it (a table
+    cell's head); with ``in_column``, under a label in a row of heads, first right under it."""
     line = hit.span[-1]._.line
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
@@ -100,37 +176,36 @@ def _value_tokens(
     start = hit.span.end
     while start < stop and doc[start].is_punct:
         start += 1
-    ends = [stop]
+    ends = [(RIGHT, stop)]
     if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
         wrapped = _wrapped_end(doc, stop, starts)
         if wrapped != stop:
             # free text runs on; a row of options is tried on its line first
-            ends = [wrapped] if wraps == "text" else [stop, wrapped]
+            ends = [(WRAPPED, wrapped)] if wraps == "text" else [(RIGHT, stop), (WRAPPED, wrapped)]
     spans = []
     own = _field_number(doc, hit.span.start - 1)
-    for end in ends:
+    for kind, end in ends:
         while end > start and (doc[end - 1].is_punct or _next_number(doc, end - 1, own)):
             end -= 1  # the next field's number ("2.") is not part of this value
         if end > start:
-            spans.append(doc[start:end])
+            spans.append((kind, doc[start:end]))
     if start == stop and stop < len(doc) and doc[stop]._.line != line:
         if in_column and _heads_a_row(hit, hits):
             # a row of column heads over a row of values ("Breathing rate  Body weight" over
             # "16 breaths/min 42.5kg"): the value under the head comes first, found by position
-            spans.extend(_value_under(doc, hit, hits, starts))
-        spans.extend(_values_below(doc, hit, starts))
+            spans.extend((UNDER_HEAD, s) for s in _value_under(doc, hit, hits, starts))
+        spans.extend((BELOW, s) for s in _values_below(doc, hit, starts))
     elif _thin(doc[start:stop]):
         # nothing but specks beside the label, or another label: a table cell's head, its
         # value under it
-        spans = _value_under(doc, hit, hits, starts) + spans
+        spans = [(UNDER_HEAD, s) for s in _value_under(doc, hit, hits, starts)] + spans
     return spans
 
 
 def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
     """Another label on the label's row: a table's row of column heads."""
-    top = min(t._.bbox[1] for t in hit.span)
-    bottom = max(t._.bbox[3] for t in hit.span)
-    return any(h is not hit and _same_row(h.span, top, bottom) for h in hits)
+    top, bottom = layout.top(hit.span), layout.bottom(hit.span)
+    return any(h is not hit and layout.same_row(h.span, top, bottom) for h in hits)
 
 
 def without_label(key: str, text: str) -> str:
@@ -159,46 +234,24 @@ def _cell_continuation(
     the cell's left edge ("Chẩn đoán chính: Viêm gan virus B mạn, không có | Mã ICD: B18.1"
     over "đồng nhiễm virus delta"). The value must come near its cell's edge, and the next
     line go on in lower case or digits."""
-    height = max(1, max(t._.bbox[3] - t._.bbox[1] for t in hit.span))
-    after = span.end
-    while after < len(doc) and doc[after]._.line == span[-1]._.line and _wall(doc[after]):
-        after += 1  # the cell's wall read as "|", "_"
-    if after < len(doc) and doc[after]._.line == span[-1]._.line:
-        if after not in starts and not _gap_before(doc, doc[after : after + 1]):
-            return None
-        right = doc[after]._.bbox[0]  # the next cell's label, or the next column's value
-    elif to_margin:
-        right = _doc_width(doc)  # the last cell of its row
-    else:
+    height = layout.height(hit.span)
+    right = layout.cell_right(doc, span, starts, to_margin)
+    if right is None:
         return None
     room = right - span[-1]._.bbox[2]  # what was left of the cell's width after the value
     if room <= 0:
         return None
-    left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - height
-    bottom = max(t._.bbox[3] for t in span)
+    left = min(hit.span[0]._.bbox[0], span[0]._.bbox[0]) - layout.LEFT_EDGE * height
     tails = doc.user_data.get("label_tails", set())  # "sinh:" under "Ngày, tháng, năm"
-    below = [
-        t
-        for t in _band(doc, bottom - 0.3 * height, bottom + 1.5 * height)
-        if left <= t._.bbox[0]
-        and (t._.bbox[0] + t._.bbox[2]) / 2 < right
-        and t.i not in tails
-        and not _wall(t)  # a speck is no line's start
-    ]
-    if not below:
+    under = layout.line_under_in_cell(doc, span, (left, right), height, tails)
+    if under is None:
         return None
-    top = min(below, key=lambda t: t._.bbox[1])
-    on_line = sorted(t.i for t in below if t._.line == top._.line)
-    start, end = on_line[0], on_line[-1] + 1
-    if doc[start]._.bbox[0] > span[0]._.bbox[0] + height:
+    start, end = under
+    if doc[start]._.bbox[0] > span[0]._.bbox[0] + layout.LEFT_EDGE * height:
         return None  # not at the cell's left edge: another column's words
-    # the room reaches the next cell's label: it takes in the padding either side of the wall
-    if room > max(6 * height, doc[start]._.bbox[2] - doc[start]._.bbox[0] + 2 * height):
+    if not layout.fills_cell(room, doc[start], height):
         return None  # the value ended well short of its cell's edge: the next word fitted
-    before = doc[start - 1]
-    while before.i > 0 and _wall(before) and before._.line == doc[start]._.line:
-        before = doc[before.i - 1]
-    if before._.line == doc[start]._.line and doc[start]._.bbox[0] - before._.bbox[2] < 2 * height:
+    if layout.runs_on_from_left(doc, start, height):
         return None  # the words run on from further left: a line of its own, no wrap
     cut = [i for i in range(start, end) if i in starts]
     end = cut[0] if cut else end
@@ -216,12 +269,6 @@ def _thin(span: Span) -> bool:
     )
 
 
-def _same_row(span: Span, top: int, bottom: int) -> bool:
-    s_top, s_bottom = min(t._.bbox[1] for t in span), max(t._.bbox[3] for t in span)
-    overlap = min(bottom, s_bottom) - max(top, s_top)
-    return overlap > 0.5 * min(bottom - top, s_bottom - s_top)
-
-
 def _value_under(
     doc: Doc, hit: LabelHit, hits: Sequence[LabelHit], starts: dict[int, LabelHit]
 ) -> list[Span]:
@@ -230,28 +277,18 @@ def _value_under(
     label's left edge to the next label on its row. Found by position, not by OCR line:
     Tesseract often reads a row of column heads as several lines. A head that wrapped in its
     column ("Huyết áp động" over "mạch") is passed over."""
-    top = min(t._.bbox[1] for t in hit.span)
-    bottom = max(t._.bbox[3] for t in hit.span)
+    top, bottom = layout.top(hit.span), layout.bottom(hit.span)
     height = max(1, bottom - top)
-    x0 = hit.span[0]._.bbox[0]
-    row = [h.span for h in hits if h is not hit and _same_row(h.span, top, bottom)]
-    right = min((s[0]._.bbox[0] for s in row if s[0]._.bbox[0] > x0), default=_doc_width(doc))
-    left = max([x0 - 2 * height] + [s[-1]._.bbox[2] for s in row if s[-1]._.bbox[2] <= x0])
-    head = [t for t in doc[hit.span.start : _line_end(doc, hit.span.start)] if t._.bbox[0] < right]
+    row = [h.span for h in hits if h is not hit and layout.same_row(h.span, top, bottom)]
+    left, right = layout.head_column(doc, hit.span, row, height)
+    head = [
+        t for t in doc[hit.span.start : layout.line_end(doc, hit.span.start)] if t._.bbox[0] < right
+    ]
     for row_number in range(2):
-        column = [
-            t
-            for t in _band(doc, bottom - 0.3 * height, bottom + 6 * height)
-            if left <= (t._.bbox[0] + t._.bbox[2]) / 2 < right
-            and not t.is_punct
-            and t._.bbox[3] - t._.bbox[1] >= height / 3  # no speck read as "l"
-        ]
-        if not column:
+        found = layout.row_in_column(doc, bottom, height, (left, right))
+        if found is None:
             break
-        first = min(column, key=lambda t: (t._.bbox[1], t._.bbox[0]))
-        on_line = [t.i for t in column if t._.line == first._.line]
-        start, end = min(on_line), max(on_line) + 1
-        bottom = max(doc[i]._.bbox[3] for i in on_line)
+        start, end, bottom = found
         if row_number == 0 and _is_label(hit.key, [*head, *doc[start:end]]):
             continue  # the head wrapped in its column: "Huyết áp động" over "mạch"
         cut = [i for i in range(start, end) if i in starts]
@@ -274,13 +311,13 @@ def _values_below(
     for row in range(depth):
         if i >= len(doc):
             break
-        line_end = _line_end(doc, i)
+        line_end = layout.line_end(doc, i)
         if _SECTION.match(doc[i].text):
             break
-        column = _column_below(doc[i:line_end], hit.span)
+        column = layout.column_below(doc[i:line_end], hit.span)
         i = line_end
         start = column.start
-        while start < column.end and _wall(doc[start]):
+        while start < column.end and layout.is_wall(doc[start]):
             start += 1  # "- Họ và tên": a dash; "☒ HEAD OF DEPARTMENT": a box
         restated = starts.get(start) if start < column.end else None
         if restated is not None and restated.key == OTHER:
@@ -312,24 +349,3 @@ def _alone_under(label: LabelHit, column: Span, head: LabelHit) -> bool:
     if label.span[-1]._.colon or label.span.end != column.end:
         return False
     return len(label.span) == 1 or _knows(head, label.span)
-
-
-def _column_below(span: Span, label: Span) -> Span:
-    """Of a line below that holds several columns (signatures side by side: "TRƯỞNG KHOA …
-    BÁC SĨ ĐIỀU TRỊ"), the column under the label."""
-    height = max(1, label[0]._.bbox[3] - label[0]._.bbox[1])
-    pieces, start = [], span.start
-    for t in span[1:]:
-        if t._.bbox[0] - t.doc[t.i - 1]._.bbox[2] > 2 * height:
-            pieces.append(span.doc[start : t.i])
-            start = t.i
-    pieces.append(span.doc[start : span.end])
-    if len(pieces) == 1:
-        return span
-    x0, x1 = label[0]._.bbox[0], label[-1]._.bbox[2]
-
-    def distance(piece: Span) -> float:
-        p0, p1 = piece[0]._.bbox[0], piece[-1]._.bbox[2]
-        return abs((p0 + p1) / 2 - (x0 + x1) / 2)
-
-    return min(pieces, key=distance)

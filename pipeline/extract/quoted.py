@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from spacy.tokens import Doc, Token
 
-from pipeline.extract.diagnoses import SEPARATORS, Quoted, principal_and_others
+from pipeline.extract.diagnoses import SEPARATORS, Quoted, code_in_word, principal_and_others
 from pipeline.extract.labels import LabelHit, starts_field
 from pipeline.models import FieldCandidate, union_bbox
 
@@ -38,7 +38,9 @@ def listed_tokens(doc: Doc, hit: LabelHit, hits: Sequence[LabelHit]) -> list[Tok
         if token._.line != line:
             first = token.text.lstrip(_OPENING)
             previous = tokens[-1].text if tokens else ""
-            wrapped = bool(first[:1].islower()) or previous.endswith((",", ";"))
+            # the next diagnosis of a list, its code in brackets first: "(G46*) Hội chứng …"
+            listed = token.text[:1] in _OPENING and code_in_word(token.text) is not None
+            wrapped = bool(first[:1].islower()) or previous.endswith((",", ";")) or listed
             if not wrapped:
                 break
             line = token._.line

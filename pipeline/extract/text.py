@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
 
@@ -18,6 +19,7 @@ def has_marks(text: str) -> bool:
     return any(ch.isalpha() and not ch.isascii() for ch in text)
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """``"Họ,"`` -> ``"ho"``: the form labels are compared in this space."""
     return _EDGE_PUNCT.sub("", strip_diacritics(text).lower())
