@@ -2,7 +2,8 @@
 
 Every read of the program (a whole page, a field's box, a strip) goes through ``engine``: the
 ``PyTessBaseAPI`` for that language of the engine slot the thread holds (``engine_slot``),
-created on first use. The slots are process-wide, one per core: whichever thread reads (a
+created on first use. The slots are process-wide, one per worker (the run's ``workers``,
+by default one per core; ``reader.read_scan`` sizes them): whichever thread reads (a
 document's worker, or one reading a page of a long chart for it) holds one, so the process
 never reads more at once than it has slots, however many documents are in progress. A
 thread holding none (a tool outside the pipeline) keeps engines of its own. Starting a
