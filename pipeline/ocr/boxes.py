@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from pipeline.models import BBox, LineReading, PageImage
+from pipeline.ocr.engine import engine_slot
 from pipeline.ocr.furniture import frame_sides
 from pipeline.ocr.lines import read_line
 from pipeline.ocr.tree import BoxMarks, BoxReading, DocumentTree
@@ -170,8 +171,9 @@ class ImageBoxReader:
         if crop is None:
             return None
         dpi = self.pages[page].dpi
-        line = read_line(crop, model, whitelist=whitelist, dpi=dpi, timeout=self.timeout,
-                         binarize=binarize)  # fmt: skip
+        with engine_slot():  # one of the process's engines, shared with the page reads
+            line = read_line(crop, model, whitelist=whitelist, dpi=dpi, timeout=self.timeout,
+                             binarize=binarize)  # fmt: skip
         self.readings.setdefault(page, {})[key] = BoxReading(*key, line.text, line.confidences)
         return line
 
