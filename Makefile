@@ -10,12 +10,9 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 	fonts-dejavu-core fonts-liberation2 fonts-noto-core
 # the browser the review desk's tests drive (Debian's build; nothing is downloaded at run time)
 TEST_APT_PACKAGES := chromium
-# what `make bench`'s peer, OCRmyPDF `--deskew --clean`, needs beside its Python package (the `bench` extra)
-BENCH_APT_PACKAGES := ghostscript unpaper
-BENCH_STAMP := $(VENV)/.bench-installed
 DEMO_ARGS ?=
 
-.PHONY: install system-deps test-deps bench-deps apt-install demo test lint bench bench-profile bench-models bench-accuracy bench-accuracy-grid bench-load bench-review bench-real clean
+.PHONY: install system-deps test-deps apt-install demo test lint bench bench-profile bench-models bench-accuracy bench-accuracy-grid bench-load bench-review bench-real clean
 
 install: system-deps $(STAMP)
 
@@ -51,18 +48,7 @@ lint: install
 test: lint test-deps
 	$(VENV)/bin/pytest
 
-# bench only: a failed install leaves the peer out, and the benchmark says so
-bench-deps: install
-	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_APT_PACKAGES)" \
-		|| echo "ghostscript/unpaper not installed: the benchmark runs without OCRmyPDF"
-	@$(MAKE) --no-print-directory $(BENCH_STAMP) \
-		|| echo "ocrmypdf not installed: the benchmark runs without it"
-
-$(BENCH_STAMP): pyproject.toml
-	$(VENV)/bin/pip install -q -e ".[dev,bench]"
-	touch $(BENCH_STAMP)
-
-bench: bench-deps
+bench: install
 	$(VENV)/bin/python -m pipeline.bench throughput
 
 bench-profile: install

@@ -2,8 +2,7 @@
 
 throughput: pages per minute of the real `run` (local S3 endpoint, Prefect, database) on
 synthetic charts, against bare Tesseract on the same pages with the same parallelism
-(``bench_throughput.py``); long: one PDF of several charts' pages read as one chart, its
-pages one after another and spread over the cores. profile: where a page's time goes, stage by stage
+(``bench_throughput.py``). profile: where a page's time goes, stage by stage
 (``bench_profile.py``). models: the Vietnamese models and cleanup on real scans
 (``bench_models.py``).
 accuracy: per-field accuracy, automation and auto-accepted precision against ground truth.
@@ -251,8 +250,7 @@ def load(people: int, seed: int, pg_admin_url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench")
     parser.add_argument(
-        "what",
-        choices=["throughput", "long", "accuracy", "review", "load", "profile", "models"],
+        "what", choices=["throughput", "accuracy", "review", "load", "profile", "models"]
     )
     parser.add_argument("--people", type=int, default=300, help="load: people in the archive")
     parser.add_argument(
@@ -319,10 +317,6 @@ def main() -> None:
         from pipeline.bench_throughput import throughput
 
         throughput(args.charts, args.seed, args.accuracy_charts)
-    elif args.what == "long":
-        from pipeline.bench_throughput import long_chart
-
-        long_chart(args.charts if args.charts != 30 else 4, args.seed)
     elif args.what == "load":
         load(args.people, args.seed, args.pg)
     else:

@@ -59,10 +59,7 @@ def profile(charts: int, seed: int, design: str = "form") -> None:
         scans = work / "scans"
         generate_charts(scans, work / "truth", count=charts, seed=seed, design=design)
         url = f"sqlite:///{work / 'emr.db'}"
-        # one engine slot: a chart's pages read one after another, in this thread
-        settings = settings_from_env(
-            {"EMR_DATABASE_URL": url, "EMR_WORKDIR": str(work / "s")}, workers=1
-        )
+        settings = settings_from_env({"EMR_DATABASE_URL": url, "EMR_WORKDIR": str(work / "s")})
         check_tesseract()
         sessions = open_database(url)
         source = open_source(str(scans), settings)

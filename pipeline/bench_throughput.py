@@ -3,19 +3,15 @@
 In one run on the same synthetic charts: bare Tesseract (one single-threaded process per
 core, pages rasterised beforehand, untimed), the whole `run` command (local S3 endpoint,
 Prefect, SQLite; its start-up included) with 1 worker and with one per core, their ratio,
-each run's peak resident memory (its worker threads share one process), OCRmyPDF
-``--deskew --clean -l vie`` on the same page images (the peer, where it is installed: `make
-bench` installs it, `pip install -e ".[bench]"` and Debian's ghostscript and unpaper) and a
-short accuracy run of both chart designs beside. Prints numbers, asserts nothing: on a
-shared machine they are as noisy as its load.
+each run's peak resident memory (its worker threads share one process), and a short
+accuracy run of both chart designs beside. Prints numbers, asserts nothing: on a shared
+machine they are as noisy as its load.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,8 +58,9 @@ def _run(scans: Path, work: Path, batch: str, workers: int) -> tuple[float, floa
         s3.stop()
 
 
-def _rasterise(scans: Path, work: Path) -> list[Path]:
-    """Every page of the scans as a 300 dpi PNG (not timed): the pages the peers read."""
+def _bare_tesseract(scans: Path, work: Path, workers: int) -> tuple[int, float, float]:
+    """Rasterise every page (not timed), then time plain `tesseract -l vie` on them, N at a
+    time, each single-threaded: pages, seconds, CPU seconds."""
     import cv2
 
     from pipeline.ingest.pages import detect_media_type, iter_pages
@@ -75,12 +72,6 @@ def _rasterise(scans: Path, work: Path) -> list[Path]:
             out = work / f"raw-{i:04d}-{page.number}.png"
             cv2.imwrite(str(out), page.pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
             pages.append(out)
-    return pages
-
-
-def _bare_tesseract(pages: list[Path], workers: int) -> tuple[float, float]:
-    """Plain `tesseract -l vie` on the pages, N at a time, each single-threaded: seconds and
-    CPU seconds."""
     import pytesseract
 
     os.environ["OMP_THREAD_LIMIT"] = "1"  # the engine's command, each single-threaded
@@ -92,38 +83,7 @@ def _bare_tesseract(pages: list[Path], workers: int) -> tuple[float, float]:
     started, cpu = time.monotonic(), _children_cpu()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(ocr, pages))
-    return time.monotonic() - started, _children_cpu() - cpu
-
-
-#: what OCRmyPDF's `--deskew --clean` needs beside its Python package
-OCRMYPDF_PROGRAMS = ("gs", "unpaper", "tesseract")
-
-
-def ocrmypdf_missing() -> list[str]:
-    """What is missing to run OCRmyPDF here (empty: it runs)."""
-    missing = [] if importlib.util.find_spec("ocrmypdf") else ["the ocrmypdf package"]
-    return missing + [p for p in OCRMYPDF_PROGRAMS if shutil.which(p) is None]
-
-
-def _ocrmypdf(pages: list[Path], work: Path, workers: int) -> tuple[float, float]:
-    """`ocrmypdf --deskew --clean -l vie` on the same page images, N at a time, each with one
-    job and single-threaded Tesseract (as the bare engine): seconds and CPU seconds."""
-    out = work / "ocrmypdf"
-    out.mkdir(exist_ok=True)
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-
-    def ocr(path: Path) -> None:
-        command = [sys.executable, "-m", "ocrmypdf", "--deskew", "--clean", "-l", "vie",
-                   "--jobs", "1", "--image-dpi", "300", "--quiet",
-                   str(path), str(out / (path.stem + ".pdf"))]  # fmt: skip
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"ocrmypdf failed on {path.name}: {done.stderr.strip()[-500:]}")
-
-    started, cpu = time.monotonic(), _children_cpu()
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(ocr, pages))
-    return time.monotonic() - started, _children_cpu() - cpu
+    return len(pages), time.monotonic() - started, _children_cpu() - cpu
 
 
 def _accuracy_line(charts: int, seed: int, design: str) -> str:
@@ -145,11 +105,7 @@ def throughput(charts: int, seed: int, accuracy_charts: int) -> None:
         scans, work = Path(tmp) / "scans", Path(tmp) / "work"
         work.mkdir()
         generate_charts(scans, Path(tmp) / "truth", count=charts, seed=seed)
-        images = _rasterise(scans, work)
-        pages = len(images)
-        bare, bare_cpu = _bare_tesseract(images, cores)
-        missing = ocrmypdf_missing()
-        peer = None if missing else _ocrmypdf(images, work, cores)
+        pages, bare, bare_cpu = _bare_tesseract(scans, work, cores)
         one, one_rss, one_cpu = _run(scans, work / "one", "one", 1)
         many, many_rss, many_cpu = _run(scans, work / "many", "many", cores)
     rate = lambda seconds: pages / seconds * 60  # noqa: E731
@@ -162,13 +118,6 @@ def throughput(charts: int, seed: int, accuracy_charts: int) -> None:
           f"({many_rss / cores:4.0f} MiB a worker)")  # fmt: skip
     print(f"emr-migrate run, 1 worker (whole command):  {one:7.1f} s "
           f"= {rate(one):6.1f} pages/min, peak RSS {one_rss:5.0f} MiB")  # fmt: skip
-    if peer is None:
-        print("OCRmyPDF --deskew --clean -l vie: not available here (missing: "
-              f"{', '.join(missing)}); `make bench` installs it")  # fmt: skip
-    else:
-        print(f"OCRmyPDF --deskew --clean -l vie, {cores} at a time: {peer[0]:7.1f} s "
-              f"= {rate(peer[0]):6.1f} pages/min, {peer[1] / max(pages, 1):.2f} CPU s a page; "
-              f"emr-migrate run {peer[0] / many:.1f}x its pace")  # fmt: skip
     print(f"ratio run/bare: {bare / many:.2f} (target >= 0.85); "
           f"{cores} workers against 1: {one / many:.2f}x")  # fmt: skip
     per_page = lambda cpu: cpu / max(pages, 1)  # noqa: E731
@@ -178,58 +127,3 @@ def throughput(charts: int, seed: int, accuracy_charts: int) -> None:
     if accuracy_charts:
         for design in ("form", "grid"):
             print(_accuracy_line(accuracy_charts, 4242, design))
-
-
-def long_chart(charts: int, seed: int) -> None:
-    """One PDF of several synthetic charts' pages read as one chart (`read_chart`), its pages
-    one after another (one engine slot) and spread over one slot per core: wall and CPU
-    seconds, and whether both read the same words and fields."""
-    import threading
-
-    from pipeline import timing
-    from pipeline.chart import identify, read_chart
-    from pipeline.config import settings_from_env
-    from pipeline.models import ChartReading, ScanRef
-    from pipeline.synthetic import generate_charts
-
-    cores = max(1, min(4, os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="emr-long-") as tmp:
-        scans = Path(tmp) / "scans"
-        generate_charts(scans, Path(tmp) / "truth", count=charts, seed=seed, formats=("pdf",))
-        long_pdf = Path(tmp) / "long.pdf"
-        subprocess.run(["pdfunite", *map(str, sorted(scans.glob("*.pdf"))), str(long_pdf)],
-                       check=True)  # fmt: skip
-
-        def read(workers: int, name: str) -> tuple[ChartReading, float, float, float]:
-            copy = Path(tmp) / name / "long.pdf"  # each its own copy (its pages beside it)
-            copy.parent.mkdir()
-            shutil.copy(long_pdf, copy)
-            raw = identify(ScanRef(str(copy.parent), copy.name, copy.stat().st_size), copy, "0")
-            settings = settings_from_env({"EMR_WORKDIR": tmp}, workers=workers)
-            out: list[ChartReading] = []
-            timing.reset()
-            started, cpu = time.monotonic(), time.process_time()
-            # a worker thread of its own, as the flow's
-            worker = threading.Thread(
-                target=lambda: out.append(read_chart(raw, settings, copy.parent / "pages"))
-            )
-            worker.start()
-            worker.join()
-            elapsed, used = time.monotonic() - started, time.process_time() - cpu
-            return out[0], elapsed, used, timing.seconds("read scan")
-
-        read(cores, "warm")  # every slot's model loaded first, not in either timing
-        alone, alone_s, alone_cpu, alone_pages = read(1, "alone")
-        spread, spread_s, spread_cpu, spread_pages = read(cores, "spread")
-    pages = len(alone.pages)
-    same_words = [p.words for p in alone.pages] == [p.words for p in spread.pages]
-    same_fields = alone.fields == spread.fields
-    print(f"one PDF of {charts} charts (seed {seed}): {pages} pages, read as one chart "
-          f"(machine load now {os.getloadavg()[0]:.1f})")  # fmt: skip
-    print(f"pages one after another (1 slot): {alone_s:6.1f} s wall, {alone_cpu:6.1f} CPU s "
-          f"= {pages / alone_s * 60:5.1f} pages/min; its pages read in "
-          f"{alone_pages:.1f} s")  # fmt: skip
-    print(f"pages spread ({cores} slots):        {spread_s:6.1f} s wall, {spread_cpu:6.1f} CPU s "
-          f"= {pages / spread_s * 60:5.1f} pages/min ({alone_s / spread_s:.2f}x); its pages "
-          f"read in {spread_pages:.1f} s ({alone_pages / spread_pages:.2f}x)")  # fmt: skip
-    print(f"same words on every page: {same_words}; same fields and decisions: {same_fields}")

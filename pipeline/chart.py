@@ -54,8 +54,7 @@ _SPACY = threading.Lock()
 
 
 def read_chart(raw: RawScan, settings: Settings, page_dir: Path) -> ChartReading:
-    with stage("read scan"):  # its pages rasterised, cleaned, read and written
-        language, images, ocr_pages = read_scan(raw, settings, page_dir)
+    language, images, ocr_pages = read_scan(raw, settings, page_dir)
     if not _timed_out(ocr_pages) and not any(_has_print(p) for p in ocr_pages):
         raise BlankScan(
             "no print was found on any page (a blank sheet, the back of a page or a scan of "

@@ -78,12 +78,6 @@ def calls(name: str) -> int:
         return _CALLS.get(name, 0)
 
 
-def seconds(name: str) -> float:
-    """A stage's clock seconds so far."""
-    with _LOCK:
-        return _SECONDS.get(name, 0.0)
-
-
 def reset() -> None:
     with _LOCK:
         _SECONDS.clear()

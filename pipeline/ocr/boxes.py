@@ -14,7 +14,6 @@ import cv2
 import numpy as np
 
 from pipeline.models import BBox, LineReading, PageImage
-from pipeline.ocr.engine import engine_slot
 from pipeline.ocr.furniture import frame_sides
 from pipeline.ocr.lines import read_line
 from pipeline.ocr.tree import BoxMarks, BoxReading, DocumentTree
@@ -171,9 +170,8 @@ class ImageBoxReader:
         if crop is None:
             return None
         dpi = self.pages[page].dpi
-        with engine_slot():  # one of the process's engines, shared with the page reads
-            line = read_line(crop, model, whitelist=whitelist, dpi=dpi, timeout=self.timeout,
-                             binarize=binarize)  # fmt: skip
+        line = read_line(crop, model, whitelist=whitelist, dpi=dpi, timeout=self.timeout,
+                         binarize=binarize)  # fmt: skip
         self.readings.setdefault(page, {})[key] = BoxReading(*key, line.text, line.confidences)
         return line
 

@@ -1,15 +1,10 @@
-"""Tesseract in-process: one model per language loaded once per engine slot and kept.
+"""Tesseract in-process: one model per language loaded once per worker thread and kept.
 
 Every read of the program (a whole page, a field's box, a strip) goes through ``engine``: the
-``PyTessBaseAPI`` for that language of the engine slot the thread holds (``engine_slot``),
-created on first use. The slots are process-wide, one per worker (the run's ``workers``,
-by default one per core; ``reader.read_scan`` sizes them): whichever thread reads (a
-document's worker, or one reading a page of a long chart for it) holds one, so the process
-never reads more at once than it has slots, however many documents are in progress. A
-thread holding none (a tool outside the pipeline) keeps engines of its own. Starting a
-``tesseract`` process per page cost a model load and an image file decode each time; the API
-reads the page's pixels from memory. An API is not thread-safe: a slot is held by one thread
-at a time; its ``Recognize`` lets go of the GIL, so one slot per core keeps every core busy.
+thread's ``PyTessBaseAPI`` for that language, created on first use. Starting a ``tesseract``
+process per page cost a model load and an image file decode each time; the API reads the
+page's pixels from memory. An API is not thread-safe, so each thread keeps its own; its
+``Recognize`` lets go of the GIL, so one thread per core keeps every core reading.
 """
 
 from __future__ import annotations
@@ -21,8 +16,6 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -115,83 +108,11 @@ _local = threading.local()
 _LOADING = threading.Lock()
 
 
-def cores() -> int:
-    """The cores this process may run on (its CPU affinity, not the machine's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-class EngineSlots:
-    """At most ``capacity`` threads reading at once, process-wide, each with a slot's engines
-    (its models loaded once and kept for whoever holds it next)."""
-
-    def __init__(self, capacity: int) -> None:
-        self._changed = threading.Condition()
-        self.capacity = max(1, capacity)
-        self._busy = 0
-        self._free: list[dict[str, Any]] = []  # the engines of slots not held, by language
-
-    def resize(self, capacity: int) -> None:
-        with self._changed:
-            self.capacity = max(1, capacity)
-            self._changed.notify_all()
-
-    @property
-    def busy(self) -> int:
-        with self._changed:
-            return self._busy
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """A slot for this thread while the block runs (waiting for one to be free); a thread
-        that already holds one keeps it."""
-        if getattr(_local, "slot", None) is not None:
-            yield
-            return
-        with self._changed:
-            while self._busy >= self.capacity:
-                self._changed.wait()
-            self._busy += 1
-            apis = self._free.pop() if self._free else {}  # the last used: its models loaded
-        _local.slot = apis
-        try:
-            yield
-        finally:
-            _local.slot = None
-            with self._changed:
-                self._busy -= 1
-                self._free.append(apis)
-                self._changed.notify()
-
-
-_SLOTS = EngineSlots(cores())
-
-
-def engine_slots(capacity: int | None = None) -> EngineSlots:
-    """The process's engine slots (``capacity``: as many from now on, e.g. the run's workers)."""
-    if capacity is not None and capacity != _SLOTS.capacity:
-        _SLOTS.resize(capacity)
-    return _SLOTS
-
-
-def engine_slot() -> Any:
-    """``with engine_slot():`` reads in the block use one of the process's engine slots."""
-    return _SLOTS.hold()
-
-
-def holds_slot() -> bool:
-    return getattr(_local, "slot", None) is not None
-
-
 def engine(language: str) -> Any:
-    """The API for a language (``vi``/``en`` or a model name) of the slot this thread holds
-    (else of the thread), its model loaded on first use and kept: one per language, not per
-    setting (each costs 0.1-1 s and 13 MB), while segmentation mode and whitelist are set
-    before every read."""
-    held = getattr(_local, "slot", None)
-    apis: dict[str, Any] = held if held is not None else _local.__dict__.setdefault("apis", {})
+    """This thread's API for a language (``vi``/``en`` or a model name), its model loaded on
+    first use and kept: one per language, not per setting (each costs 0.1-1 s and 13 MB),
+    while segmentation mode and whitelist are set before every read."""
+    apis: dict[str, Any] = _local.__dict__.setdefault("apis", {})
     if language not in apis:
         limit_threads()  # before the library starts any OpenMP threads
         from tesserocr import OEM, PyTessBaseAPI

@@ -5,12 +5,8 @@ from __future__ import annotations
 import errno
 import re
 import unicodedata
-from collections import deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -20,7 +16,7 @@ from pipeline.ingest.pages import RasterPage, iter_pages
 from pipeline.models import OcrPage, OcrWord, PageImage, RawScan
 from pipeline.ocr.cleanup import CleanPage, clean_page
 from pipeline.ocr.components import components
-from pipeline.ocr.engine import engine_slot, engine_slots, holds_slot, ocr_page, read_image
+from pipeline.ocr.engine import ocr_page, read_image
 from pipeline.ocr.orientation import upside_down
 from pipeline.ocr.recover import recover_missed_text
 from pipeline.ocr.stops import unprinted_stops
@@ -271,81 +267,35 @@ def jpeg_path(page: PageImage) -> Path:
     return page.path.with_suffix(".jpg")
 
 
-def _read_raster(
-    raster: RasterPage, settings: Settings, out_dir: Path, language: str
-) -> tuple[PageImage, OcrPage]:
-    """One rasterised page cleaned, turned upright, read and written (``_read_one``)."""
-    clean = _clean(raster, settings)
-    h, w = clean.pixels.shape
-    path = out_dir / f"page-{raster.number:03d}.pgm"
-    page = PageImage(raster.number, path, w, h, clean.dpi, False, clean.skew_degrees)
-    scanned = None
-    if settings.cleanup and small_print(raster.pixels, raster.dpi):
-        scanned = (replace(page, width=raster.pixels.shape[1], height=raster.pixels.shape[0],
-                           dpi=raster.dpi, skew_degrees=0.0), raster.pixels)  # fmt: skip
-    return _read_one(page, clean.pixels, language, settings.ocr_timeout, settings.reread, scanned)
-
-
-_In = TypeVar("_In")
-_Out = TypeVar("_Out")
-
-
-def spread_in_order(items: Iterable[_In], job: Callable[[_In], _Out], slots: int) -> list[_Out]:
-    """``job`` on each item, each in one of the process's engine slots, as many at once as
-    slots are free (at most ``slots``), the results in the items' order. Items are taken one
-    at a time and at most twice ``slots`` are in flight: a long PDF's pages are rasterised
-    only a little ahead of their reading, never all held. One slot, or a thread already
-    holding one (it would wait on itself): one item after another, in this thread."""
-
-    def held(item: _In) -> _Out:
-        with engine_slot():
-            return job(item)
-
-    if slots <= 1 or holds_slot():
-        return [held(item) for item in items]
-    out: list[_Out] = []
-    pending: deque[Future[_Out]] = deque()
-    with ThreadPoolExecutor(slots, thread_name_prefix="page") as pool:
-        try:
-            for item in items:
-                pending.append(pool.submit(held, item))
-                if len(pending) >= 2 * slots:
-                    out.append(pending.popleft().result())
-            while pending:
-                out.append(pending.popleft().result())
-        finally:  # a page failed: those not started are dropped, the running ones finish
-            for left in pending:
-                left.cancel()
-    return out
-
-
 def read_scan(
     raw: RawScan, settings: Settings, out_dir: Path
 ) -> tuple[str, list[PageImage], list[OcrPage]]:
-    """Every page of the scan, streamed (a 500-page PDF is never held whole): rasterised,
+    """Every page of the scan, one at a time (a 500-page PDF is never held whole): rasterised,
     cleaned, turned upright and read once with the chart's model: the batch's, or the one a
     read of the first page's top decides (running ``vie+eng`` together is slower and loses
-    diacritics). The first page is read first, for the language; the others are spread over
-    the process's engine slots (``settings.workers`` of them, shared with every document in
-    progress: a long chart uses the cores other documents leave free), a few at a time and
-    kept in page order. A page whose print is smaller than cleanup is made for is also read
-    as scanned, and cleanup kept only if it read better. With ``settings.reread``, what the
-    page reading missed is read again (``recover.py``), ticked boxes marked (``ticks.py``)
-    and unprinted stops taken off."""
+    diacritics). A page whose print is smaller than cleanup is made for is also read as
+    scanned, and cleanup kept only if it read better. With ``settings.reread``, what the page
+    reading missed is read again (``recover.py``), ticked boxes marked (``ticks.py``) and
+    unprinted stops taken off."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    slots = engine_slots(settings.workers).capacity
-    rasters = iter_pages(raw.path, raw.media_type, settings.pdf_dpi, settings.max_page_pixels)
-    first = next(rasters, None)
-    if first is None:
-        return (settings.language if settings.language != "auto" else "vi"), [], []
-    with engine_slot():
-        image, ocr = _read_raster(first, settings, out_dir, settings.language)
-    language = ocr.language  # decided on the first page: the rest is read with its model
-    rest = spread_in_order(
-        rasters, lambda raster: _read_raster(raster, settings, out_dir, language), slots
-    )
-    images = [image, *(i for i, _ in rest)]
-    ocr_pages = [ocr, *(o for _, o in rest)]
+    language = settings.language
+    images: list[PageImage] = []
+    ocr_pages: list[OcrPage] = []
+    for raster in iter_pages(raw.path, raw.media_type, settings.pdf_dpi, settings.max_page_pixels):
+        clean = _clean(raster, settings)
+        h, w = clean.pixels.shape
+        path = out_dir / f"page-{raster.number:03d}.pgm"
+        page = PageImage(raster.number, path, w, h, clean.dpi, False, clean.skew_degrees)
+        scanned = None
+        if settings.cleanup and small_print(raster.pixels, raster.dpi):
+            scanned = (replace(page, width=raster.pixels.shape[1], height=raster.pixels.shape[0],
+                               dpi=raster.dpi, skew_degrees=0.0), raster.pixels)  # fmt: skip
+        image, ocr = _read_one(
+            page, clean.pixels, language, settings.ocr_timeout, settings.reread, scanned
+        )
+        language = ocr.language
+        images.append(image)
+        ocr_pages.append(ocr)
     return (language if language != "auto" else "vi"), images, ocr_pages
 
 
@@ -357,8 +307,7 @@ def read_pages(
     ocr_pages: list[OcrPage] = []
     for page in pages:
         pixels = np.asarray(cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
-        with engine_slot():
-            image, ocr = _read_one(page, pixels, language, timeout, recover)
+        image, ocr = _read_one(page, pixels, language, timeout, recover)
         language = ocr.language
         images.append(image)
         ocr_pages.append(ocr)
