@@ -30,16 +30,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-_REPO = Path(__file__).resolve().parents[1]
+from pipeline.realdata import DEFAULT_ROOT
+
 #: ``../shared/realdata/vaipe`` beside the repository (or beside the folder of worktrees)
-REAL_DIR = (
-    next(
-        (p for p in (_REPO.parent / "shared", _REPO.parent.parent / "shared") if p.is_dir()),
-        _REPO.parent / "shared",
-    )
-    / "realdata"
-    / "vaipe"
-)
+REAL_DIR = DEFAULT_ROOT
 
 
 def _norm(text: str) -> str:

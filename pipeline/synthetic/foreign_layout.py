@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.synthetic.grid import wrap
+
 _FONTS = Path("/usr/share/fonts/truetype")
 #: (regular, bold) of the Debian packages fonts-dejavu-core, fonts-liberation2, fonts-noto-core
 _FAMILIES = (
@@ -150,15 +152,8 @@ class _Sheet:
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        trial = f"{line} {word}".strip()
-        if line and font.getlength(trial) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = trial
-    return [*lines, line] if line else lines or [""]
+    """grid.wrap, with one empty line for no words (a cell keeps its height)."""
+    return wrap(text, font, width) or [""]
 
 
 def _value(s: _Sheet, x: float, y: float, e: _Entry, width: float) -> int:

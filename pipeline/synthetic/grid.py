@@ -192,7 +192,8 @@ def _put(
     draw.text((x, y), text, font=font, fill=0, anchor="lt")  # (x, y): the text's top left
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """The words of text in lines no wider than width (none for no words)."""
     lines, current = [], ""
     for word in text.split():
         trial = f"{current} {word}".strip()
@@ -213,7 +214,7 @@ def _draw_cell(
     label = c.label + (":" if look.colon else "")
     inner = x1 - x0 - 2 * pad
     if look.style == "stacked":
-        value_lines = _wrap(c.value, look.value, inner)
+        value_lines = wrap(c.value, look.value, inner)
         height = 2 * pad + look.px * 1.1 + step * len(value_lines)
         if not measure:
             _put(draw, x0 + pad, y + pad, c.label, look.small)
@@ -223,8 +224,8 @@ def _draw_cell(
         return height
     if look.style == "split":
         label_w = min(look.regular.getlength(label) + 2 * pad, (x1 - x0) * 0.5)
-        label_lines = _wrap(label, look.regular, label_w - 2 * pad + 1)
-        value_lines = _wrap(c.value, look.value, inner - label_w)
+        label_lines = wrap(label, look.regular, label_w - 2 * pad + 1)
+        value_lines = wrap(c.value, look.value, inner - label_w)
         height = 2 * pad + step * max(len(label_lines), len(value_lines))
         if not measure:
             for i, line in enumerate(label_lines):
@@ -235,11 +236,11 @@ def _draw_cell(
         return height
     # inline: the label, then the value running on after it and wrapping under it
     label_w = look.regular.getlength(label + " ")
-    first = _wrap(c.value, look.value, inner - label_w)[:1]
+    first = wrap(c.value, look.value, inner - label_w)[:1]
     if first and look.value.getlength(first[0]) > inner - label_w:
         first = []  # no room beside the label: the value starts on the line below
     rest_text = c.value[len(first[0]) :].strip() if first else c.value
-    rest = _wrap(rest_text, look.value, inner) if rest_text else []
+    rest = wrap(rest_text, look.value, inner) if rest_text else []
     height = 2 * pad + step * (1 + len(rest))
     if not measure:
         _put(draw, x0 + pad, y + pad, label, look.regular)
@@ -256,7 +257,7 @@ def _vitals_table(
     """The vital signs as a table: the labels as column heads, the values in the row below."""
     pad, step = look.px * 0.4, look.px * 1.35
     width = (x1 - x0) / len(cells)
-    heads = [_wrap(c.label, look.small, width - 2 * pad) for c in cells]
+    heads = [wrap(c.label, look.small, width - 2 * pad) for c in cells]
     head_h = 2 * pad + look.px * 1.15 * max(len(h) for h in heads)
     value_h = 2 * pad + step
     for i, (c, head) in enumerate(zip(cells, heads, strict=True)):
