@@ -301,3 +301,18 @@ def test_a_crop_on_textured_paper_is_read_once_made_black_on_white() -> None:
     crop = np.minimum(np.asarray(img), texture + 245).clip(0, 255).astype(np.uint8)
     assert read_line(crop, "en").text != "37.3 °C"
     assert read_line(crop, "en", binarize=True).text == "37.3 °C"
+
+
+def test_a_number_read_held_to_digits_from_a_box_without_any_is_doubted(tmp_path: Path) -> None:
+    page, (box,) = chart_page(tmp_path, [("Nhịp thở:", "20")])
+    # the page reading gave letters only ("Ip"): held to digits, the box gives a number, as a
+    # unit's letters would; a person looks
+    lettered = replace(
+        candidate("vitals.respiratory_rate", "", box, 0.0), value=None, raw_text="Ip"
+    )
+    (read,) = reread_fields([lettered], boxes_of(page), "vi")
+    assert read.value == "20" and "digits_from_letters" in read.checks_failed
+    # a page reading that held a digit ("2O") is read again without that doubt
+    digit = replace(candidate("vitals.respiratory_rate", "", box, 0.0), value=None, raw_text="2O")
+    (read,) = reread_fields([digit], boxes_of(page), "vi")
+    assert read.value == "20" and "digits_from_letters" not in read.checks_failed

@@ -32,6 +32,8 @@ from pipeline.extract.values import ParsedValue
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
 
+#: the reading chosen is not the label's first: a nearer one failed its checks
+PASSED_OVER = "nearer_reading_passed_over"
 #: types whose value is in the words holding digits; units and label residue around them
 #: ("l/ph", "(lần/phút)", "kg") say nothing of how well the number was read
 NUMERIC_TYPES = {"pulse", "temperature", "blood_pressure", "respiratory_rate", "weight", "phone"}
@@ -133,9 +135,13 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 pair, (pieces, parsed) = next(
                     (r for r in readings if not r[1][1].checks_failed), readings[0]
                 )
-                found.setdefault(spec.key, []).append(
-                    (_candidate(spec, hit, pieces, parsed), pair.below)
-                )
+                c = _candidate(spec, hit, pieces, parsed)
+                if pair is not readings[0][0]:
+                    # a nearer reading of the label was passed over for its doubts: which
+                    # one is the field's, the page did not say ("Trâh Thị Hôàg" under the
+                    # heading, another block's "Nguyễn Tường Tâm" further down)
+                    c = _with_check(c, PASSED_OVER, False)
+                found.setdefault(spec.key, []).append((c, pair.below))
     for key, kinds in UNLABELLED.items():
         for kind in kinds:
             if key in specs and key not in found:

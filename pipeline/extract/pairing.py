@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import layout
 from pipeline.extract.labels import (
+    _ENUMERATOR,
     _SECTION,
     LabelHit,
     _after_punct,
@@ -100,6 +101,9 @@ HEAD_COLUMN = "head_column"
 #: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
 #: name under it past the instruction line and the scrawl (``_values_below``)
 SIGNED = {"person_name", "physician_name"}
+#: rows a signature's name may lie under its heading (the instruction line, the scrawl, a
+#: restated "Họ và tên:"); any other label's value below it is on the row right under it
+SIGNATURE_ROWS = 4
 #: free text that may run over into the next line; options whose row may run over
 WRAPPING_TYPES = {
     "text": "text",
@@ -194,7 +198,8 @@ def _value_tokens(
             # a row of column heads over a row of values ("Breathing rate  Body weight" over
             # "16 breaths/min 42.5kg"): the value under the head comes first, found by position
             spans.extend((UNDER_HEAD, s) for s in _value_under(doc, hit, hits, starts))
-        spans.extend((BELOW, s) for s in _values_below(doc, hit, starts))
+        rows = SIGNATURE_ROWS if not in_column else 1
+        spans.extend((BELOW, s) for s in _values_below(doc, hit, starts, rows))
     elif _thin(doc[start:stop]):
         # nothing but specks beside the label, or another label: a table cell's head, its
         # value under it
@@ -293,14 +298,26 @@ def _value_under(
             continue  # the head wrapped in its column: "Huyết áp động" over "mạch"
         cut = [i for i in range(start, end) if i in starts]
         end = cut[0] if cut else end  # another field's label: this cell's value ends there
-        if end == start or _SECTION.match(doc[start].text):  # "II. ENCOUNTER": a new section
-            return []
+        if end == start or _SECTION.match(doc[start].text) or _numbered_line(doc, start):
+            return []  # "II. ENCOUNTER": a new section; "24. Trọng lượn…": another field
         return [doc[start:end]]
     return []
 
 
+def _numbered_line(doc: Doc, i: int) -> bool:
+    """A field's number ("24.") with words after it on its line: another field's line, its
+    label matched or not ("24. Trọng lượn … 68 Kg"), never a value under a label."""
+    after = i + 1
+    return (
+        _ENUMERATOR.match(doc[i].text) is not None
+        and after < len(doc)
+        and doc[after]._.line == doc[i]._.line
+        and doc[after].text[:1].isalpha()
+    )
+
+
 def _values_below(
-    doc: Doc, hit: LabelHit, starts: dict[int, LabelHit], depth: int = 4
+    doc: Doc, hit: LabelHit, starts: dict[int, LabelHit], depth: int = SIGNATURE_ROWS
 ) -> list[Span]:
     """Under a label that ends its line, the value is in the label's column on one of the next
     lines: under a signature heading ("BÁC SĨ ĐIỀU TRỊ") after the instruction "(Ký, ghi rõ họ
@@ -315,6 +332,8 @@ def _values_below(
         if _SECTION.match(doc[i].text):
             break
         column = layout.column_below(doc[i:line_end], hit.span)
+        if len(column) and _numbered_line(doc, column.start):
+            break
         i = line_end
         start = column.start
         while start < column.end and layout.is_wall(doc[start]):

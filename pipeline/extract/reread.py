@@ -85,6 +85,8 @@ _PINNED_BY_CHECKS = NUMERIC_TYPES | {"sex", "national_id"}
 #: whitelist is a value printed alone, so the whitelist cannot turn a word into digits
 _LOOKALIKES = confusions().digit_lookalikes
 _NAME_TYPES = {"person_name", "physician_name"}
+#: a number read held to digits from a box whose page reading had none
+FROM_LETTERS = "digits_from_letters"
 #: types of Vietnamese text an English chart may print with its marks
 _VIETNAMESE_TEXT = _NAME_TYPES | {"address", "place_or_title", "text"}
 
@@ -237,6 +239,10 @@ def reread_fields(
             checks_passed=parsed.checks_passed,
             checks_failed=parsed.checks_failed,
         )
+        if c.value is None and how == "digits" and not any(ch.isdigit() for ch in c.raw_text):
+            # the page reading held no digit: a reading held to digits makes them of letters
+            # as readily of a garbled number ("J/ CỐ" for 37 °C) as of a unit ("(l/p)")
+            second = replace(second, checks_failed=(*second.checks_failed, FROM_LETTERS))
         # a value the page reading did not give at all: the box's reading is the only one
         chart[index] = second if c.value is None else _judge(chart, index, second)
     return chart

@@ -1,0 +1,47 @@
+"""How far from its label a value may be taken, on pages of OCR words placed by hand: a vital
+sign's value lies on the row right under its label, a numbered line is another field's, and a
+reading chosen over a nearer one is a choice the page did not make."""
+
+from __future__ import annotations
+
+from pipeline.extract.fields import PASSED_OVER, extract_fields, label_pages
+from pipeline.models import FieldCandidate
+from tests.test_foreign_mechanisms import page
+
+
+def fields(rows: list[tuple[int, int, str]], language: str = "vi") -> dict[str, FieldCandidate]:
+    return {c.key: c for c in extract_fields(label_pages([page(rows)], language))}
+
+
+def test_a_label_word_over_another_fields_lines_takes_no_value_rows_below() -> None:
+    # "mạch" ends a wrapped diagnosis ("… xơ vữa | động mạch"); under it, past a heading, the
+    # record number's value: no pulse
+    got = fields([(0, 200, "20- Bệnh phụ:"), (0, 700, "Bệnh tim do xơ vữa động"),
+                  (1, 700, "mạch"),
+                  (2, 200, "Thông tin điều trị"),
+                  (3, 200, "21- Số hồ sơ:"), (3, 700, "BA96-81771")])  # fmt: skip
+    assert got["vitals.pulse"].value is None
+    assert got["encounter.record_number"].value == "BA96-81771"
+
+
+def test_a_numbered_line_under_a_head_is_another_fields_not_a_value() -> None:
+    # the value beside "NT" garbled past parsing; the next line is field 24's, its label
+    # misread ("lượn"): its number is no respiratory rate
+    got = fields([(0, 200, "23. NT:"), (0, 900, "zz.lầm/phứt"),
+                  (1, 200, "24. Trọng lượn"), (1, 900, "68 Kg")])  # fmt: skip
+    assert got["vitals.respiratory_rate"].value is None
+
+
+def test_a_name_chosen_past_a_nearer_doubtful_one_is_doubted() -> None:
+    # under the physician's heading and its instruction a name misread; a row further down
+    # another name, read clean: which is the physician's, the page did not say
+    got = fields([(0, 1400, "BÁC SĨ ĐIỀU TRỊ"), (1, 1400, "(ký, ghi rõ họ tên)"),
+                  (2, 1400, "Trâh Thị Hôàg"), (3, 1400, "Nguyễn Tường Tâm")])  # fmt: skip
+    physician = got["encounter.attending_physician"]
+    assert physician.value == "Nguyễn Tường Tâm"
+    assert PASSED_OVER in physician.checks_failed
+    # the first reading under the heading, clean, is taken without a doubt
+    got = fields([(0, 1400, "BÁC SĨ ĐIỀU TRỊ"), (1, 1400, "(ký, ghi rõ họ tên)"),
+                  (2, 1400, "Trần Thị Hồng"), (3, 1400, "Nguyễn Tường Tâm")])  # fmt: skip
+    physician = got["encounter.attending_physician"]
+    assert physician.value == "Trần Thị Hồng" and not physician.checks_failed
