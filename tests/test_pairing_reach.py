@@ -45,3 +45,11 @@ def test_a_name_chosen_past_a_nearer_doubtful_one_is_doubted() -> None:
                   (2, 1400, "Trần Thị Hồng"), (3, 1400, "Nguyễn Tường Tâm")])  # fmt: skip
     physician = got["encounter.attending_physician"]
     assert physician.value == "Trần Thị Hồng" and not physician.checks_failed
+
+
+def test_the_next_column_starts_at_its_heads_number() -> None:
+    # "Đỡ" printed under "27-", left of the head's words: the next column's value, not the end
+    # of the physician's name
+    got = fields([(0, 200, "26- Bác sỹ điều trị"), (0, 1000, "27- Kết quả điều trị"),
+                  (1, 200, "Nguyễn Văn Phát"), (1, 1000, "Đỡ")])  # fmt: skip
+    assert got["encounter.attending_physician"].value == "Nguyễn Văn Phát"

@@ -284,7 +284,7 @@ def _value_under(
     column ("Huyết áp động" over "mạch") is passed over."""
     top, bottom = layout.top(hit.span), layout.bottom(hit.span)
     height = max(1, bottom - top)
-    row = [h.span for h in hits if h is not hit and layout.same_row(h.span, top, bottom)]
+    row = [_numbered(h.span) for h in hits if h is not hit and layout.same_row(h.span, top, bottom)]
     left, right = layout.head_column(doc, hit.span, row, height)
     head = [
         t for t in doc[hit.span.start : layout.line_end(doc, hit.span.start)] if t._.bbox[0] < right
@@ -302,6 +302,15 @@ def _value_under(
             return []  # "II. ENCOUNTER": a new section; "24. Trọng lượn…": another field
         return [doc[start:end]]
     return []
+
+
+def _numbered(span: Span) -> Span:
+    """A head with its field's number before it ("27- Kết quả"): the next column starts at
+    the number, and so does the value under it ("Đỡ" under "27-")."""
+    doc, i = span.doc, span.start - 1
+    if i >= 0 and doc[i]._.line == span[0]._.line and _field_number(doc, i) is not None:
+        return doc[i : span.end]
+    return span
 
 
 def _numbered_line(doc: Doc, i: int) -> bool:
