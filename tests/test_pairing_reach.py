@@ -53,3 +53,11 @@ def test_the_next_column_starts_at_its_heads_number() -> None:
     got = fields([(0, 200, "26- Bác sỹ điều trị"), (0, 1000, "27- Kết quả điều trị"),
                   (1, 200, "Nguyễn Văn Phát"), (1, 1000, "Đỡ")])  # fmt: skip
     assert got["encounter.attending_physician"].value == "Nguyễn Văn Phát"
+
+
+def test_a_one_letter_label_counts_numbered_or_with_its_colon() -> None:
+    got = fields([(0, 200, "16- M: 86 17- T°: 37,9"), (1, 200, "18- NT: 22")])
+    assert got["vitals.pulse"].value == "86" and got["vitals.temperature"].value == "37.9"
+    # a code's letter read apart at its line's start ("M 54.5" under "Mã bệnh"): no pulse
+    got = fields([(0, 200, "Mã bệnh:"), (1, 200, "M 54.5 - Đau lưng")])
+    assert got["vitals.pulse"].rule == "not_found"

@@ -204,6 +204,7 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
             or _code_follows(doc, h)
         )
         and not _section_title(doc, h)
+        and not _lone_letter(doc, h)
         and not _small_word(doc, h, starts, language)
         and not _starts_card(doc, h)
     ]
@@ -218,6 +219,15 @@ def _other_marks(hit: LabelHit, language: str) -> bool:
     if (fold(word),) not in load_lexicon(language).labels[hit.key]:
         return False  # a label of several words read glued ("Nghềnghiệp") is not one word
     return _unprinted(word, language)
+
+
+def _lone_letter(doc: Doc, hit: LabelHit) -> bool:
+    """A label of one letter ("M" for mạch, "T°", "P") is any letter of a name, a code or a
+    unit: it counts only numbered as a field ("16- M") or with its colon ("M: 86")."""
+    if len(_letters(hit.span)) != 1 or hit.span[-1]._.colon:
+        return False
+    i = hit.span.start - 1
+    return not (i >= 0 and doc[i]._.line == hit.span[0]._.line and _ENUMERATOR.match(doc[i].text))
 
 
 def _unprinted(word: str, language: str) -> bool:
