@@ -61,3 +61,10 @@ def test_a_one_letter_label_counts_numbered_or_with_its_colon() -> None:
     # a code's letter read apart at its line's start ("M 54.5" under "Mã bệnh"): no pulse
     got = fields([(0, 200, "Mã bệnh:"), (1, 200, "M 54.5 - Đau lưng")])
     assert got["vitals.pulse"].rule == "not_found"
+
+
+def test_a_heads_bracketed_gloss_is_no_value_its_value_is_under_it() -> None:
+    got = fields([(0, 200, "Sinh ngày/tháng/năm"), (0, 900, "Phái"), (0, 1300, "Dân tộc (DT)"),
+                  (1, 200, "10/05/1972"), (1, 900, "Nữ"), (1, 1300, "Kinh")])  # fmt: skip
+    assert got["patient.ethnicity"].value == "Kinh"
+    assert got["patient.birth_date"].value == "1972-05-10"

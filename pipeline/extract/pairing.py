@@ -177,7 +177,7 @@ def _value_tokens(
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
         stop += 1
-    start = hit.span.end
+    start = _past_gloss(doc, hit.span.end, stop)
     while start < stop and doc[start].is_punct:
         start += 1
     ends = [(RIGHT, stop)]
@@ -205,6 +205,23 @@ def _value_tokens(
         # value under it
         spans = [(UNDER_HEAD, s) for s in _value_under(doc, hit, hits, starts)] + spans
     return spans
+
+
+#: a label's gloss in brackets: its abbreviation or unit ("Dân tộc (DT)", "Nhịp thở (l/p)")
+GLOSS_WORDS = 3
+
+
+def _past_gloss(doc: Doc, start: int, stop: int) -> int:
+    """Past a bracketed gloss right after a label, of a few words and no digit: the label's
+    abbreviation or unit, not its value; a column head glossed so has its value under it."""
+    if start >= stop or not doc[start].text.startswith("("):
+        return start
+    for end in range(start, min(stop, start + GLOSS_WORDS)):
+        if any(ch.isdigit() for ch in doc[end].text):
+            return start
+        if doc[end].text.rstrip(".:;,").endswith(")"):
+            return end + 1
+    return start
 
 
 def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
