@@ -68,3 +68,10 @@ def test_a_heads_bracketed_gloss_is_no_value_its_value_is_under_it() -> None:
                   (1, 200, "10/05/1972"), (1, 900, "Nữ"), (1, 1300, "Kinh")])  # fmt: skip
     assert got["patient.ethnicity"].value == "Kinh"
     assert got["patient.birth_date"].value == "1972-05-10"
+
+
+def test_a_reading_of_label_words_alone_loses_the_choice_to_a_real_value() -> None:
+    # a heading "Chẩn đoán bệnh" read as the label "Chẩn đoán" and its value "bệnh"; the
+    # diagnosis under its own label later
+    got = fields([(0, 200, "Chẩn đoán bệnh"), (1, 200, "Chẩn đoán: Chấn động não")])
+    assert got["encounter.discharge_diagnosis"].value == "Chấn động não"

@@ -55,7 +55,10 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", nfc(text).lower())
 
 
-def _only_label_words(c: FieldCandidate) -> bool:
+LABEL_WORDS = "only_label_words"
+
+
+def only_label_words(c: FieldCandidate) -> bool:
     """A free-text value made of labels' words alone, and no term of its field's vocabulary:
     a label or a heading read as the value ("bệnh" of "Chẩn đoán bệnh", "ĐIỀU TRỊ",
     "Address" of "Địa chỉ / Address"), not what was written in the field."""
@@ -70,7 +73,9 @@ def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
     discharge, and a stay of at most a year; weight vs age. And each free-text value against
     the labels: words of labels alone are no value."""
     by_key = {
-        c.key: _with_check(c, "only_label_words", False) if _only_label_words(c) else c
+        c.key: _with_check(c, LABEL_WORDS, False)
+        if only_label_words(c) and LABEL_WORDS not in c.checks_failed
+        else c
         for c in cands
     }
 

@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import layout
 from pipeline.extract.candidates import choose
-from pipeline.extract.crosscheck import _with_check
+from pipeline.extract.crosscheck import LABEL_WORDS, _with_check, only_label_words
 from pipeline.extract.crosscheck import cross_check as cross_check  # chart.py's, reread.py's
 from pipeline.extract.doc import page_doc
 from pipeline.extract.labels import LabelHit, find_labels
@@ -136,6 +136,8 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                     (r for r in readings if not r[1][1].checks_failed), readings[0]
                 )
                 c = _candidate(spec, hit, pieces, parsed)
+                if only_label_words(c):  # a heading's word read as the value ("bệnh")
+                    c = _with_check(c, LABEL_WORDS, False)
                 if pair is not readings[0][0]:
                     # a nearer reading of the label was passed over for its doubts: which
                     # one is the field's, the page did not say ("Trâh Thị Hôàg" under the
