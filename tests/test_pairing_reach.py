@@ -75,3 +75,20 @@ def test_a_reading_of_label_words_alone_loses_the_choice_to_a_real_value() -> No
     # diagnosis under its own label later
     got = fields([(0, 200, "Chẩn đoán bệnh"), (1, 200, "Chẩn đoán: Chấn động não")])
     assert got["encounter.discharge_diagnosis"].value == "Chấn động não"
+
+
+def test_a_number_taken_from_beside_other_digits_is_doubted() -> None:
+    from pipeline.extract.parsing import OTHER_NUMBERS, parse_value
+
+    for field_type, text, value in [
+        ("record_number", "1726 17", "1726"),
+        ("respiratory_rate", "23)Tầnsốthở19lần/phút", "23"),
+    ]:
+        parsed = parse_value(field_type, text)
+        assert parsed is not None and parsed.value == value
+        assert OTHER_NUMBERS in parsed.checks_failed
+    # a number with its unit, a pressure's two numbers, a decimal comma: nothing left over
+    for field_type, text in [("pulse", "88 l/p"), ("blood_pressure", "120/80 mmHg"),
+                             ("temperature", "37,5 °C"), ("record_number", "BA24-09747")]:  # fmt: skip
+        parsed = parse_value(field_type, text)
+        assert parsed is not None and OTHER_NUMBERS not in parsed.checks_failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from pipeline.extract.identifiers import as_digits_in_numbers
 from pipeline.extract.spelling import misspelt_words, restack_marks
 from pipeline.extract.values import PARSERS, ParsedValue
 
@@ -22,11 +23,37 @@ _SPELLED_TYPES = {
 }
 
 
+#: types whose value is one number (or code) of the text: another number left beside it is
+#: a choice the parser made ("1726 17" for "1726/17", "23) Tần số thở 19")
+_ONE_NUMBER_TYPES = {
+    "pulse",
+    "temperature",
+    "blood_pressure",
+    "respiratory_rate",
+    "weight",
+    "record_number",
+}
+OTHER_NUMBERS = "other_numbers"
+
+
 def parse_value(field_type: str, text: str) -> ParsedValue | None:
     """A value of the type read from its text, with its checks, spelling included: every
     reading of a field (the page's, a re-reading's, a second model's) is parsed here."""
     parsed = PARSERS[field_type](text)
-    return None if parsed is None else _spelling(field_type, parsed)
+    if parsed is None:
+        return None
+    if field_type in _ONE_NUMBER_TYPES and _numbers_left(text, str(parsed.value)):
+        parsed = replace(parsed, checks_failed=(*parsed.checks_failed, OTHER_NUMBERS))
+    return _spelling(field_type, parsed)
+
+
+def _numbers_left(text: str, value: str) -> bool:
+    """Digits in the text that are none of the value's."""
+    left = re.findall(r"\d+", as_digits_in_numbers(text))
+    for run in re.findall(r"\d+", value):
+        if run in left:
+            left.remove(run)
+    return bool(left)
 
 
 def _spelling(field_type: str, parsed: ParsedValue) -> ParsedValue:
