@@ -93,3 +93,14 @@ def test_a_number_taken_from_beside_other_digits_is_doubted() -> None:
     for field_type, text in plain:
         parsed = parse_value(field_type, text)
         assert parsed is not None and OTHER_NUMBERS not in parsed.checks_failed
+
+
+def test_a_label_word_put_right_into_a_known_term_is_still_a_label_word() -> None:
+    from pipeline.extract.crosscheck import only_label_words
+
+    def department(value: str, read: str) -> FieldCandidate:
+        return FieldCandidate("encounter.department", value, read, 1, (0, 0, 9, 9), 0.99, 1.0,
+                              "label:khoa", ("has_text", "known_term"))  # fmt: skip
+
+    assert only_label_words(department("Bỏng", "Buồng"))  # a room's label, respelled
+    assert not only_label_words(department("Nhi", "Nhi"))

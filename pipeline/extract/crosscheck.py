@@ -62,10 +62,15 @@ def only_label_words(c: FieldCandidate) -> bool:
     """A free-text value made of labels' words alone, and no term of its field's vocabulary:
     a label or a heading read as the value ("bệnh" of "Chẩn đoán bệnh", "ĐIỀU TRỊ",
     "Address" of "Địa chỉ / Address"), not what was written in the field."""
-    if c.key not in _FREE_TEXT or not c.value or "known_term" in c.checks_passed:
+    if c.key not in _FREE_TEXT or not c.value:
         return False
     words = _words(c.value)
-    return bool(words) and all(w in _label_words() for w in words)
+    if words and all(w in _label_words() for w in words):
+        return "known_term" not in c.checks_passed  # a department named so: "Khám bệnh"
+    # the words read, before the vocabulary put them right: "Buồng" (a room's label) is no
+    # "Bỏng" (the burns department)
+    read = _words(c.raw_text)
+    return bool(read) and read != words and all(w in _label_words() for w in read)
 
 
 def cross_check(cands: list[FieldCandidate]) -> list[FieldCandidate]:
