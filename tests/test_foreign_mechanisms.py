@@ -106,3 +106,21 @@ def test_a_space_read_as_a_hyphen_between_words_of_a_known_phrase() -> None:
     fixed = correct_vietnamese_diagnosis("Viêm phổi do vi khuẩn, không-đặc hiệu")
     assert fixed.value == "Viêm phổi do vi khuẩn, không đặc hiệu"
     assert correct_vietnamese_diagnosis("Hội chứng Guillain-Barré").value.endswith("Guillain-Barré")
+
+
+def test_a_qualifier_titles_print_after_a_comma_gets_its_comma_back() -> None:
+    from pipeline.extract.diagnoses import parse_diagnosis
+
+    def value(text: str) -> str | None:
+        parsed = parse_diagnosis(text)
+        return None if parsed is None else str(parsed.value)
+
+    assert value("Tràn dịch màng phổi không phân.loai nơi khác") == (
+        "Tràn dịch màng phổi, không phân loại nơi khác"
+    )
+    assert value("Viêm phế quản phổi,.không đặc hiệu") == "Viêm phế quản phổi, không đặc hiệu"
+    # not after a joining word, nor a qualifier titles print without one
+    assert value("Bệnh khác và không đặc hiệu") == "Bệnh khác và không đặc hiệu"
+    assert value("Nhiễm trùng đường tiết niệu, vị trí không xác định") == (
+        "Nhiễm trùng đường tiết niệu, vị trí không xác định"
+    )

@@ -15,6 +15,7 @@ from pipeline.extract.text import nfc, single_spaces, strip_diacritics
 from pipeline.extract.vocabdata import _data
 from pipeline.extract.vocabulary import (
     CAPITAL_SHAPED,
+    DANGLING,
     VocabularyMatch,
     correct_vietnamese_diagnosis,
     cut_short,
@@ -343,18 +344,37 @@ def _wall_bracket_off(text: str) -> str:
     return text
 
 
+#: a qualifier the ICD-10 titles print after a comma ("…, không đặc hiệu",
+#: ``after_comma`` in vocabularies/diagnoses_vi.json), read after a word with no comma or
+#: with a stop for it; and a leader's stop after a comma (",.")
+_QUALIFIER = re.compile(
+    r"([^\W\d_]+)\.?\s+("
+    + "|".join(re.escape(q) for q in _data("diagnoses_vi")["after_comma"])
+    + r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def _comma_before(m: re.Match[str]) -> str:
+    """Not after a joining word: "một bên hoặc không xác định", "khác và không đặc hiệu"."""
+    word, qualifier = m.group(1), m.group(2)
+    return m.group(0) if word.lower() in DANGLING else f"{word}, {qualifier}"
+
+
 def _diagnosis(cleaned: str) -> ParsedValue | None:
     if len(cleaned) < 3 or not re.search(r"[^\W\d_]{2}", cleaned):
         return None
     if mostly_marked(cleaned):  # an English title with a stray mark ("Suspécted") is not
         # specks read between words: "Bệnh.thương hàn", "không đề`cập", "[Dengue,cổ điển]",
         # "Đau. bụng" (no title stops before a small letter)
+        cleaned = re.sub(r",\.+\s*", ", ", cleaned)
         specks = re.sub(r"[`´'’]|(?<=[^\W\d_])[.,](?=[^\W\d_])", " ", cleaned)
         specks = re.sub(r"(?<=[^\W\d_]{2})\.(?=\s(\w))", _stop_before_small, specks)
         cleaned = single_spaces(specks)
         if cleaned[:1] in CAPITAL_SHAPED:  # its first capital read small: "xuất huyết …"
             cleaned = cleaned[0].upper() + cleaned[1:]
         parsed = _held_against(correct_vietnamese_diagnosis(cleaned), "known_terms")
+        parsed = replace(parsed, value=_QUALIFIER.sub(_comma_before, str(parsed.value)))
         if "known_terms" not in parsed.checks_passed and hook_misread(parsed.value):
             parsed = replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_marks",))
     else:

@@ -137,7 +137,7 @@ def code_for_title(diagnosis: str) -> str | None:
 
 #: words a diagnosis does not end on: a joining word, or the first half of a compound
 #: ("không đặc" of "không đặc hiệu", "không xác" of "không xác định")
-_DANGLING = frozenset(
+DANGLING = frozenset(
     ["không", "có", "và", "do", "hoặc", "với", "của", "ở", "trong", "theo", "kèm", "các",
      "những", "bị", "đặc", "xác", "phân", "thuộc", "bởi", "tại",
      "with", "without", "and", "or", "of", "due", "to", "by", "in", "the", "as", "from",
@@ -150,7 +150,7 @@ def cut_short(diagnosis: str) -> bool:
     nghẽn mạn tính có đợt cấp, không", "Gastric ulcer, unspecified as acute or chronic,
     without")? Likely the rest wrapped onto a line the reading missed."""
     words = re.findall(r"[^\W_]+", diagnosis.lower())
-    return bool(words) and (words[-1] in _DANGLING or diagnosis.count("(") > diagnosis.count(")"))
+    return bool(words) and (words[-1] in DANGLING or diagnosis.count("(") > diagnosis.count(")"))
 
 
 def _title_key(text: str) -> str:
