@@ -124,3 +124,13 @@ def test_a_qualifier_titles_print_after_a_comma_gets_its_comma_back() -> None:
     assert value("Nhiễm trùng đường tiết niệu, vị trí không xác định") == (
         "Nhiễm trùng đường tiết niệu, vị trí không xác định"
     )
+
+
+def test_a_middle_name_names_spell_only_with_marks_read_bare_is_a_lost_mark() -> None:
+    from pipeline.extract.names import parse_person_name
+
+    lost = parse_person_name("PHAN TRONG DŨNG")  # "Trọng": no common name spells it bare
+    assert lost is not None and "marks_mixed" in lost.checks_failed
+    for whole in ("PHAN TRỌNG DŨNG", "TRẦN KIM TRINH", "NGUYEN VAN AN"):
+        parsed = parse_person_name(whole)
+        assert parsed is not None and "marks_mixed" not in parsed.checks_failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.extract.grammar import ParsedValue
+from pipeline.extract.places import marked_only_name
 from pipeline.extract.spelling import could_be_syllable
 from pipeline.extract.text import fold, has_marks, nfc, single_spaces
 from pipeline.extract.vocabulary import (
@@ -140,7 +141,8 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     letters = all(_NAME_TOKEN.match(t) for t in tokens)
     passed, failed = (["letters_only"], list[str]()) if letters else ([], ["letters_only"])
     if any(has_marks(t) for t in tokens) and any(
-        not has_marks(t) and fold(t) in _MARKED_NAME_WORDS for t in _may_lose_marks(tokens)
+        not has_marks(t) and (fold(t) in _MARKED_NAME_WORDS or marked_only_name(t))
+        for t in _may_lose_marks(tokens)
     ):
         failed.append("marks_mixed")
         tokens = _marks_put_back(tokens)

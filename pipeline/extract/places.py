@@ -184,6 +184,13 @@ def bare_given_name(word: str) -> bool:
     )
 
 
+def marked_only_name(word: str) -> bool:
+    """A word spelt bare that common names spell only with marks ("TRONG": "Trọng"): in a name
+    printed with marks, it lost them."""
+    spellings = _given_names().get(_key(word), ())
+    return not has_marks(word) and bool(spellings) and all(has_marks(s) for s in spellings)
+
+
 def doubtful_given_name(word: str) -> bool:
     """A word of a name that no common name spells so, while two or more common names have its
     letters ("Chỉ": "Chi" or "Chí", the vie model often hooks a bare "i"): which is meant, a
