@@ -134,3 +134,9 @@ def test_a_middle_name_names_spell_only_with_marks_read_bare_is_a_lost_mark() ->
     for whole in ("PHAN TRỌNG DŨNG", "TRẦN KIM TRINH", "NGUYEN VAN AN"):
         parsed = parse_person_name(whole)
         assert parsed is not None and "marks_mixed" not in parsed.checks_failed
+
+
+def test_a_field_number_with_a_bracket_glued_to_its_label_is_split() -> None:
+    got = values(page([(0, 200, "21) Mạch (nhịp/phút): 22)T°: 37,2")]))
+    assert got["vitals.pulse"] is None  # the next field's number is no pulse
+    assert got["vitals.temperature"] == "37.2"

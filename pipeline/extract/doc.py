@@ -28,7 +28,7 @@ from pipeline.models import BBox, OcrPage, OcrWord
 
 _LEADER = re.compile(r"^[.·…_\-–—~]{2,}$")
 #: (with a dash only before words without a digit: "02-Feb-1997" is a date)
-_GLUED_NUMBER = re.compile(r"^(\d{1,2}[.,])([^\W\d_].*)$|^(\d{1,2}[\-–])([^\W\d_]\D*)$")
+_GLUED_NUMBER = re.compile(r"^(\d{1,2}[.,)])([^\W\d_].*)$|^(\d{1,2}[\-–])([^\W\d_]\D*)$")
 #: a field's number printed with a dash ("16- Mạch", "02- Họ tên"), as many forms number
 #: their fields: read as the dotted number ("16."), which ends the value before it
 _DASHED_NUMBER = re.compile(r"^(\d{1,2})[-–]$")
@@ -68,7 +68,7 @@ def _split_word(word: OcrWord) -> list[tuple[str, BBox, bool]]:
     x0, y0, x1, y1 = word.bbox
     per_char = (x1 - x0) / max(1, len(text))
     glued = _GLUED_NUMBER.match(text)
-    if glued:  # "16.Mã", "9,HIcard", "16-M": the field's number, then its label
+    if glued:  # "16.Mã", "9,HIcard", "16-M", "22)T°": the field's number, then its label
         number, after = (glued.group(1), glued.group(2)) if glued.group(1) else glued.group(3, 4)
         cut = round(x0 + len(number) * per_char)
         rest = replace(word, text=after, bbox=(cut, y0, x1, y1))
