@@ -104,3 +104,15 @@ def test_a_label_word_put_right_into_a_known_term_is_still_a_label_word() -> Non
 
     assert only_label_words(department("Bỏng", "Buồng"))  # a room's label, respelled
     assert not only_label_words(department("Nhi", "Nhi"))
+
+
+def test_the_one_signature_under_no_heading_beside_another_roles_is_the_physicians() -> None:
+    top = [(0, 200, "Họ và tên: NGUYỄN VĂN AN"), (1, 200, "Khoa: Nội tổng hợp")]
+    signed = [(9, 1400, "TRƯỞNG KHOA"), (10, 200, "VVW⁄AA~¬"), (10, 1400, "Wx^⁄x⁄"),
+              (11, 200, "Nguyễn Thùy Hương"), (11, 1400, "Trương Văn Minh")]  # fmt: skip
+    physician = fields(top + signed)["encounter.attending_physician"]
+    assert physician.value == "Nguyễn Thùy Hương"
+    assert "unheaded_signature" in physician.checks_failed  # whose block: a person confirms
+    # both blocks headed by roles not the physician's: no physician
+    both = [(9, 200, "GIÁM ĐỐC"), *signed]
+    assert fields(top + both)["encounter.attending_physician"].value is None

@@ -27,7 +27,7 @@ from pipeline.extract.pairing import (
 from pipeline.extract.pairing import without_label as without_label  # reread.py's, tests'
 from pipeline.extract.parsing import parse_value
 from pipeline.extract.quoted import DIAGNOSIS, PRINCIPAL, code_candidates
-from pipeline.extract.unlabelled import RULES, TAKES, UNLABELLED, unlabelled
+from pipeline.extract.unlabelled import DOUBTS, RULES, TAKES, UNLABELLED, unlabelled
 from pipeline.extract.values import ParsedValue
 from pipeline.models import FieldCandidate, OcrPage, union_bbox
 from schemas.catalogue import FieldSpec, extracted_fields
@@ -260,8 +260,8 @@ def _unlabelled(
         parsed = parse_value(spec.type, pair.span.text)
         if parsed is None or pair.label is None:
             continue
-        c = _candidate(spec, pair.label, (pair.span,), parsed)
-        found.append(replace(c, rule=RULES[kind]))
+        c = replace(_candidate(spec, pair.label, (pair.span,), parsed), rule=RULES[kind])
+        found.append(_with_check(c, DOUBTS[kind], False) if kind in DOUBTS else c)
         if TAKES[kind] == "first":
             break
     if TAKES[kind] == "only" and len(found) != 1:

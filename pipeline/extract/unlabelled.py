@@ -1,6 +1,7 @@
 """Values found where OCR lost or garbled their label, as pairings (``pairing.Pairing``) of
 the words that stand in for the label: a sex by its row of options ("CỚI: 1. Nam 2. Nữ"), or
-its option alone in a cell ("i | Nữ"), a vital sign by its unit ("36.9 độ C"). They count as
+its option alone in a cell ("i | Nữ"), a vital sign by its unit ("36.9 độ C"), the attending
+physician by the one signature block without a heading beside another role's. They count as
 loosely labelled (``OPTIONS_ONLY``) and are tried only for a field no label gave
 (``fields.extract_fields``), each relation taking what ``TAKES`` says of its readings.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import layout
 from pipeline.extract.labels import LabelHit
@@ -25,12 +26,16 @@ OPTIONS = "options"
 ALONE = "alone"
 #: a vital sign's number and unit
 UNIT = "unit"
+#: a name signed under no heading, beside a block headed by another role ("TRƯỞNG KHOA")
+SIGNATURE = "signature"
 #: which of a relation's readings (those that parse) the field takes: the first; the one
 #: reading when the chart shows only one (a "Nam" may be a place's: "Quảng Nam"); the first
 #: when they all read one value
-TAKES = {OPTIONS: "first", ALONE: "only", UNIT: "one_value"}
+TAKES = {OPTIONS: "first", ALONE: "only", UNIT: "one_value", SIGNATURE: "only"}
 #: the candidate's rule, per relation
-RULES = {OPTIONS: "options:sex", ALONE: "alone:sex", UNIT: "unit"}
+RULES = {OPTIONS: "options:sex", ALONE: "alone:sex", UNIT: "unit", SIGNATURE: "signature"}
+#: the doubt a relation's reading carries: whose block it is, the page did not print
+DOUBTS = {SIGNATURE: "unheaded_signature"}
 #: how loosely a value found by its options alone, its label lost, counts as labelled
 OPTIONS_ONLY = 0.5
 
@@ -52,11 +57,20 @@ UNITS = {
 }
 #: the fields found without their label, and by which relations, tried in order while none
 #: has given the field a value
-UNLABELLED = {"patient.sex": (OPTIONS, ALONE), **{key: (UNIT,) for key in UNITS}}
+UNLABELLED = {
+    "patient.sex": (OPTIONS, ALONE),
+    "encounter.attending_physician": (SIGNATURE,),
+    **{key: (UNIT,) for key in UNITS},
+}
+#: a signature block's heading lies within this many lines above its name (the heading, the
+#: instruction, the scrawl)
+BLOCK_LINES = 4
 
 
 def unlabelled(docs: Sequence[Doc], key: str, kind: str) -> list[Pairing]:
     """The chart's pairings of one relation for a field, page by page, in reading order."""
+    if kind == SIGNATURE:  # signatures close the chart: its last page
+        return _unheaded_signature(docs[-1], key) if docs else []
     finder = {OPTIONS: _sex_options, ALONE: _sex_alone, UNIT: _by_unit}[kind]
     return [p for doc in docs for p in finder(doc, key)]
 
@@ -130,3 +144,51 @@ def _by_unit(doc: Doc, key: str) -> list[Pairing]:
                 continue
         found.append(_pairing(UNIT, key, (t.i, end), (number.i, end), doc))
     return found
+
+
+def _unheaded_signature(doc: Doc, key: str) -> list[Pairing]:
+    """Names signed side by side at the page's end, each under its block's heading or under
+    none: the one name under no heading, on a line where another block's name has one (the
+    head of department's, the director's), is the attending physician's, its heading left
+    unprinted. Only a name (capitalised words of letters) on the page's lower half."""
+    rows = layout.lines(doc)
+    if not rows:
+        return []
+    half = (layout.top(rows[0]) + layout.bottom(rows[-1])) / 2
+    found = []
+    for n, row in enumerate(rows):
+        if layout.top(row) < half:
+            continue
+        line = doc[row[0].i : row[-1].i + 1]
+        blocks = [b for b in layout.cells(line, layout.height(line)) if _name_shaped(b)]
+        if len(blocks) < 2:
+            continue
+        headed = [_heading_above(rows[max(0, n - BLOCK_LINES) : n], b) for b in blocks]
+        if sum(headed) == len(blocks) - 1:
+            block = blocks[headed.index(False)]
+            found.append(
+                _pairing(SIGNATURE, key, (block.start, block.end), (block.start, block.end), doc)
+            )
+    return found
+
+
+#: specks and quotes read around a signed name's words
+_SPECKS = "“”\"'`°*.,;:-—~"
+
+
+def _name_shaped(block: Span) -> bool:
+    """Two to five capitalised words of letters, specks and quotes around them aside."""
+    words = [w for t in block if (w := t.text.strip(_SPECKS)) and any(c.isalpha() for c in w)]
+    return 2 <= len(words) <= 5 and all(w[0].isupper() and w.isalpha() for w in words)
+
+
+def _heading_above(rows: Sequence[Sequence[Token]], block: Span) -> bool:
+    """Words in capitals above the block, in its column: its heading."""
+    x0, x1 = block[0]._.bbox[0], block[-1]._.bbox[2]
+    unit = layout.height(block)
+    for row in rows:
+        over = [t for t in row if t._.bbox[2] > x0 - unit and t._.bbox[0] < x1 + unit]
+        words = [w for t in over if len(w := t.text.strip(_SPECKS)) > 1 and w.isalpha()]
+        if words and all(w.isupper() for w in words):  # a scrawl read as letters is no word
+            return True
+    return False
