@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.ocr.components import components
+from pipeline.ocr.components import components, ink_rows
 
 
 def frame_sides(mine: np.ndarray, t: int) -> float:
@@ -87,14 +87,7 @@ def _erase_leaders(erase: np.ndarray, dots: np.ndarray, scale: float, max_dot: i
     Done on the rows that hold dots only (a fifth of a page's), stacked with one empty row
     where rows between them are left out: the closing's kernel is one row high, and pieces
     meet across no empty row, so the runs and their dots are the page's, at less cost."""
-    rows = np.flatnonzero(cv2.reduce(dots, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S))
-    if not rows.size:
-        return
-    at = np.arange(rows.size) + np.concatenate([[0], np.cumsum(np.diff(rows) > 1)])
-    stacked = np.zeros((int(at[-1]) + 1, dots.shape[1]), np.uint8)
-    stacked[at] = dots[rows]
-    page_row = np.zeros(stacked.shape[0], np.intp)
-    page_row[at] = rows
+    stacked, page_row = ink_rows(dots)
     gap = max(3, int(22 * scale))
     joined = cv2.morphologyEx(
         stacked, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1))
@@ -114,11 +107,12 @@ def _erase_leaders(erase: np.ndarray, dots: np.ndarray, scale: float, max_dot: i
 def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     scale = dpi / 300.0
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    vertical = _open_lines(ink, max(20, int(110 * scale)), axis=0)
+    # The rest works row by row or on pieces, on the rows with ink only (about half a page's).
+    ink, page_row = ink_rows(ink)
 
     # Ruled lines: long horizontal runs (longer than any word stroke) and long vertical ones.
-    horizontal = _open_lines(ink, max(20, int(90 * scale)), axis=1)
-    vertical = _open_lines(ink, max(20, int(110 * scale)), axis=0)
-    erase = cv2.bitwise_or(horizontal, vertical)
+    erase = _open_lines(ink, max(20, int(90 * scale)), axis=1)
 
     # Dotted leaders: small blobs that a horizontal closing joins into a long thin run.
     count, labels, stats = components(ink)
@@ -130,8 +124,10 @@ def remove_furniture(grey: np.ndarray, dpi: int = 300) -> np.ndarray:
     _erase_leaders(erase, dots, scale, max_dot)
 
     erase = cv2.bitwise_or(erase, _box_borders(ink, labels, stats, scale))
+    on_page = page_row >= 0
+    vertical[page_row[on_page]] |= erase[on_page]
 
     # Grow the erased strokes a little to take their anti-aliased edges too; erased is 255,
     # so OR-ing it in sets those pixels white and leaves the rest as they are.
-    erase = cv2.dilate(erase, np.ones((3, 3), np.uint8))
+    erase = cv2.dilate(vertical, np.ones((3, 3), np.uint8))
     return cv2.bitwise_or(grey, erase)
