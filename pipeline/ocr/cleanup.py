@@ -40,8 +40,9 @@ def _ink_mask(small: np.ndarray) -> np.ndarray:
     x, y, bw, bh = (stats[:, i] for i in range(4))
     at_edge = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
     at_edge[0] = False  # the background
-    if at_edge.any():
-        mask[at_edge[labels]] = 0
+    for i in np.flatnonzero(at_edge):  # a few a page: each cleared in its own box
+        box = np.s_[y[i] : y[i] + bh[i], x[i] : x[i] + bw[i]]
+        mask[box][labels[box] == i] = 0
     return mask
 
 
@@ -67,8 +68,13 @@ def estimate_skew(grey: np.ndarray, max_degrees: float = 6.0) -> float:
         return 0.0  # a blank page has no skew to speak of
     best, step = 0.0, 0.5
     candidates = np.arange(-max_degrees, max_degrees + 1e-9, step)
+    known: dict[float, float] = {}  # a finer search's ends are angles scored already
     for _ in range(3):
-        scores = [(_profile_score(mask, float(a)), float(a)) for a in candidates]
+        scores = []
+        for a in map(float, candidates):
+            if a not in known:
+                known[a] = _profile_score(mask, a)
+            scores.append((known[a], a))
         best = max(scores)[1]
         step /= 5
         candidates = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
