@@ -134,16 +134,15 @@ def undot_zeros(grey: np.ndarray) -> np.ndarray:
     numbers. The dot is a piece of ink alone inside a letter's counter, in its middle: a
     tall counter (a box's or a cell's is wider) holding a small blob, neither a cell's stop
     (low in it) nor a tick (as large as its box)."""
-    ink = (grey < 160).astype(np.uint8)
+    _, ink = cv2.threshold(grey, 159, 1, cv2.THRESH_BINARY_INV)  # 1 below 160, as grey < 160
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return grey
     links = hierarchy[0]  # per contour: next, previous, first child, parent
     out = grey
-    for hole, (_, _, child, _) in enumerate(links):
-        # a hole (odd depth) is the inside of ink; its children are the blobs within it
-        if child == -1 or _depth(links, hole) % 2 == 0:
-            continue
+    # a hole (odd depth) is the inside of ink; its children are the blobs within it
+    for hole in np.flatnonzero((links[:, 2] != -1) & (_depths(links) % 2 == 1)):
+        child = int(links[hole][2])
         hx, hy, hw, hh = cv2.boundingRect(contours[hole])
         if hh < _COUNTER_ASPECT * hw or not _COUNTER_HEIGHT[0] <= hh <= _COUNTER_HEIGHT[1]:
             continue
@@ -168,12 +167,14 @@ def undot_zeros(grey: np.ndarray) -> np.ndarray:
     return out
 
 
-def _depth(links: np.ndarray, i: int) -> int:
-    """How many contours enclose contour ``i``: ink at even depths, holes at odd ones."""
-    depth = 0
-    while links[i][3] != -1:
-        i = int(links[i][3])
-        depth += 1
+def _depths(links: np.ndarray) -> np.ndarray:
+    """How many contours enclose each contour: ink at even depths, holes at odd ones (all
+    contours at once, a level of nesting a step)."""
+    depth = np.zeros(len(links), np.intp)
+    parent = links[:, 3].astype(np.intp)
+    while (inside := parent != -1).any():
+        depth += inside
+        parent = np.where(inside, links[parent, 3], -1)
     return depth
 
 
