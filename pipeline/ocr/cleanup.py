@@ -143,7 +143,7 @@ def undot_zeros(grey: np.ndarray) -> np.ndarray:
     # a hole (odd depth) is the inside of ink; its children are the blobs within it
     for hole in np.flatnonzero((links[:, 2] != -1) & (_depths(links) % 2 == 1)):
         child = int(links[hole][2])
-        hx, hy, hw, hh = cv2.boundingRect(contours[hole])
+        hx, hy, hw, hh = cv2.boundingRect(contours[int(hole)])
         if hh < _COUNTER_ASPECT * hw or not _COUNTER_HEIGHT[0] <= hh <= _COUNTER_HEIGHT[1]:
             continue
         blobs = []
