@@ -80,23 +80,25 @@ def unbox_cells(crop: np.ndarray) -> np.ndarray:
     are erased and the characters set side by side at a normal spacing, as typed."""
     _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    sizes = [(int(stats[i, 2]), int(stats[i, 3])) for i in range(1, count)]
-    glyphs = [h for w, h in sizes if w >= 0.3 * h and h >= 8]
-    if not glyphs:
+    x, w, h = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    piece = np.arange(count) > 0  # all at once: the background is no piece
+    glyphs = h[piece & (w >= 0.3 * h) & (h >= 8)]
+    if not glyphs.size:
         return crop
     text_height = float(np.median(glyphs))
-    walls = {i for i in range(1, count) if _is_wall(labels, stats[i], i, text_height)}
-    if len(walls) < 2:
+    # a wall is taller than the characters, and thin or a whole cell's frame
+    tall = piece & (h >= _WALL_HEIGHT * text_height)
+    is_wall = tall & (w <= _WALL_WIDTH * h)
+    for i in np.flatnonzero(tall & ~is_wall):
+        is_wall[i] = _is_wall(labels, stats[i], int(i), text_height)
+    if np.count_nonzero(is_wall) < 2:
         return crop
-    wall = np.isin(labels, list(walls)).astype(np.uint8)
+    wall = is_wall.astype(np.uint8)[labels]
     clean = crop.copy()
     clean[cv2.dilate(wall, np.ones((3, 3), np.uint8), iterations=2) > 0] = 255  # and their blur
     # the characters: columns of ink, each piece joined to those it overlaps; specks dropped
-    spans = sorted(
-        (int(stats[i, 0]), int(stats[i, 0] + stats[i, 2]))
-        for i in range(1, count)
-        if i not in walls and max(stats[i, 2], stats[i, 3]) >= 0.35 * text_height
-    )
+    kept = np.flatnonzero(piece & ~is_wall & (np.maximum(w, h) >= 0.35 * text_height))
+    spans = sorted((int(x[i]), int(x[i] + w[i])) for i in kept)
     columns: list[list[int]] = []
     for x0, x1 in spans:
         if columns and x0 <= columns[-1][1]:

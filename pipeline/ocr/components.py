@@ -24,3 +24,21 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
             mask, connectivity=8, ltype=cv2.CV_32S
         )
     return int(count), labels, stats
+
+
+def ink_rows(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask's rows that hold ink, stacked, one empty row wherever rows were left out
+    between them, and for each stacked row the page's row (-1 for those empty ones).
+
+    Pieces never meet across an empty row, so labelling the stack gives the page's pieces
+    (in the same order, each as wide and as high), in the time of half a page: text leaves
+    about half of a page's rows blank. A piece's rows are consecutive on the page too."""
+    rows = np.flatnonzero(cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S))
+    if not rows.size:
+        return np.zeros((1, mask.shape[1]), mask.dtype), np.full(1, -1, np.intp)
+    at = np.arange(rows.size) + np.concatenate([[0], np.cumsum(np.diff(rows) > 1)])
+    stacked = np.zeros((int(at[-1]) + 1, mask.shape[1]), mask.dtype)
+    stacked[at] = mask[rows]
+    page_row = np.full(stacked.shape[0], -1, np.intp)
+    page_row[at] = rows
+    return stacked, page_row

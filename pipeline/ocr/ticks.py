@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from pipeline.models import BBox, OcrPage, OcrWord, overlaps
-from pipeline.ocr.components import components
+from pipeline.ocr.components import components, ink_rows
 from pipeline.ocr.furniture import frame_sides
 
 TICK = "☒"
@@ -30,14 +30,17 @@ _TICK_START = set("xX☒☑✓✔✗✘⊠■[(|")
 def ticked_boxes(grey: np.ndarray) -> list[BBox]:
     """Square frames of a tick box's size with ink inside."""
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink, page_row = ink_rows(ink)  # labelled on the rows with ink only
     count, labels, stats = components(ink)
+    wide, high = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    # a box's size, for all pieces at once (a page has thousands, a few of a box's size)
+    sized = (wide >= _MIN_SIDE) & (wide <= _MAX_SIDE) & (high >= _MIN_SIDE) & (high <= _MAX_SIDE)
+    aspect = wide / high  # as divided: 0.7 * high rounds otherwise (63 by 45 fell out)
+    sized &= (aspect >= 0.7) & (aspect <= 1.4)
+    sized[0] = False
     boxes = []
-    for i in range(1, count):
+    for i in np.flatnonzero(sized):
         x, y, w, h = (int(v) for v in stats[i, :4])
-        if not (
-            _MIN_SIDE <= w <= _MAX_SIDE and _MIN_SIDE <= h <= _MAX_SIDE and 0.7 <= w / h <= 1.4
-        ):
-            continue
         t = max(2, min(w, h) // 8)
         if frame_sides(labels[y : y + h, x : x + w] == i, t) < _SIDE_FULL:
             continue
@@ -47,7 +50,8 @@ def ticked_boxes(grey: np.ndarray) -> list[BBox]:
         # a cross or a check spreads over the inside both ways; letters that touch into a
         # frame's shape ("El" in a serif face) hold one bar
         if inside.any(axis=0).mean() >= 0.5 and inside.any(axis=1).mean() >= 0.5:
-            boxes.append((x, y, x + w, y + h))
+            top = int(page_row[y])
+            boxes.append((x, top, x + w, top + h))
     return boxes
 
 
