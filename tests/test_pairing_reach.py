@@ -116,3 +116,9 @@ def test_the_one_signature_under_no_heading_beside_another_roles_is_the_physicia
     # both blocks headed by roles not the physician's: no physician
     both = [(9, 200, "GIÁM ĐỐC"), *signed]
     assert fields(top + both)["encounter.attending_physician"].value is None
+
+
+def test_a_value_that_ran_into_the_next_columns_print_is_read_up_to_the_gap() -> None:
+    # the next column's label not found ("Thẻ BHYT" garbled): the card number stops at the gap
+    got = fields([(0, 200, "Số CCCD: 001 184 988 264"), (0, 1100, "Thẻ BHXT DN-4-01-4722460092")])
+    assert got["patient.national_id"].value == "001184988264"

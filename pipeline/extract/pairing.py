@@ -193,6 +193,10 @@ def _value_tokens(
             end -= 1  # the next field's number ("2.") is not part of this value
         if end > start:
             spans.append((kind, doc[start:end]))
+    if spans and spans[0][0] == RIGHT and (gap := _column_gap(doc, start, stop)) is not None:
+        # then up to a wide gap: the next column's print, its label not found ("001 184 988
+        # 264    Thẻ BHYT DN-4-…")
+        spans.append((RIGHT, doc[start:gap]))
     if start == stop and stop < len(doc) and doc[stop]._.line != line:
         if in_column and _heads_a_row(hit, hits):
             # a row of column heads over a row of values ("Breathing rate  Body weight" over
@@ -222,6 +226,14 @@ def _past_gloss(doc: Doc, start: int, stop: int) -> int:
         if doc[end].text.rstrip(".:;,").endswith(")"):
             return end + 1
     return start
+
+
+def _column_gap(doc: Doc, start: int, stop: int) -> int | None:
+    """Where a gap wide enough for a new column cuts the words from ``start`` to ``stop``."""
+    unit = layout.height(doc[start:stop]) if stop > start else 0
+    return next(
+        (i for i in range(start + 1, stop) if layout.wide_gap(doc[i - 1], doc[i], unit)), None
+    )
 
 
 def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
