@@ -861,6 +861,9 @@ def test_a_box_read_again_whole_loses_the_fields_own_label() -> None:
     assert without_label("patient.full_name", "Họ và tên: TRẦN VĂN AN") == "TRẦN VĂN AN"
     assert without_label("patient.address", "Số 12 Trần Phú") == "Số 12 Trần Phú"
     assert without_label("patient.address", "Địa chỉ") == "Địa chỉ"  # a label alone stays
+    # with its number, and the longest of the labels it begins with
+    read = "6. Địa chỉ thường trú 319 Ngô Quyền, P. Đông Hòa"
+    assert without_label("patient.address", read) == "319 Ngô Quyền, P. Đông Hòa"
 
 
 def test_a_sections_title_is_no_field() -> None:

@@ -243,15 +243,20 @@ def _heads_a_row(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
 
 
 def without_label(key: str, text: str) -> str:
-    """The text without the field's own label before it: a box re-read whole may take it in
-    when the value wrapped under it ("Chỗ ở hiện nay: 349 Nguyễn Thị Minh Khai, …")."""
+    """The text without the field's own label (and its number) before it: a box re-read
+    whole may take it in when the value wrapped under it ("Chỗ ở hiện nay: 349 Nguyễn Thị
+    Minh Khai, …")."""
     words = text.split()
+    if len(words) > 1 and _ENUMERATOR.match(words[0]):
+        words = words[1:]  # and the label's number before it: "6. Địa chỉ thường trú 319 …"
     folded = tuple(fold(w) for w in words)
-    for language in ("vi", "en"):
-        for variant in _variants(language, key):
-            if folded[: len(variant)] == variant and len(words) > len(variant):
-                return " ".join(words[len(variant) :]).lstrip(":.- ")
-    return text
+    found = [
+        len(variant)
+        for language in ("vi", "en")
+        for variant in _variants(language, key)
+        if folded[: len(variant)] == variant and len(words) > len(variant)
+    ]
+    return " ".join(words[max(found) :]).lstrip(":.- ") if found else text  # the longest
 
 
 def _is_label(key: str, words: Sequence[Token]) -> bool:
