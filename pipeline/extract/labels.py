@@ -12,8 +12,7 @@ from spacy.util import filter_spans
 
 from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.labelindex import LabelIndex, Step
-from pipeline.extract.layout import gap_before as _gap_before
-from pipeline.extract.layout import height, wide_gap
+from pipeline.extract.layout import height, label_gap_before, wide_gap
 from pipeline.extract.layout import is_wall as _wall
 from pipeline.extract.layout import line_end as _line_end
 from pipeline.extract.layout import words_under as _words_under
@@ -152,7 +151,7 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         if (
             span[0]._.line == span[-1]._.line
             and not any(
-                _gap_before(doc, span[i : i + 1])
+                label_gap_before(doc, span[i : i + 1])
                 for i in range(1, len(span))
                 if not (span[i].is_punct or span[i - 1].is_punct)
             )
