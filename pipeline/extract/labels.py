@@ -12,8 +12,8 @@ from spacy.util import filter_spans
 
 from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.labelindex import LabelIndex, Step
-from pipeline.extract.layout import gap_before as _gap_before
-from pipeline.extract.layout import height, wide_gap
+from pipeline.extract.labelpieces import pieces_labels
+from pipeline.extract.layout import height, label_gap_before, wide_gap
 from pipeline.extract.layout import is_wall as _wall
 from pipeline.extract.layout import line_end as _line_end
 from pipeline.extract.layout import words_under as _words_under
@@ -152,7 +152,7 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         if (
             span[0]._.line == span[-1]._.line
             and not any(
-                _gap_before(doc, span[i : i + 1])
+                label_gap_before(doc, span[i : i + 1])
                 for i in range(1, len(span))
                 if not (span[i].is_punct or span[i - 1].is_punct)
             )
@@ -164,6 +164,10 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         (s.start, s.end, s.label): 1.0 if s in wrapped else _label_score(s, language, s.label_)
         for s in spans + list(wrapped)
     }
+    # a label read in pieces only on words no label was found on: it never beats a read one
+    taken = {i for s in spans + list(wrapped) for i in range(s.start, s.end)}
+    for span, score in pieces_labels(doc, language, _line_starts(doc), taken):
+        scores[(span.start, span.end, span.label)] = score
     # the longest label wins an overlap, and of two on the same words the closer match
     # ("Nhậpviện" is "Nhập viện", not "Số nhập viện" missing a word); a label wrapped in its
     # cell counts as read whole
@@ -208,6 +212,16 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
         and not _small_word(doc, h, starts, language)
         and not _starts_card(doc, h)
     ]
+
+
+def _line_starts(doc: Doc) -> list[int]:
+    """Each line's first word, or the word after its field's number ("16.")."""
+    starts = []
+    for i, token in enumerate(doc):
+        if i == 0 or doc[i - 1]._.line != token._.line:
+            numbered = i + 1 < len(doc) and doc[i + 1]._.line == token._.line
+            starts.append(i + 1 if numbered and _ENUMERATOR.match(token.text) else i)
+    return starts
 
 
 def _other_marks(hit: LabelHit, language: str) -> bool:

@@ -31,6 +31,10 @@ TALL_LINE = 2
 #: a gap wider than this between two words of a line starts a new column: a label does not run
 #: across it, a field starts after it
 COLUMN_GAP = 1.5
+#: the widest a letter prints, in word heights: a word's letters end at most this far per
+#: character past its left edge, however short OCR drew its box ("Chẩn" boxed over its first
+#: two letters is no gap before "đoán")
+LETTER_WIDTH = 0.75
 #: a gap wider than this between the words of a line below cuts it into columns side by side
 #: (signatures: "TRƯỞNG KHOA … BÁC SĨ ĐIỀU TRỊ"); words nearer than this run on from the left
 WIDE_GAP = 2
@@ -170,6 +174,24 @@ def gap_before(doc: Doc, span: Span) -> bool:
     if first.i == 0 or doc[first.i - 1]._.line != first._.line:
         return False
     return wide_gap(doc[first.i - 1], first, height([first]))
+
+
+def letters_end(token: Token, unit: float) -> float:
+    """Where a word's letters end at the latest: its left edge and ``LETTER_WIDTH`` word
+    heights (``unit``) a character, or its box's right edge if OCR drew it wider."""
+    return max(token._.bbox[2], token._.bbox[0] + len(token.text) * LETTER_WIDTH * unit)
+
+
+def label_gap_before(doc: Doc, span: Span) -> bool:
+    """A wide gap (``COLUMN_GAP``) between the span and the word before it on its line, by
+    their boxes and from where the letters before could end at the widest (``letters_end``):
+    the words of one label are not cut apart by a box drawn short of its letters."""
+    first = span[0]
+    if not gap_before(doc, span):
+        return False
+    before = doc[first.i - 1]
+    unit = height([before, first])
+    return bool(first._.bbox[0] - letters_end(before, unit) > COLUMN_GAP * height([first]))
 
 
 # --- Below a span ------------------------------------------------------------------------------
