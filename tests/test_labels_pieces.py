@@ -7,7 +7,7 @@ from pipeline.extract import layout
 from pipeline.extract.candidates import CLEAN_LABEL
 from pipeline.extract.doc import page_doc
 from pipeline.extract.fields import extract_fields, label_pages
-from pipeline.extract.labelpieces import PIECES_MIN_LETTERS
+from pipeline.extract.labelpieces import PIECES_DOUBT, PIECES_MIN_LETTERS
 from pipeline.extract.labels import find_labels
 from pipeline.models import OcrPage, OcrWord
 
@@ -66,8 +66,14 @@ def test_a_label_read_in_pieces_is_found_by_its_letters_and_scores_under_a_clean
     assert (key, text) == (_DIAGNOSIS, "Chả đ án")
     assert score < CLEAN_LABEL
     assert values(p)[_DIAGNOSIS] == "Viêm họng cấp"
-    # read whole, the same label scores as a clean one
-    assert (_DIAGNOSIS, "Chẩn đoán", 1.0) in labels(page(row(100, "Chẩn đoán Viêm họng cấp")))
+    # its value is doubted: the label was guessed from its letters
+    (found,) = [c for c in extract_fields(label_pages([p], "vi")) if c.key == _DIAGNOSIS]
+    assert PIECES_DOUBT in found.checks_failed
+    # read whole, the same label scores as a clean one, its value undoubted
+    whole = page(row(100, "Chẩn đoán Viêm họng cấp"))
+    assert (_DIAGNOSIS, "Chẩn đoán", 1.0) in labels(whole)
+    (found,) = [c for c in extract_fields(label_pages([whole], "vi")) if c.key == _DIAGNOSIS]
+    assert PIECES_DOUBT not in found.checks_failed
 
 
 def test_pieces_after_the_fields_number_and_before_a_colon() -> None:

@@ -13,6 +13,7 @@ from pipeline.extract.candidates import choose
 from pipeline.extract.crosscheck import LABEL_WORDS, _with_check, only_label_words
 from pipeline.extract.crosscheck import cross_check as cross_check  # chart.py's, reread.py's
 from pipeline.extract.doc import page_doc
+from pipeline.extract.labelpieces import PIECES_DOUBT, in_pieces
 from pipeline.extract.labels import LabelHit, find_labels
 from pipeline.extract.labels import starts_field as starts_field  # lists.py's
 from pipeline.extract.pairing import (
@@ -68,7 +69,8 @@ def _candidate(
         label_score=hit.score,
         rule=f"label:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
         checks_passed=parsed.checks_passed if parsed else (),
-        checks_failed=parsed.checks_failed if parsed else (),
+        checks_failed=(parsed.checks_failed if parsed else ())
+        + ((PIECES_DOUBT,) if in_pieces(hit.span) else ()),
     )
 
 

@@ -29,6 +29,17 @@ PIECES_MOST = 4
 PIECES_SCORE = 0.85
 
 
+#: the doc's labels read in pieces, as (start, end); and the doubt their values carry: the
+#: label was guessed from its letters, a person confirms it is the field's
+IN_PIECES = "label_pieces"
+PIECES_DOUBT = "label_in_pieces"
+
+
+def in_pieces(span: Span) -> bool:
+    """Whether this label span was read in pieces (``find_labels`` records them)."""
+    return (span.start, span.end) in span.doc.user_data.get(IN_PIECES, ())
+
+
 @lru_cache(maxsize=4)
 def _wordings(language: str) -> dict[str, dict[str, frozenset[str]]]:
     """First letter -> each long wording's letters joined -> the keys worded so."""

@@ -12,7 +12,7 @@ from spacy.util import filter_spans
 
 from pipeline.extract.confusions import confusions, read_for
 from pipeline.extract.labelindex import LabelIndex, Step
-from pipeline.extract.labelpieces import pieces_labels
+from pipeline.extract.labelpieces import IN_PIECES, pieces_labels
 from pipeline.extract.layout import height, label_gap_before, wide_gap
 from pipeline.extract.layout import is_wall as _wall
 from pipeline.extract.layout import line_end as _line_end
@@ -168,6 +168,7 @@ def find_labels(doc: Doc, language: str) -> list[LabelHit]:
     taken = {i for s in spans + list(wrapped) for i in range(s.start, s.end)}
     for span, score in pieces_labels(doc, language, _line_starts(doc), taken):
         scores[(span.start, span.end, span.label)] = score
+        doc.user_data.setdefault(IN_PIECES, set()).add((span.start, span.end))
     # the longest label wins an overlap, and of two on the same words the closer match
     # ("Nhậpviện" is "Nhập viện", not "Số nhập viện" missing a word); a label wrapped in its
     # cell counts as read whole

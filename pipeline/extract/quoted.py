@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from spacy.tokens import Doc, Token
 
 from pipeline.extract.diagnoses import SEPARATORS, Quoted, code_in_word, principal_and_others
+from pipeline.extract.labelpieces import PIECES_DOUBT, in_pieces
 from pipeline.extract.labels import LabelHit, starts_field
 from pipeline.models import FieldCandidate, union_bbox
 
@@ -75,5 +76,5 @@ def _candidate(tokens: Sequence[Token], q: Quoted, page: int, hit: LabelHit) -> 
         label_score=hit.score,
         rule=f"quoted:{'_'.join(t.norm_ for t in hit.span if not t.is_punct)}",
         checks_passed=q.parsed.checks_passed,
-        checks_failed=q.parsed.checks_failed,
+        checks_failed=q.parsed.checks_failed + ((PIECES_DOUBT,) if in_pieces(hit.span) else ()),
     )
