@@ -222,13 +222,20 @@ _L_READ = re.escape("1" + read_for(confusions().digit_for, "1"))
 _SLASH_READ = re.escape("/" + read_for(confusions().separator_for, "/"))
 _AFTER_L = "|".join(_data("vital_units")["per_minute_after_l"])
 _GLUED_PER_MINUTE = re.compile(f"(?<=\\d)[{_L_READ}][{_SLASH_READ}](?=(?:{_AFTER_L})\\b)")
+#: and read apart from it: "24 1/ph"
+_SPACED_PER_MINUTE = re.compile(f"(?<=\\d\\s)[{_L_READ}][{_SLASH_READ}](?=(?:{_AFTER_L})\\b)")
+
+
+def per_minute_unglued(text: str) -> str:
+    """The text with a per-minute unit's l read as a 1 put back: "211/p" -> "21 l/p"."""
+    return _SPACED_PER_MINUTE.sub("l/", _GLUED_PER_MINUTE.sub(" l/", text))
 
 
 def _whole_number(
     text: str, low: int, high: int, usual: tuple[float, float] | None = None
 ) -> ParsedValue | None:
     # not a decimal's fraction, but after a speck ("—.20"); not another sign's ("51 kg")
-    unglued = _GLUED_PER_MINUTE.sub(" l/", nfc(text))
+    unglued = per_minute_unglued(nfc(text))
     m = re.search(
         r"(?<![\d/])(?<!\d[.,])(\d{1,3})(?![\d/]|[.,]\d|\s?(?:kg|mmhg|°))",
         as_digits_in_numbers(unglued),

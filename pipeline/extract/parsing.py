@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 from pipeline.extract.identifiers import as_digits_in_numbers
+from pipeline.extract.measures import per_minute_unglued
 from pipeline.extract.spelling import misspelt_words, restack_marks
 from pipeline.extract.values import PARSERS, ParsedValue
 
@@ -48,8 +49,8 @@ def parse_value(field_type: str, text: str) -> ParsedValue | None:
 
 
 def _numbers_left(text: str, value: str) -> bool:
-    """Digits in the text that are none of the value's."""
-    left = re.findall(r"\d+", as_digits_in_numbers(text))
+    """Digits in the text that are none of the value's (a unit's l read as a 1 aside)."""
+    left = re.findall(r"\d+", as_digits_in_numbers(per_minute_unglued(text)))
     for run in re.findall(r"\d+", value):
         if run in left:
             left.remove(run)
