@@ -87,7 +87,8 @@ def test_a_number_taken_from_beside_other_digits_is_doubted() -> None:
         parsed = parse_value(field_type, text)
         assert parsed is not None and parsed.value == value
         assert OTHER_NUMBERS in parsed.checks_failed
-    # a number with its unit, a pressure's two numbers, a decimal comma: nothing left over
+    # a number with its unit, a pressure's two numbers, a decimal comma, a unit's l read as a
+    # 1: nothing left over
     plain = [
         ("pulse", "88 l/p"),
         ("blood_pressure", "120/80 mmHg"),
@@ -95,7 +96,7 @@ def test_a_number_taken_from_beside_other_digits_is_doubted() -> None:
         ("record_number", "BA24-09747"),
         ("respiratory_rate", "24 1/ph"),
         ("pulse", "711/p"),
-    ]  # a unit's l read as 1; fmt: skip
+    ]
     for field_type, text in plain:
         parsed = parse_value(field_type, text)
         assert parsed is not None and OTHER_NUMBERS not in parsed.checks_failed
