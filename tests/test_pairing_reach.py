@@ -129,3 +129,27 @@ def test_a_value_that_ran_into_the_next_columns_print_is_read_up_to_the_gap() ->
     # the next column's label not found ("Thẻ BHYT" garbled): the card number stops at the gap
     got = fields([(0, 200, "Số CCCD: 001 184 988 264"), (0, 1100, "Thẻ BHXT DN-4-01-4722460092")])
     assert got["patient.national_id"].value == "001184988264"
+
+
+def test_the_next_fields_number_right_after_a_label_is_no_value() -> None:
+    # the value beside "Tần số thở" lost; "16." is the next field's number
+    got = fields([(0, 200, "15. Tần số thở 16. XN máu: bình thường")])
+    assert got["vitals.respiratory_rate"].value is None
+    # a row of the field's own options is numbered so
+    assert fields([(0, 200, "Giới: 1. Nam 2. ☒ Nữ")])["patient.sex"].value == "female"
+
+
+def test_an_option_cut_off_an_unticked_row_is_no_reading() -> None:
+    # the ticks lost: the row's first option, alone before a wide gap, is not the answer
+    got = fields([(0, 200, "Discharge status Recovered"),
+                  (0, 1100, "Improved Unchanged Worse Deceased")], "en")  # fmt: skip
+    assert got["encounter.outcome"].value is None
+
+
+def test_one_outcome_read_among_garbled_options_is_doubted() -> None:
+    from pipeline.extract.measures import parse_outcome
+
+    garbled = parse_outcome("☒ MKhỏi LIbỡ LÍKhông thay đổi LÍNặng hơn TÍ Tử vong")
+    assert garbled is not None and "single_option" in garbled.checks_failed
+    written = parse_outcome("Đỡ, giảm")
+    assert written is not None and written.value == "improved" and not written.checks_failed

@@ -125,7 +125,11 @@ def _outcome_in(folded: str) -> ParsedValue | None:
     if not options:
         return _garbled_outcome(folded)
     if len(options) == 1:
-        return ParsedValue(options[0], ("known_value",))
+        # one option read, and other print beside it: the others garbled past matching
+        # ("☒ MKhỏi LIbỡ … TÍ Tử vong"), the tick on any of them; a person looks
+        start, end = found[0][0], found[-1][1]
+        beside = re.sub(r"[\W\d_]", "", folded[:start] + folded[end:])
+        return ParsedValue(options[0], ("known_value",), ("single_option",) if beside else ())
     ticked = []
     previous_end = 0
     for start, end, outcome in found:

@@ -101,6 +101,8 @@ HEAD_COLUMN = "head_column"
 #: types whose label may head a signature ("BÁC SĨ ĐIỀU TRỊ" beside "TRƯỞNG KHOA"), the
 #: name under it past the instruction line and the scrawl (``_values_below``)
 SIGNED = {"person_name", "physician_name"}
+#: types read from a row of options: one option cut off the row is no reading of it
+OPTION_TYPES = {"sex", "outcome"}
 #: rows a signature's name may lie under its heading (the instruction line, the scrawl, a
 #: restated "Họ và tên:"); any other label's value below it is on the row right under it
 SIGNATURE_ROWS = 4
@@ -139,7 +141,7 @@ def pairings(
     for a column head beside the next column's head (``_column_head``), the value under it as
     a fallback. ``starts``: the fields that start after the label (``_starts_after``)."""
     wraps = WRAPPING_TYPES.get(field_type, "")
-    found = _value_tokens(doc, hit, hits, starts, wraps, field_type not in SIGNED)
+    found = _value_tokens(doc, hit, hits, starts, wraps, field_type)
     if _column_head(doc, hit, field_type):
         found += [(HEAD_COLUMN, s) for s in _value_under(doc, hit, hits, starts)]
     line = hit.span[-1]._.line
@@ -152,7 +154,7 @@ def _column_head(doc: Doc, hit: LabelHit, field_type: str) -> bool:
     of options, which may run onto the line below."""
     after = _after_punct(doc, hit.span.end)
     return (
-        field_type not in ("sex", "outcome")
+        field_type not in OPTION_TYPES
         and after < len(doc)
         and doc[after]._.line == hit.span[-1]._.line
         and layout.gap_before(doc, doc[after : after + 1])
@@ -165,14 +167,16 @@ def _value_tokens(
     hits: Sequence[LabelHit],
     starts: dict[int, LabelHit],
     wraps: str = "",
-    in_column: bool = False,
+    field_type: str = "",
 ) -> list[tuple[str, Span]]:
     """Candidate value spans and their relation, in the order they are tried: right of the
     label up to the next field on its line — free text (``wraps="text"``) over the lines it
     wrapped onto; a row of options (``wraps="options"``) on its line, then with the line it
     may have run onto — and, when the label ends its line, in its column below (labels above
     their values); when only specks or another label follow it, first under it (a table
-    cell's head); with ``in_column``, under a label in a row of heads, first right under it."""
+    cell's head); but for a signature, under a label in a row of heads, first right under it;
+    but for a row of options, beside the label up to a gap wide enough for a new column too."""
+    in_column, options = field_type not in SIGNED, field_type in OPTION_TYPES
     line = hit.span[-1]._.line
     stop = hit.span.end
     while stop < len(doc) and doc[stop]._.line == line and stop not in starts:
@@ -180,6 +184,8 @@ def _value_tokens(
     start = _past_gloss(doc, hit.span.end, stop)
     while start < stop and doc[start].is_punct:
         start += 1
+    if start < stop and _numbered_line(doc, start) and not _own_option(doc, start, field_type):
+        stop = start  # "Tần số thở 16. ŒXN": no value beside it, the next field's number
     ends = [(RIGHT, stop)]
     if wraps and stop > start and (stop == len(doc) or doc[stop]._.line != line):
         wrapped = _wrapped_end(doc, stop, starts)
@@ -193,7 +199,7 @@ def _value_tokens(
             end -= 1  # the next field's number ("2.") is not part of this value
         if end > start:
             spans.append((kind, doc[start:end]))
-    if spans and spans[0][0] == RIGHT and (gap := _column_gap(doc, start, stop)) is not None:
+    if not options and spans and spans[0][0] == RIGHT and (gap := _column_gap(doc, start, stop)):
         # then up to a wide gap: the next column's print, its label not found ("001 184 988
         # 264    Thẻ BHYT DN-4-…")
         spans.append((RIGHT, doc[start:gap]))
@@ -226,6 +232,11 @@ def _past_gloss(doc: Doc, start: int, stop: int) -> int:
         if doc[end].text.rstrip(".:;,").endswith(")"):
             return end + 1
     return start
+
+
+def _own_option(doc: Doc, number: int, field_type: str) -> bool:
+    """A numbered option of the field's own ("Giới 1. Nam 2. Nữ"), not the next field."""
+    return field_type in OPTION_TYPES and parse_value(field_type, doc[number + 1].text) is not None
 
 
 def _column_gap(doc: Doc, start: int, stop: int) -> int | None:
