@@ -140,3 +140,13 @@ def test_a_field_number_with_a_bracket_glued_to_its_label_is_split() -> None:
     got = values(page([(0, 200, "21) Mạch (nhịp/phút): 22)T°: 37,2")]))
     assert got["vitals.pulse"] is None  # the next field's number is no pulse
     assert got["vitals.temperature"] == "37.2"
+
+
+def test_a_name_ending_with_a_middle_name_lost_its_given_name() -> None:
+    from pipeline.extract.names import parse_person_name
+
+    cut = parse_person_name("HOÀNG VĂN")
+    assert cut is not None and "name_cut_short" in cut.checks_failed
+    for whole in ("HOÀNG VĂN MẠNH", "TRẦN VÂN"):  # "Vân" is a given name
+        parsed = parse_person_name(whole)
+        assert parsed is not None and "name_cut_short" not in parsed.checks_failed

@@ -163,10 +163,14 @@ def _checked_name(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
         failed.append("known_surname")
     if surname and not all(could_be_syllable(t) for t in tokens):
         failed.append("name_syllables")
+    if len(tokens) >= 2 and nfc(tokens[-1]).lower() in _NEVER_LAST:
+        failed.append("name_cut_short")  # "HOÀNG VĂN": a middle name last, the given name lost
     return tokens, passed, failed
 
 
 _MIDDLE_NAMES = {"van": "Văn", "thi": "Thị"}
+#: the middle names that are no given name, spelt with their marks ("Vân" is one: "VAN" may be)
+_NEVER_LAST = {m.lower() for m in _MIDDLE_NAMES.values()}
 
 
 def _may_lose_marks(tokens: list[str]) -> list[str]:
