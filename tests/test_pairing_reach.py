@@ -96,6 +96,7 @@ def test_a_number_taken_from_beside_other_digits_is_doubted() -> None:
         ("record_number", "BA24-09747"),
         ("respiratory_rate", "24 1/ph"),
         ("pulse", "711/p"),
+        ("record_number", "BAO8-28671"),  # its O read for the zero it is
     ]
     for field_type, text in plain:
         parsed = parse_value(field_type, text)
@@ -153,3 +154,13 @@ def test_one_outcome_read_among_garbled_options_is_doubted() -> None:
     assert garbled is not None and "single_option" in garbled.checks_failed
     written = parse_outcome("Đỡ, giảm")
     assert written is not None and written.value == "improved" and not written.checks_failed
+
+
+def test_a_chart_number_read_in_parts_and_joined_is_a_repair_a_person_confirms() -> None:
+    from pipeline.extract.parsing import parse_value
+
+    joined = parse_value("record_number", "72122/14 -18")
+    assert joined is not None and joined.value == "72122/14-18"
+    assert "parts_joined" in joined.checks_failed
+    whole = parse_value("record_number", "BA24-09747")
+    assert whole is not None and not whole.checks_failed

@@ -79,16 +79,18 @@ def parse_insurance_number(text: str) -> ParsedValue | None:
 
 def parse_record_number(text: str) -> ParsedValue | None:
     """A chart number as printed ("BA24-09747", "2017/54772"): the first word holding digits,
-    its parts joined where OCR spaced them around the dash ("BA19- 39609") and an "O" after
-    its letters read as the zero it is ("BAO8-28671")."""
+    its parts joined where OCR spaced them around the dash ("BA19- 39609": ``parts_joined``, a
+    person confirms) and an "O" after its letters read as the zero it is ("BAO8-28671")."""
     joined = re.sub(r"(?<=\w)\s*([-/])\s*(?=\w)", r"\1", nfc(text))
     for raw in joined.split():
         # and a wall or dash before it ("-1996/53382"): a number starts with a letter or digit
-        token = _ZERO_AFTER_LETTERS.sub("0", raw.strip(".,:;()[]|_'\"-—–"))
+        printed = raw.strip(".,:;()[]|_'\"-—–")
+        token = _ZERO_AFTER_LETTERS.sub("0", printed)
         if sum(ch.isdigit() for ch in token) >= 3 and re.fullmatch(r"[\w/.\-]+", token):
+            failed: tuple[str, ...] = () if printed in nfc(text) else ("parts_joined",)
             if not token.isascii():  # no chart number holds "đ" or a marked letter: a misread
-                return ParsedValue(token, ("has_digits",), ("plain_characters",))
-            return ParsedValue(token, ("has_digits",))
+                failed += ("plain_characters",)
+            return ParsedValue(token, ("has_digits",), failed)
     return None
 
 

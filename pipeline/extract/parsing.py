@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 from pipeline.extract.identifiers import as_digits_in_numbers
@@ -49,12 +50,10 @@ def parse_value(field_type: str, text: str) -> ParsedValue | None:
 
 
 def _numbers_left(text: str, value: str) -> bool:
-    """Digits in the text that are none of the value's (a unit's l read as a 1 aside)."""
-    left = re.findall(r"\d+", as_digits_in_numbers(per_minute_unglued(text)))
-    for run in re.findall(r"\d+", value):
-        if run in left:
-            left.remove(run)
-    return bool(left)
+    """Digits in the text that are none of the value's (a unit's l read as a 1 aside; a
+    letter the value reads as its digit, "BAO8" for BA08, counts as that digit)."""
+    read = Counter(ch for ch in as_digits_in_numbers(per_minute_unglued(text)) if ch.isdigit())
+    return bool(read - Counter(ch for ch in value if ch.isdigit()))
 
 
 def _spelling(field_type: str, parsed: ParsedValue) -> ParsedValue:
