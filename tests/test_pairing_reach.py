@@ -45,6 +45,11 @@ def test_a_name_chosen_past_a_nearer_doubtful_one_is_doubted() -> None:
                   (2, 1400, "Trần Thị Hồng"), (3, 1400, "Nguyễn Tường Tâm")])  # fmt: skip
     physician = got["encounter.attending_physician"]
     assert physician.value == "Trần Thị Hồng" and not physician.checks_failed
+    # nearer ink that reads as no name at all is passed over as much
+    got = fields([(0, 1400, "BÁC SĨ ĐIỀU TRỊ"), (1, 1400, "H6*Thi Giang"),
+                  (2, 1400, "Trương Văn Huy")])  # fmt: skip
+    physician = got["encounter.attending_physician"]
+    assert physician.value == "Trương Văn Huy" and PASSED_OVER in physician.checks_failed
 
 
 def test_the_next_column_starts_at_its_heads_number() -> None:

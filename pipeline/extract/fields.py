@@ -140,10 +140,11 @@ def extract_fields(pages: Sequence[LabelledPage]) -> list[FieldCandidate]:
                 c = _candidate(spec, hit, pieces, parsed)
                 if only_label_words(c):  # a heading's word read as the value ("bệnh")
                     c = _with_check(c, LABEL_WORDS, False)
-                if pair is not readings[0][0]:
-                    # a nearer reading of the label was passed over for its doubts: which
-                    # one is the field's, the page did not say ("Trâh Thị Hôàg" under the
-                    # heading, another block's "Nguyễn Tường Tâm" further down)
+                if pair is not readings[0][0] or (inked and pair.span.start != inked[0].start):
+                    # a nearer reading of the label was passed over for its doubts, or ink
+                    # nearer it did not parse: which is the field's, the page did not say
+                    # ("Trâh Thị Hôàg" or "H6*Thi Giang" under the heading, another block's
+                    # name further down)
                     c = _with_check(c, PASSED_OVER, False)
                 found.setdefault(spec.key, []).append((c, pair.below))
     for key, kinds in UNLABELLED.items():
