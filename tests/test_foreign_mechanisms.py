@@ -150,3 +150,14 @@ def test_a_name_ending_with_a_middle_name_lost_its_given_name() -> None:
     for whole in ("HOÀNG VĂN MẠNH", "TRẦN VÂN"):  # "Vân" is a given name
         parsed = parse_person_name(whole)
         assert parsed is not None and "name_cut_short" not in parsed.checks_failed
+
+
+def test_a_diagnosis_stopped_at_a_titles_beginning_or_on_or_is_cut_short() -> None:
+    from pipeline.extract.diagnoses import parse_diagnosis
+
+    for text in ("Fever", "Đột quỵ, không xác định do xuất huyết hay"):
+        parsed = parse_diagnosis(text)
+        assert parsed is not None and "diagnosis_cut_short" in parsed.checks_failed, text
+    for text in ("Fever, unspecified", "Acute appendicitis", "Viêm phổi, không đặc hiệu"):
+        parsed = parse_diagnosis(text)
+        assert parsed is not None and "diagnosis_cut_short" not in parsed.checks_failed, text

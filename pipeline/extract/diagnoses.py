@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from pipeline.extract.codelabels import alternation, label_words
 from pipeline.extract.confusions import confusions
@@ -17,6 +18,8 @@ from pipeline.extract.vocabulary import (
     CAPITAL_SHAPED,
     DANGLING,
     VocabularyMatch,
+    _english_titles,
+    _title_key,
     correct_vietnamese_diagnosis,
     cut_short,
     edge_speck,
@@ -355,6 +358,21 @@ _QUALIFIER = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _title_beginnings() -> frozenset[str]:
+    """Every ICD-10 English title's beginnings that end before a comma or a word."""
+    found = set()
+    for title in _english_titles():
+        for m in re.finditer(r"(?=,|\s)", title):
+            found.add(title[: m.start()].rstrip(","))
+    return frozenset(found)
+
+
+def _title_begins(value: str) -> bool:
+    """An English diagnosis that is no title but a title's beginning: its end is missing."""
+    return _title_key(value) in _title_beginnings()
+
+
 def _comma_before(m: re.Match[str]) -> str:
     """Not after a joining word: "một bên hoặc không xác định", "khác và không đặc hiệu"."""
     word, qualifier = m.group(1), m.group(2)
@@ -379,7 +397,9 @@ def _diagnosis(cleaned: str) -> ParsedValue | None:
             parsed = replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_marks",))
     else:
         parsed = _held_against(snap_english_title(cleaned), "known_title")
-    if cut_short(str(parsed.value)):  # the rest of the title on a line not read with it
+    if cut_short(str(parsed.value)) or (
+        "known_title" not in parsed.checks_passed and _title_begins(str(parsed.value))
+    ):  # the rest of the title on a line not read with it ("Fever" of "Fever, unspecified")
         return replace(parsed, checks_failed=parsed.checks_failed + ("diagnosis_cut_short",))
     return parsed
 

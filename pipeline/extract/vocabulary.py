@@ -138,7 +138,7 @@ def code_for_title(diagnosis: str) -> str | None:
 #: words a diagnosis does not end on: a joining word, or the first half of a compound
 #: ("không đặc" of "không đặc hiệu", "không xác" of "không xác định")
 DANGLING = frozenset(
-    ["không", "có", "và", "do", "hoặc", "với", "của", "ở", "trong", "theo", "kèm", "các",
+    ["không", "có", "và", "do", "hoặc", "hay", "với", "của", "ở", "trong", "theo", "kèm", "các",
      "những", "bị", "đặc", "xác", "phân", "thuộc", "bởi", "tại",
      "with", "without", "and", "or", "of", "due", "to", "by", "in", "the", "as", "from",
      "for", "not"]
