@@ -316,30 +316,3 @@ def test_a_number_read_held_to_digits_from_a_box_without_any_is_doubted(tmp_path
     digit = replace(candidate("vitals.respiratory_rate", "", box, 0.0), value=None, raw_text="2O")
     (read,) = reread_fields([digit], boxes_of(page), "vi")
     assert read.value == "20" and "digits_from_letters" not in read.checks_failed
-
-
-class _Read:
-    """A box reader giving one reading for every box: what the second model read."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def read(self, page, bbox, model, *, whitelist="", extend=False, binarize=False):  # noqa: ANN001, ANN201
-        from pipeline.models import LineReading
-
-        return LineReading(self.text, (0.9,) * len(self.text.split()))
-
-
-def test_a_second_model_reading_another_clean_number_is_a_doubt() -> None:
-    from pipeline.extract.reread import SECOND_DIFFERS, second_opinion
-
-    bp = candidate(
-        "vitals.blood_pressure", "128/75", (0, 0, 90, 30), 0.97, passed=("plausible_range",)
-    )
-    (other,) = second_opinion([bp], _Read("120/75"), SECOND_OPINION_MODEL)
-    assert SECOND_DIFFERS in other.checks_failed
-    (same,) = second_opinion([bp], _Read("128/75"), SECOND_OPINION_MODEL)
-    assert "second_model_agrees" in same.checks_passed and not same.checks_failed
-    # nothing of the type read: no evidence either way
-    (none,) = second_opinion([bp], _Read("mmHg"), SECOND_OPINION_MODEL)
-    assert not none.checks_failed

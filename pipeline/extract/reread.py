@@ -85,8 +85,6 @@ _PINNED_BY_CHECKS = NUMERIC_TYPES | {"sex", "national_id"}
 #: whitelist is a value printed alone, so the whitelist cannot turn a word into digits
 _LOOKALIKES = confusions().digit_lookalikes
 _NAME_TYPES = {"person_name", "physician_name"}
-#: the second model read another clean value of a number's or code's type in its box
-SECOND_DIFFERS = "second_model_differs"
 #: a number read held to digits from a box whose page reading had none
 FROM_LETTERS = "digits_from_letters"
 #: types of Vietnamese text an English chart may print with its marks
@@ -381,10 +379,5 @@ def second_opinion(
             parsed = parse_value(field_type, line.text) if line.text else None
             if parsed is not None and parsed.value == c.value:
                 c = replace(c, checks_passed=c.checks_passed + ("second_model_agrees",))
-            elif (
-                parsed is not None and not parsed.checks_failed and field_type in _NUMBERS_AND_CODES
-            ):
-                # another clean number or code in the same box: one model misread a digit
-                c = replace(c, checks_failed=c.checks_failed + (SECOND_DIFFERS,))
         out.append(c)
     return out
