@@ -361,11 +361,12 @@ _QUALIFIER = re.compile(
 @lru_cache(maxsize=1)
 def _title_beginnings() -> frozenset[str]:
     """Every ICD-10 English title's beginnings that end before a comma or a word."""
-    found = set()
-    for title in _english_titles():
-        for m in re.finditer(r"(?=,|\s)", title):
-            found.add(title[: m.start()].rstrip(","))
-    return frozenset(found)
+    return frozenset(
+        title[:i].rstrip(",")
+        for title in _english_titles()
+        for i, ch in enumerate(title)
+        if ch in ", "
+    )
 
 
 def _title_begins(value: str) -> bool:

@@ -128,7 +128,7 @@ def _outcome_in(folded: str) -> ParsedValue | None:
         # one option read, and other print beside it: the others garbled past matching
         # ("☒ MKhỏi LIbỡ … TÍ Tử vong"), the tick on any of them; a person looks
         start, end = found[0][0], found[-1][1]
-        beside = re.sub(r"[\W\d_]", "", folded[:start] + folded[end:])
+        beside = any(ch.isalpha() for ch in folded[:start] + folded[end:])
         return ParsedValue(options[0], ("known_value",), ("single_option",) if beside else ())
     ticked = []
     previous_end = 0
@@ -225,14 +225,13 @@ def _in_range(
 _L_READ = re.escape("1" + read_for(confusions().digit_for, "1"))
 _SLASH_READ = re.escape("/" + read_for(confusions().separator_for, "/"))
 _AFTER_L = "|".join(_data("vital_units")["per_minute_after_l"])
-_GLUED_PER_MINUTE = re.compile(f"(?<=\\d)[{_L_READ}][{_SLASH_READ}](?=(?:{_AFTER_L})\\b)")
-#: and read apart from it: "24 1/ph"
-_SPACED_PER_MINUTE = re.compile(f"(?<=\\d\\s)[{_L_READ}][{_SLASH_READ}](?=(?:{_AFTER_L})\\b)")
+#: or read apart from it: "24 1/ph"
+_PER_MINUTE_L = re.compile(f"(?<=\\d)(\\s?)[{_L_READ}][{_SLASH_READ}](?=(?:{_AFTER_L})\\b)")
 
 
 def per_minute_unglued(text: str) -> str:
     """The text with a per-minute unit's l read as a 1 put back: "211/p" -> "21 l/p"."""
-    return _SPACED_PER_MINUTE.sub("l/", _GLUED_PER_MINUTE.sub(" l/", text))
+    return _PER_MINUTE_L.sub(lambda m: (m.group(1) or " ") + "l/", text)
 
 
 def _whole_number(
